@@ -1,0 +1,3 @@
+module github.com/portolan-dev/portolan
+
+go 1.26

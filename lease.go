@@ -1,0 +1,45 @@
+package portolan
+
+import (
+	"context"
+	"time"
+)
+
+// Lease holds a port for a process (or until a TTL) so that no other client
+// of the allocator is given it. A lease reserves the port number for every
+// protocol; Proto records what the holder asked to be free.
+type Lease struct {
+	ID    int64 `json:"id"`
+	Port  Port  `json:"port"`
+	Proto Proto `json:"protocol"` // ProtoAny: checked free on both TCP and UDP
+	// Owner identifies the holding process as PID plus start ticks, so a
+	// dead or reused PID frees the port. PID 0 means no owner: TTL or
+	// explicit release only.
+	PID       int       `json:"pid,omitempty"`
+	PIDStart  uint64    `json:"pid_start,omitempty"`
+	Label     string    `json:"label,omitempty"`
+	Created   time.Time `json:"created"`
+	Expires   time.Time `json:"expires,omitzero"` // zero: no TTL
+	Host      string    `json:"host,omitempty"`   // the host the lease was granted for
+	CreatedBy string    `json:"created_by,omitempty"`
+}
+
+// Expired reports whether l's TTL has passed at now.
+func (l Lease) Expired(now time.Time) bool { return !l.Expires.IsZero() && !now.Before(l.Expires) }
+
+// LeaseStore persists leases. Implementations make every grant durable
+// before returning and enforce "one lease per port" with a unique
+// constraint, not an in-process lock, so that several servers can share one
+// store.
+type LeaseStore interface {
+	// InsertLeases stores ls in one transaction, setting ID and Created.
+	// It fails whole with ECONFLICT when any port is already leased.
+	InsertLeases(ctx context.Context, ls []*Lease) error
+	// Leases returns every stored lease, ordered by port.
+	Leases(ctx context.Context) ([]Lease, error)
+	// DeleteLease removes the lease on port; ENOTFOUND when there is none.
+	DeleteLease(ctx context.Context, port Port) error
+	// DeleteLeases removes the leases with the given IDs (reclaimed or
+	// expired) and returns how many it removed.
+	DeleteLeases(ctx context.Context, ids []int64) (int, error)
+}
