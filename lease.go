@@ -43,3 +43,27 @@ type LeaseStore interface {
 	// expired) and returns how many it removed.
 	DeleteLeases(ctx context.Context, ids []int64) (int, error)
 }
+
+// LeaseRequest asks the allocator for ports.
+type LeaseRequest struct {
+	Count    int           `json:"count"`                    // how many distinct ports; 0 means 1
+	Proto    Proto         `json:"protocol"`                 // ProtoAny: free on both TCP and UDP
+	Pool     string        `json:"pool,omitempty"`           // "user" (default), "dynamic" or "LO-HI"
+	TTL      time.Duration `json:"ttl,omitempty"`            // 0: until released or the owner dies
+	PID      int           `json:"pid,omitempty"`            // owner process; 0 for none
+	Label    string        `json:"label,omitempty"`          // free text shown in listings
+	Assigned bool          `json:"allow_assigned,omitempty"` // allow IANA-assigned ports
+}
+
+// LeaseService grants and releases leases. The lease package implements it
+// over a LeaseStore; the HTTP client implements it over the API, so the CLI
+// works the same against a local store or a remote server.
+type LeaseService interface {
+	// Grant leases req.Count distinct free ports, all or none; ECONFLICT
+	// "pool exhausted" when the pool has too few.
+	Grant(ctx context.Context, req LeaseRequest) ([]Lease, error)
+	// Release ends the lease on port; ENOTFOUND when there is none.
+	Release(ctx context.Context, port Port) error
+	// Leases lists the live leases.
+	Leases(ctx context.Context) ([]Lease, error)
+}

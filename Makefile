@@ -1,0 +1,31 @@
+# make test is the whole suite: it installs what the tests need (Debian
+# packages when run as root, Go modules), then vet, race-enabled tests and the
+# fuzz seed corpora (go test runs every Fuzz target's seeds).
+GO ?= go
+PKGS ?= ./...
+
+.PHONY: all build test deps vet generate bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/portolan ./cmd/portolan
+
+deps:
+	./scripts/install-deps.sh
+	$(GO) mod download
+
+vet:
+	$(GO) vet $(PKGS)
+
+test: deps vet
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+generate:
+	$(GO) generate ./...
+
+bench: build
+	./bench/run-all.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,25 @@
+package cmdutil
+
+import (
+	"encoding/json"
+
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/spf13/cobra"
+)
+
+// AddJSONFlag adds --json to cmd. Every verb's JSON schema is documented in
+// the README; fields are only ever added, never renamed.
+func AddJSONFlag(cmd *cobra.Command, v *bool) {
+	cmd.Flags().BoolVar(v, "json", false, "print JSON (schema in the README)")
+}
+
+// WriteJSON writes v as JSON: indented on a terminal, one compact document
+// per line on a pipe.
+func WriteJSON(s *iostreams.IOStreams, v any) error {
+	enc := json.NewEncoder(s.Out)
+	enc.SetEscapeHTML(false)
+	if s.IsStdoutTTY() {
+		enc.SetIndent("", "  ")
+	}
+	return enc.Encode(v)
+}

@@ -1,0 +1,31 @@
+// Package root assembles the portolan command tree from the verb packages.
+package root
+
+import (
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdRoot returns the root command. Run without a verb, it looks up its
+// arguments as ports, ranges or names ("portolan 443 https").
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "portolan [QUERY...] | portolan VERB",
+		Short: "The port authority: know, see, allocate and serve the 65,536 ports",
+		Long: `portolan answers everything about a port number: its RFC 6335 class, every IANA
+record, common de-facto uses, this host's ranges and who holds it here; it lists and
+kills the holders of ports, checks, waits for and scans ports, hands out free ports
+that never collide, and serves it all to a team.`,
+		Version:       f.Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs,
+	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return cmdutil.FlagErrorf("%s; see '%s --help'", err.Error(), c.CommandPath())
+	})
+	cmd.SetOut(f.IOStreams.Out)
+	cmd.SetErr(f.IOStreams.ErrOut)
+	// Verbs are added here, one package each.
+	return cmd
+}
