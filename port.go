@@ -72,3 +72,15 @@ func (p *Port) UnmarshalText(b []byte) error {
 	*p = v
 	return nil
 }
+
+// MarshalJSON writes p as a JSON number: ports are numbers to every
+// consumer of the API, even though Port is also a TextMarshaler.
+func (p Port) MarshalJSON() ([]byte, error) { return strconv.AppendUint(nil, uint64(p), 10), nil }
+
+// UnmarshalJSON accepts a JSON number or a string holding one.
+func (p *Port) UnmarshalJSON(b []byte) error {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		b = b[1 : len(b)-1]
+	}
+	return p.UnmarshalText(b)
+}
