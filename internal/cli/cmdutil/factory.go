@@ -4,6 +4,7 @@ package cmdutil
 
 import (
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/registry"
 )
 
 // Factory gives verbs their dependencies. Fields are functions so a verb
@@ -12,4 +13,8 @@ import (
 type Factory struct {
 	Version   string
 	IOStreams *iostreams.IOStreams
+
+	// Registry returns the IANA registry and curated common uses
+	// (registry.Default in the binary).
+	Registry func() (*registry.Registry, error)
 }

@@ -5,6 +5,7 @@ package factory
 import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/registry"
 )
 
 // New returns the Factory of the portolan binary.
@@ -12,6 +13,7 @@ func New(version string) *cmdutil.Factory {
 	f := &cmdutil.Factory{
 		Version:   version,
 		IOStreams: iostreams.System(),
+		Registry:  registry.Default,
 	}
 	return f
 }

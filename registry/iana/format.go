@@ -1,0 +1,91 @@
+package iana
+
+// The snapshot is one little-endian binary file read in place: fixed-size
+// tables for random access, strings deduplicated in one blob, and the lookup
+// indexes (per-port answer runs, a name hash table) precomputed by the
+// encoder, so a lookup touches a few bytes and nothing is decoded at start.
+//
+//	header   magic "PTLNSNAP", u32 version, u32 CRC-32 (IEEE) of all bytes
+//	         after the header, u32 section count, then (u32 offset, u32 length)
+//	         per section
+//	meta     u32 refs to the updated date and source name; u32 counts of
+//	         records, people, refs, segments, names, hash slots
+//	blob     strings, each a uvarint length and its bytes; ref 0 is ""
+//	people   16 bytes each: refs to id, name, org, uri
+//	refs     8 bytes each: refs to type and data
+//	records  48 bytes each (see the rec* offsets)
+//	order    u32 record indices; every answer is a contiguous run of it
+//	segs     per segment 5 runs (u32 start<<8 | count), one per Proto value:
+//	         ProtoAny (all records on the port), then tcp, udp, sctp, dccp
+//	         (that protocol's records and the records without protocol)
+//	portseg  u16 segment per port, 65,536 of them
+//	names    12 bytes each: ref to the lower-case name, u32 start, u32 count
+//	hash     u32 per slot: name index + 1, 0 for empty; FNV-1a of the
+//	         lower-case name, linear probing
+const (
+	magic    = "PTLNSNAP"
+	version  = 1
+	nSection = 10
+
+	secMeta = iota - 3
+	secBlob
+	secPeople
+	secRefs
+	secRecords
+	secOrder
+	secSegs
+	secPortSeg
+	secNames
+	secHash
+
+	headerSize = 8 + 4 + 4 + 4 + nSection*8
+	metaSize   = 8 * 4
+	personSize = 16
+	refSize    = 8
+	recSize    = 48
+	segSize    = 5 * 4
+	nameSize   = 12
+
+	recName       = 0
+	recAliasOf    = 4
+	recDesc       = 8
+	recRegistered = 12
+	recUpdated    = 16
+	recNote       = 20
+	recUnauth     = 24
+	recSC         = 28
+	recAssignee   = 32 // u16 person index + 1
+	recContact    = 34 // u16 person index + 1
+	recRefStart   = 36 // u32
+	recRefCount   = 40 // u8
+	recFlags      = 41 // bit 0: has a port number
+	recProto      = 42
+	recStatus     = 43
+	recLo         = 44
+	recHi         = 46
+
+	maxRun = 255 // a run's count fits the low byte of its u32
+)
+
+// fnv1aLower hashes s as if it were lower-case ASCII.
+func fnv1aLower(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return h
+}
+
+// protoRank orders records on a port: tcp, udp, sctp, dccp, then those
+// without a protocol.
+func protoRank(p uint8) int {
+	if p == 0 {
+		return 5
+	}
+	return int(p)
+}

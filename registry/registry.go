@@ -1,0 +1,175 @@
+// Package registry is portolan's knowledge base: IANA's port registry from
+// an embedded snapshot (or a newer one the user installed with `portolan
+// registry update`), the curated common uses IANA does not list, ranked
+// search, and this host's port ranges. It uses the standard library only.
+//
+// Lookups return slices that share the registry's memory: callers must not
+// modify them. Each record is decoded from the snapshot the first time a
+// lookup reaches it, so start-up costs nothing and repeated lookups allocate
+// nothing.
+package registry
+
+//go:generate go run ./iana/cmd/gen -in ../../shared/data/iana/service-names-port-numbers.xml -out iana.snap
+
+import (
+	_ "embed"
+	"sync"
+	"sync/atomic"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/registry/iana"
+)
+
+//go:embed iana.snap
+var embedded string
+
+// Registry answers questions about ports and service names. It is safe for
+// concurrent use.
+type Registry struct {
+	sn   *iana.Snapshot
+	path string // the user snapshot it was read from; "" when embedded
+
+	mu     sync.Mutex // serializes decoding into svc
+	svc    []portolan.Service
+	filled []atomic.Bool // svc[i] is decoded
+
+	allOnce sync.Once
+	all     []portolan.Service
+
+	searchOnce sync.Once
+	search     *searchIndex
+}
+
+// Open reads an encoded snapshot; verify checks every byte of it, as for
+// files from disk.
+func Open(snapshot string, verify bool) (*Registry, error) {
+	sn, err := iana.Open(snapshot, verify)
+	if err != nil {
+		return nil, err
+	}
+	n := sn.OrderLen()
+	return &Registry{sn: sn, svc: make([]portolan.Service, n), filled: make([]atomic.Bool, n)}, nil
+}
+
+// Embedded returns the registry built into the binary.
+func Embedded() *Registry {
+	embeddedOnce.Do(func() {
+		r, err := Open(embedded, false)
+		if err != nil {
+			panic("registry: embedded snapshot is damaged: " + err.Error())
+		}
+		embeddedReg = r
+	})
+	return embeddedReg
+}
+
+var (
+	embeddedOnce sync.Once
+	embeddedReg  *Registry
+
+	defaultOnce sync.Once
+	defaultReg  *Registry
+)
+
+// Default returns the newest valid snapshot: the user's, installed by
+// `portolan registry update`, when it is newer than the embedded one;
+// otherwise the embedded one. It is loaded once per process.
+func Default() (*Registry, error) {
+	defaultOnce.Do(func() {
+		defaultReg = Embedded()
+		if u, err := loadUser(); err == nil && u.Updated() > defaultReg.Updated() {
+			defaultReg = u
+		}
+	})
+	return defaultReg, nil
+}
+
+// Updated is the date of the registry release, YYYY-MM-DD.
+func (r *Registry) Updated() string { return r.sn.Updated() }
+
+// Source names the file the snapshot was generated from.
+func (r *Registry) Source() string { return r.sn.Source() }
+
+// Path is the user snapshot file the registry was read from, or "" for the
+// embedded snapshot.
+func (r *Registry) Path() string { return r.path }
+
+// Len is the number of IANA records.
+func (r *Registry) Len() int { return r.sn.Len() }
+
+// run returns the decoded records of an order-table run.
+func (r *Registry) run(start, n int) []portolan.Service {
+	if n == 0 {
+		return nil
+	}
+	for i := start; i < start+n; i++ {
+		if !r.filled[i].Load() {
+			r.fill(start, n)
+			break
+		}
+	}
+	return r.svc[start : start+n : start+n]
+}
+
+func (r *Registry) fill(start, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := start; i < start+n; i++ {
+		if !r.filled[i].Load() {
+			r.svc[i] = r.sn.Record(r.sn.OrderAt(i))
+			r.filled[i].Store(true)
+		}
+	}
+}
+
+// ByPort returns the records on port p for proto (ProtoAny: every
+// protocol), including ranges that cover p (6010/tcp finds x11's 6000-6063)
+// and records without a protocol. Per protocol, single ports come before
+// ranges and primary names before their aliases.
+func (r *Registry) ByPort(p portolan.Port, proto portolan.Proto) []portolan.Service {
+	return r.run(r.sn.PortRun(p, proto))
+}
+
+// ByName returns the records named name, matched case-insensitively; the
+// records keep IANA's spelling. They are ordered by port, then protocol;
+// name-only records come first.
+func (r *Registry) ByName(name string) []portolan.Service {
+	return r.run(r.sn.NameRun(name))
+}
+
+// Primary returns the primary assigned name on (p, proto): the first named
+// record that is not an alias. It is what a table column shows.
+func (r *Registry) Primary(p portolan.Port, proto portolan.Proto) (portolan.Service, bool) {
+	for _, s := range r.ByPort(p, proto) {
+		if s.Name != "" && isAssignment(s.Status) && s.Status != portolan.Alias {
+			return s, true
+		}
+	}
+	return portolan.Service{}, false
+}
+
+// Assigned reports whether IANA assigns (p, proto) to something: a record
+// other than Reserved, Unassigned or Removed exists.
+func (r *Registry) Assigned(p portolan.Port, proto portolan.Proto) bool {
+	for _, s := range r.ByPort(p, proto) {
+		if isAssignment(s.Status) {
+			return true
+		}
+	}
+	return false
+}
+
+func isAssignment(st portolan.Status) bool {
+	switch st {
+	case portolan.Reserved, portolan.Unassigned, portolan.Removed:
+		return false
+	}
+	return true
+}
+
+// Records returns every record in IANA's order. The first call decodes them
+// all; use ByPort and ByName for single answers.
+func (r *Registry) Records() []portolan.Service {
+	r.allOnce.Do(func() { r.all = r.sn.Data().Records })
+	return r.all
+}
