@@ -1,0 +1,226 @@
+package http
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/portolan-dev/portolan"
+)
+
+// Role is what a bearer token may do.
+type Role uint8
+
+// Token roles: read-only tokens read from anywhere the server listens;
+// admin tokens also write (leases, assignments).
+const (
+	RoleRead Role = iota + 1
+	RoleAdmin
+)
+
+// String returns "read" or "admin".
+func (r Role) String() string {
+	switch r {
+	case RoleRead:
+		return "read"
+	case RoleAdmin:
+		return "admin"
+	}
+	return "none"
+}
+
+// ParseRole parses "read" or "admin".
+func ParseRole(s string) (Role, error) {
+	switch s {
+	case "read", "read-only", "readonly":
+		return RoleRead, nil
+	case "admin":
+		return RoleAdmin, nil
+	}
+	return 0, portolan.Errorf(portolan.EINVALID, "token role %q is not one of read, admin", s)
+}
+
+type tokenInfo struct {
+	name string
+	role Role
+}
+
+// Tokens is the set of bearer tokens a server accepts. Only SHA-256 hashes
+// are kept, and lookups go by hash, so comparing a guess leaks no timing
+// about a real token.
+type Tokens struct {
+	mu sync.RWMutex
+	m  map[[32]byte]tokenInfo
+}
+
+// NewTokens returns an empty set: every write is refused.
+func NewTokens() *Tokens { return &Tokens{m: map[[32]byte]tokenInfo{}} }
+
+// Add accepts secret with the given role; name identifies it in the audit log.
+func (t *Tokens) Add(secret, name string, role Role) error {
+	if len(secret) < 16 {
+		return portolan.Errorf(portolan.EINVALID, "token %q is too short: want at least 16 characters", name)
+	}
+	t.mu.Lock()
+	t.m[sha256.Sum256([]byte(secret))] = tokenInfo{name, role}
+	t.mu.Unlock()
+	return nil
+}
+
+// Len returns the number of tokens.
+func (t *Tokens) Len() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.m)
+}
+
+func (t *Tokens) lookup(secret string) (tokenInfo, bool) {
+	h := sha256.Sum256([]byte(secret))
+	t.mu.RLock()
+	ti, ok := t.m[h]
+	t.mu.RUnlock()
+	return ti, ok
+}
+
+// NewSecret returns a random token: 32 bytes of crypto/rand in hex.
+func NewSecret() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// LoadTokenFile adds the tokens of a file with one token a line, either
+// "SECRET" (an admin token) or "ROLE SECRET [NAME]"; blank lines and lines
+// starting with # are skipped. The default name is the file's base name
+// and the line number.
+func (t *Tokens) LoadTokenFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		role, secret, name := RoleAdmin, fields[0], ""
+		if len(fields) > 1 {
+			r, err := ParseRole(fields[0])
+			if err != nil {
+				return portolan.Errorf(portolan.EINVALID, "token file %s line %d: %s", path, n, portolan.ErrorMessage(err))
+			}
+			role, secret = r, fields[1]
+			if len(fields) > 2 {
+				name = fields[2]
+			}
+		}
+		if name == "" {
+			name = role.String()
+		}
+		if err := t.Add(secret, name, role); err != nil {
+			return portolan.Errorf(portolan.EINVALID, "token file %s line %d: %s", path, n, portolan.ErrorMessage(err))
+		}
+	}
+	return sc.Err()
+}
+
+// EnsureTokenFile returns the admin token in path, creating the file with a
+// new random token and mode 0600 when it does not exist.
+func EnsureTokenFile(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) == 1 && !strings.HasPrefix(f[0], "#") {
+				return f[0], nil
+			} else if len(f) >= 2 && f[0] == "admin" {
+				return f[1], nil
+			}
+		}
+		return "", nil
+	} else if !os.IsNotExist(err) {
+		return "", err
+	}
+	secret := NewSecret()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if os.IsExist(err) { // another server created it first
+			return EnsureTokenFile(path)
+		}
+		return "", err
+	}
+	if _, err := f.WriteString(secret + "\n"); err != nil {
+		f.Close()
+		return "", err
+	}
+	return secret, f.Close()
+}
+
+type ctxKey struct{}
+
+// caller is who made a request, as far as the server knows.
+type caller struct {
+	token tokenInfo // zero when no token was given
+	user  string    // X-Portolan-User, informational
+}
+
+// actor names the caller in the audit log: "alice (token ci)".
+func (c caller) actor() string {
+	switch {
+	case c.user != "" && c.token.name != "":
+		return c.user + " (token " + c.token.name + ")"
+	case c.token.name != "":
+		return "token " + c.token.name
+	}
+	return c.user
+}
+
+func callerOf(ctx context.Context) caller {
+	c, _ := ctx.Value(ctxKey{}).(caller)
+	return c
+}
+
+// authorize checks the request's token against what the route needs:
+// reads are open from loopback and need any token from elsewhere; writes
+// need an admin token. It returns the request with its caller attached.
+func (s *Server) authorize(r *http.Request, write bool) (*http.Request, error) {
+	var c caller
+	if h := r.Header.Get("Authorization"); h != "" {
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return r, portolan.Errorf(portolan.EUNAUTHORIZED, "authorization header is not a bearer token: want \"Authorization: Bearer TOKEN\"")
+		}
+		ti, ok := s.tokens.lookup(strings.TrimSpace(secret))
+		if !ok {
+			return r, portolan.Errorf(portolan.EUNAUTHORIZED, "the bearer token is not valid for this server")
+		}
+		c.token = ti
+	}
+	switch {
+	case write && c.token.role == 0:
+		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "%s %s changes state and needs an admin bearer token", r.Method, r.URL.Path)
+	case write && c.token.role != RoleAdmin:
+		return r, portolan.Errorf(portolan.EFORBIDDEN, "token %s is read-only: %s %s needs an admin token", c.token.name, r.Method, r.URL.Path)
+	case !write && c.token.role == 0 && !fromLoopback(r):
+		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "reads from outside this host need a bearer token")
+	}
+	if c.token.role == 0 {
+		return r, nil // anonymous loopback read: keep the request as it is (no allocation)
+	}
+	if u := r.Header.Get("X-Portolan-User"); u != "" && len(u) <= 64 {
+		c.user = u
+	}
+	return r.WithContext(context.WithValue(r.Context(), ctxKey{}, c)), nil
+}
+
+func fromLoopback(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && ap.Addr().Unmap().IsLoopback()
+}

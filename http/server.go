@@ -1,0 +1,276 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+)
+
+// Registry is what the server asks of the IANA registry (the registry
+// package's *Registry satisfies it). It is an interface here so that this
+// adapter does not import another adapter, and tests pass a fake.
+type Registry interface {
+	ByPort(p portolan.Port, proto portolan.Proto) []portolan.Service
+	ByName(name string) []portolan.Service
+	CommonUses(p portolan.Port) []portolan.CommonUse
+	Assigned(p portolan.Port, proto portolan.Proto) bool
+}
+
+// HostInfo is this host's port ranges, as /v1/ranges and /v1/ports show them.
+type HostInfo struct {
+	Ephemeral         portolan.Range   `json:"ephemeral"`
+	Reserved          []portolan.Range `json:"reserved"`
+	UnprivilegedStart portolan.Port    `json:"unprivileged_start"`
+	Defaults          bool             `json:"defaults"` // true: not read from the OS
+	Source            string           `json:"source"`
+}
+
+// Config is what a Server serves. Nil services answer "unsupported".
+type Config struct {
+	Registry Registry
+	// Search ranks registry records for free text (GET /v1/search); nil
+	// falls back to exact name and port lookups.
+	Search func(q string, limit int) []portolan.Service
+	Host   HostInfo
+	// Sockets lists this host's listening sockets with their owners.
+	Sockets     func(ctx context.Context) ([]portolan.Socket, error)
+	Leases      portolan.LeaseService
+	Assignments portolan.AssignmentService
+	// Health reports whether the store answers (GET /healthz).
+	Health func(ctx context.Context) error
+	Tokens *Tokens
+	// UI serves the web page at "/"; nil serves nothing there.
+	UI     http.Handler
+	Logger *slog.Logger
+	// StateTTL bounds how stale the cached sockets, leases and assignments
+	// may be when another process changed them (default 1s); changes made
+	// through this server are visible at once.
+	StateTTL time.Duration
+	// MaxBody caps request bodies (default 64 KiB).
+	MaxBody int64
+	// Timeouts of the HTTP server; zero fields take the defaults.
+	Timeouts Timeouts
+	// MaxConns caps concurrent connections (default 1024).
+	MaxConns int
+}
+
+// Timeouts bound how long a client may take, so slow clients are cut off.
+type Timeouts struct {
+	ReadHeader time.Duration // default 5s
+	Read       time.Duration // whole request, default 15s
+	Write      time.Duration // default 30s
+	Idle       time.Duration // keep-alive, default 120s
+}
+
+// Server serves the JSON API (and the page, when given).
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	tokens  *Tokens
+	mux     *http.ServeMux
+	metrics *metrics
+	leases  portolan.LeaseService // counting wrapper of cfg.Leases
+	state   *stateCache
+	ports   *responseCache
+	mapc    *responseCache
+	iana    []byte // bitset of IANA-assigned ports, any protocol
+	ianaOne sync.Once
+}
+
+// NewServer returns a server for cfg.
+func NewServer(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Tokens == nil {
+		cfg.Tokens = NewTokens()
+	}
+	if cfg.StateTTL <= 0 {
+		cfg.StateTTL = time.Second
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 64 << 10
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, mux: http.NewServeMux()}
+	s.state = newStateCache(cfg, cfg.StateTTL)
+	s.ports = newResponseCache(4096)
+	s.mapc = newResponseCache(1)
+	s.metrics = newMetrics(func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return float64(len(s.state.get(ctx).leases))
+	})
+	if cfg.Leases != nil {
+		s.leases = countingLeases{cfg.Leases, s.metrics, s.state.invalidate}
+	}
+	s.routes()
+	return s
+}
+
+// LeaseService returns the lease service with this server's metrics and
+// cache invalidation around it; hand it to the portserver socket too.
+func (s *Server) LeaseService() portolan.LeaseService { return s.leases }
+
+// Reclaimed counts n leases reclaimed by the owner/TTL sweep.
+func (s *Server) Reclaimed(n int) {
+	if n > 0 {
+		s.metrics.reclaimed.Add(float64(n))
+		s.state.invalidate()
+	}
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+func (s *Server) routes() {
+	s.handle("GET /v1/ports/{query}", "ports", false, s.getPort)
+	s.handle("GET /v1/search", "search", false, s.getSearch)
+	s.handle("GET /v1/ranges", "ranges", false, s.getRanges)
+	s.handle("GET /v1/sockets", "sockets", false, s.getSockets)
+	s.handle("GET /v1/map", "map", false, s.getMap)
+	s.handle("GET /v1/leases", "leases", false, s.getLeases)
+	s.handle("POST /v1/leases", "leases", true, s.postLeases)
+	s.handle("DELETE /v1/leases/{port}", "lease", true, s.deleteLease)
+	s.handle("GET /v1/assignments", "assignments", false, s.getAssignments)
+	s.handle("POST /v1/assignments", "assignments", true, s.postAssignment)
+	s.handle("DELETE /v1/assignments/{port}/{proto}", "assignment", true, s.deleteAssignment)
+	s.handle("GET /v1/audit", "audit", false, s.getAudit)
+	s.handle("GET /healthz", "healthz", false, s.getHealth)
+	mh := s.metrics.handler()
+	s.handle("GET /metrics", "metrics", false, func(w http.ResponseWriter, r *http.Request) error {
+		mh.ServeHTTP(w, r)
+		return nil
+	})
+	s.handle("/v1/", "other", false, func(w http.ResponseWriter, r *http.Request) error {
+		return portolan.Errorf(portolan.ENOTFOUND, "no API endpoint %s %s (scanning is never offered over HTTP)", r.Method, r.URL.Path)
+	})
+	if s.cfg.UI != nil {
+		s.mux.Handle("/", s.cfg.UI)
+	} else {
+		s.handle("/", "other", false, func(w http.ResponseWriter, r *http.Request) error {
+			return portolan.Errorf(portolan.ENOTFOUND, "nothing at %s: the API lives under /v1/", r.URL.Path)
+		})
+	}
+}
+
+// statusWriter remembers the status for the metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+var swPool = sync.Pool{New: func() any { return new(statusWriter) }}
+
+// handle registers h with authorization, error mapping and metrics.
+func (s *Server) handle(pattern, route string, write bool, h func(http.ResponseWriter, *http.Request) error) {
+	rm := s.metrics.route(route)
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := swPool.Get().(*statusWriter)
+		sw.ResponseWriter, sw.status = w, 0
+		r, err := s.authorize(r, write)
+		if err == nil {
+			err = h(sw, r)
+		}
+		if err != nil {
+			s.writeError(sw, r, err, conflictsOf(err))
+		}
+		rm.observe(r.Method, sw.status, time.Since(start))
+		sw.ResponseWriter = nil
+		swPool.Put(sw)
+	})
+}
+
+// HTTPServer returns an http.Server with the configured limits.
+func (s *Server) HTTPServer() *http.Server {
+	t := s.cfg.Timeouts
+	def := func(d, v time.Duration) time.Duration {
+		if d <= 0 {
+			return v
+		}
+		return d
+	}
+	return &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: def(t.ReadHeader, 5*time.Second),
+		ReadTimeout:       def(t.Read, 15*time.Second),
+		WriteTimeout:      def(t.Write, 30*time.Second),
+		IdleTimeout:       def(t.Idle, 120*time.Second),
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// Serve serves on ln until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	n := s.cfg.MaxConns
+	if n <= 0 {
+		n = 1024
+	}
+	hs := s.HTTPServer()
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(limitListener(ln, n)) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if e := <-done; !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	return err
+}
+
+// limitListener caps concurrent connections: Accept waits while n are open.
+type limitedListener struct {
+	net.Listener
+	sem chan struct{}
+}
+
+func limitListener(ln net.Listener, n int) net.Listener {
+	return &limitedListener{ln, make(chan struct{}, n)}
+}
+
+func (l *limitedListener) Accept() (net.Conn, error) {
+	l.sem <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: sync.OnceFunc(func() { <-l.sem })}, nil
+}
+
+type limitedConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
+}

@@ -1,0 +1,153 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+)
+
+// state is one snapshot of what changes on this host and in the store.
+// Reads serve from it so that a hot GET costs no system call and no query;
+// gen identifies it so cached responses know when they went stale.
+type state struct {
+	gen         uint64
+	at          time.Time
+	listeners   []portolan.Socket
+	leases      []portolan.Lease
+	assignments []portolan.Assignment
+}
+
+// stateCache refreshes the snapshot when it is older than ttl or when this
+// server changed something (invalidate).
+type stateCache struct {
+	cfg   Config
+	ttl   time.Duration
+	cur   atomic.Pointer[state]
+	mu    sync.Mutex // one refresh at a time
+	gen   atomic.Uint64
+	dirty atomic.Bool
+}
+
+func newStateCache(cfg Config, ttl time.Duration) *stateCache {
+	c := &stateCache{cfg: cfg, ttl: ttl}
+	c.cur.Store(&state{})
+	c.dirty.Store(true)
+	return c
+}
+
+func (c *stateCache) invalidate() { c.dirty.Store(true) }
+
+// get returns a snapshot no older than the TTL, refreshing it if needed.
+// Failures of one source leave that source empty rather than failing reads.
+func (c *stateCache) get(ctx context.Context) *state {
+	s := c.cur.Load()
+	if !c.dirty.Load() && time.Since(s.at) < c.ttl {
+		return s
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s = c.cur.Load(); !c.dirty.Load() && time.Since(s.at) < c.ttl {
+		return s
+	}
+	c.dirty.Store(false)
+	ns := &state{gen: c.gen.Add(1), at: time.Now()}
+	if c.cfg.Sockets != nil {
+		if socks, err := c.cfg.Sockets(ctx); err == nil {
+			for _, sk := range socks {
+				if sk.Listening() {
+					ns.listeners = append(ns.listeners, sk)
+				}
+			}
+		}
+	}
+	if c.cfg.Leases != nil {
+		ns.leases, _ = c.cfg.Leases.Leases(ctx)
+	}
+	if c.cfg.Assignments != nil {
+		ns.assignments, _ = c.cfg.Assignments.Assignments(ctx, portolan.AssignmentFilter{})
+	}
+	c.cur.Store(ns)
+	return ns
+}
+
+// in returns the elements of xs whose port lies in r.
+func in[T any](xs []T, r portolan.Range, port func(T) portolan.Port) []T {
+	out := []T{}
+	for _, x := range xs {
+		if r.Contains(port(x)) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func sockPort(s portolan.Socket) portolan.Port       { return portolan.Port(s.Local.Port()) }
+func leasePort(l portolan.Lease) portolan.Port       { return l.Port }
+func assignPort(a portolan.Assignment) portolan.Port { return a.Port }
+
+// responseCache keeps encoded responses per key for one state generation.
+// It is bounded: when full it starts over, which is fine for a cache of
+// cheap-to-rebuild answers.
+type responseCache struct {
+	mu  sync.RWMutex
+	max int
+	m   map[string]cached
+}
+
+type cached struct {
+	gen    uint64
+	status int
+	body   []byte
+}
+
+func newResponseCache(max int) *responseCache {
+	return &responseCache{max: max, m: make(map[string]cached)}
+}
+
+func (c *responseCache) get(key string, gen uint64) (cached, bool) {
+	c.mu.RLock()
+	e, ok := c.m[key]
+	c.mu.RUnlock()
+	return e, ok && e.gen == gen
+}
+
+func (c *responseCache) put(key string, e cached) {
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[key] = e
+	c.mu.Unlock()
+}
+
+// conflictError carries the conflicts of a refused assignment to the error
+// writer, which adds them to the error body.
+type conflictError struct {
+	error
+	conflicts []portolan.Conflict
+}
+
+func (e conflictError) Unwrap() error { return e.error }
+
+func conflictsOf(err error) []portolan.Conflict {
+	var ce conflictError
+	if errors.As(err, &ce) {
+		return ce.conflicts
+	}
+	return nil
+}
+
+// uniquePorts returns the sorted distinct ports of xs.
+func uniquePorts[T any](xs []T, port func(T) portolan.Port) []portolan.Port {
+	out := make([]portolan.Port, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, port(x))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
