@@ -3,8 +3,13 @@
 package cmdutil
 
 import (
+	"os"
+	"strings"
+
+	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/registry"
+	"github.com/spf13/cobra"
 )
 
 // Factory gives verbs their dependencies. Fields are functions so a verb
@@ -17,4 +22,40 @@ type Factory struct {
 	// Registry returns the IANA registry and curated common uses
 	// (registry.Default in the binary).
 	Registry func() (*registry.Registry, error)
+
+	// Assignments returns the organisation's port registry with its
+	// conflict checks: over the local store, or over the server named by
+	// --server / PORTOLAN_ADDR (the HTTP client implements the same interface).
+	Assignments func() (portolan.AssignmentService, error)
+	// Server and Token name a remote portolan server; AddServerFlags sets
+	// them from --server/--token, which override PORTOLAN_ADDR and PORTOLAN_TOKEN.
+	Server, Token string
+}
+
+// AddServerFlags adds --server and --token to a verb that can work against
+// a remote portolan server.
+func AddServerFlags(cmd *cobra.Command, f *Factory) {
+	cmd.Flags().StringVar(&f.Server, "server", "", "portolan server URL, e.g. http://127.0.0.1:7780 (default $PORTOLAN_ADDR; unset: work locally)")
+	cmd.Flags().StringVar(&f.Token, "token", "", "bearer token for --server (default $PORTOLAN_TOKEN)")
+}
+
+// RemoteServer returns the server URL and token to use, or "" to work
+// locally: the flags first, then PORTOLAN_ADDR and PORTOLAN_TOKEN. An
+// address without a scheme is taken as http://ADDR; a Unix socket path
+// (the portserver) is not an HTTP server and means local.
+func (f *Factory) RemoteServer() (url, token string) {
+	url, token = f.Server, f.Token
+	if url == "" {
+		url = os.Getenv("PORTOLAN_ADDR")
+	}
+	if token == "" {
+		token = os.Getenv("PORTOLAN_TOKEN")
+	}
+	switch {
+	case url == "", strings.HasPrefix(url, "@"), strings.HasPrefix(url, "/"), strings.HasPrefix(url, "unix:"):
+		return "", ""
+	case !strings.Contains(url, "://"):
+		url = "http://" + url
+	}
+	return url, token
 }
