@@ -30,6 +30,19 @@ type Service struct {
 
 var _ portolan.AssignmentService = (*Service)(nil)
 
+// New returns a Service over store that weighs assignments against iana
+// (a registry's ByPort), this host's ephemeral range (skipped when its Hi
+// is 0) followed by portolan.CommonEphemeral, and this host's
+// ip_unprivileged_port_start.
+func New(store portolan.AssignmentStore, iana func(portolan.Port, portolan.Proto) []portolan.Service,
+	hostEphemeral portolan.Range, unprivilegedStart portolan.Port) *Service {
+	var eph []portolan.EphemeralRange
+	if hostEphemeral.Hi != 0 {
+		eph = append(eph, portolan.EphemeralRange{Range: hostEphemeral, Source: "this host's ephemeral range"})
+	}
+	return &Service{Store: store, IANA: iana, Ephemeral: append(eph, portolan.CommonEphemeral...), UnprivilegedStart: unprivilegedStart}
+}
+
 // Limits on the free-text fields, so one request cannot bloat the registry.
 const (
 	maxName  = 63
@@ -95,11 +108,32 @@ func (s *Service) Check(ctx context.Context, a portolan.Assignment) ([]portolan.
 	if err != nil {
 		return nil, err
 	}
+	return s.check(a, existing), nil
+}
+
+// Conflicts returns what an assignment already stored clashes with, other
+// than itself: the warnings a listing shows next to it.
+func (s *Service) Conflicts(ctx context.Context, a portolan.Assignment) ([]portolan.Conflict, error) {
+	p := a.Port
+	existing, err := s.Store.Assignments(ctx, portolan.AssignmentFilter{Port: &p})
+	if err != nil {
+		return nil, err
+	}
+	others := existing[:0:0]
+	for _, e := range existing {
+		if e.ID != a.ID {
+			others = append(others, e)
+		}
+	}
+	return s.check(a, others), nil
+}
+
+func (s *Service) check(a portolan.Assignment, existing []portolan.Assignment) []portolan.Conflict {
 	in := portolan.CheckInput{Existing: existing, Ephemeral: s.Ephemeral, UnprivilegedStart: s.UnprivilegedStart}
 	if s.IANA != nil {
 		in.IANA = s.IANA(a.Port, a.Proto)
 	}
-	return portolan.CheckAssignment(a, in), nil
+	return portolan.CheckAssignment(a, in)
 }
 
 // Assign validates and checks a, then stores it unless a conflict blocks it.

@@ -147,3 +147,16 @@ func FuzzValidName(f *testing.F) {
 		}
 	})
 }
+
+func TestConflictsOfStoredAssignment(t *testing.T) {
+	ctx := context.Background()
+	s := assignment.New(memstore.New(), nil, portolan.MustParseRange("32768-60999"), 1024)
+	a := &portolan.Assignment{Port: 40000, Proto: portolan.TCP, Name: "cache"}
+	if _, err := s.Assign(ctx, a, false); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := s.Conflicts(ctx, *a)
+	if err != nil || len(cs) != 1 || cs[0].Kind != portolan.ConflictEphemeral || !strings.Contains(cs[0].Message, "this host's ephemeral range") {
+		t.Fatalf("Conflicts(stored 40000/tcp) = %+v, %v; want only the ephemeral warning, not itself", cs, err)
+	}
+}

@@ -237,6 +237,12 @@ func TestAssignmentsOverHTTP(t *testing.T) {
 	if as, _ := e.anon.Assignments(ctx, portolan.AssignmentFilter{Port: &p, Proto: portolan.TCP}); len(as) != 1 {
 		t.Fatalf("Assignments(5432/tcp) = %+v", as)
 	}
+	var withConflicts []porthttp.AssignResult
+	_, body := get(t, e.url+"/v1/assignments?conflicts=1")
+	if err := json.Unmarshal([]byte(body), &withConflicts); err != nil || len(withConflicts) != 3 ||
+		withConflicts[0].Conflicts[0].Kind != "iana" || len(withConflicts[1].Conflicts) != 0 || len(withConflicts[2].Conflicts) != 2 {
+		t.Fatalf("GET /v1/assignments?conflicts=1 = %s", body)
+	}
 	if err := e.admin.Unassign(ctx, 7001, portolan.TCP, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +251,7 @@ func TestAssignmentsOverHTTP(t *testing.T) {
 		t.Fatalf("Audit = %+v, %v; want alice's unassign first", audit, err)
 	}
 	// Metrics count the conflicts by kind.
-	_, body := get(t, e.url+"/metrics")
+	_, body = get(t, e.url+"/metrics")
 	for _, want := range []string{
 		`portolan_assignment_conflicts_total{kind="assigned",severity="refuse"} 1`,
 		`portolan_assignment_conflicts_total{kind="iana",severity="force"} 2`,

@@ -172,7 +172,26 @@ func (s *Server) getAssignments(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, nonNil(as))
+	if r.URL.Query().Get("conflicts") == "" {
+		writeJSON(w, http.StatusOK, nonNil(as))
+		return nil
+	}
+	// ?conflicts=1: each assignment with what it clashes with (the page's list).
+	ck, ok := svc.(interface {
+		Conflicts(context.Context, portolan.Assignment) ([]portolan.Conflict, error)
+	})
+	if !ok {
+		return portolan.Errorf(portolan.EUNSUPPORTED, "this server cannot check stored assignments for conflicts")
+	}
+	out := make([]AssignResult, 0, len(as))
+	for _, a := range as {
+		cs, err := ck.Conflicts(r.Context(), a)
+		if err != nil {
+			return err
+		}
+		out = append(out, AssignResult{a, nonNil(cs)})
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
