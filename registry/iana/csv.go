@@ -61,6 +61,12 @@ func ParseCSV(r io.Reader) (*Data, error) {
 		if s.Name == "" && s.Description == "" && !s.HasPort {
 			continue // IANA's CSV has no blank rows, but editors add them
 		}
+		if v := get("Port Number"); s.Ports.IsSingle() && strings.Contains(v, "-") {
+			if d.RangeForm == nil {
+				d.RangeForm = map[int]bool{}
+			}
+			d.RangeForm[len(d.Records)] = true
+		}
 		d.Records = append(d.Records, s)
 	}
 	if len(d.Records) == 0 {
@@ -197,4 +203,39 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// WriteCSV writes records in IANA's CSV layout (CSVHeader), which ParseCSV
+// reads back. People are written as "[id]", as IANA does.
+func WriteCSV(w io.Writer, records []portolan.Service, rangeForm map[int]bool) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	id := func(p *portolan.Person) string {
+		if p == nil {
+			return ""
+		}
+		return "[" + p.ID + "]"
+	}
+	for i, s := range records {
+		num := ""
+		if s.HasPort {
+			num = s.Ports.String()
+			if rangeForm[i] {
+				num = s.Ports.Lo.String() + "-" + s.Ports.Hi.String()
+			}
+		}
+		var refs strings.Builder
+		for _, r := range s.Refs {
+			refs.WriteString(FormatRef(r))
+		}
+		row := []string{s.Name, num, s.Proto.String(), s.Description, id(s.Assignee), id(s.Contact),
+			s.Registered, s.Updated, refs.String(), s.ServiceCode, s.Unauthorized, s.Note}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -17,6 +17,10 @@ type Data struct {
 	Updated string // the registry's <updated> date, YYYY-MM-DD
 	Source  string // where it was read from, e.g. "service-names-port-numbers.xml"
 	Records []portolan.Service
+	// RangeForm holds the indices of records whose number IANA writes as
+	// LO-HI even though LO == HI ("4748-4748"): the registry counts them as
+	// ranges, and so do Stats.
+	RangeForm map[int]bool
 }
 
 // aliasRE matches IANA's two ways of marking an alias: "This entry is an

@@ -18,7 +18,7 @@ func Encode(d *Data) ([]byte, error) {
 		return nil, portolan.Errorf(portolan.EINVALID, "no records to encode")
 	}
 	for i := range d.Records {
-		if err := e.record(&d.Records[i]); err != nil {
+		if err := e.record(&d.Records[i], d.RangeForm[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -98,7 +98,7 @@ func (e *encoder) person(p *portolan.Person) (uint16, error) {
 	return uint16(n), nil
 }
 
-func (e *encoder) record(s *portolan.Service) error {
+func (e *encoder) record(s *portolan.Service, rangeForm bool) error {
 	if len(s.Refs) > 255 {
 		return portolan.Errorf(portolan.EINVALID, "record %q has %d references, more than a snapshot holds", s.Name, len(s.Refs))
 	}
@@ -121,7 +121,10 @@ func (e *encoder) record(s *portolan.Service) error {
 	b = binary.LittleEndian.AppendUint32(b, refStart)
 	var flags byte
 	if s.HasPort {
-		flags = 1
+		flags |= flagHasPort
+	}
+	if rangeForm {
+		flags |= flagRangeForm
 	}
 	b = append(b, byte(len(s.Refs)), flags, byte(s.Proto), byte(s.Status))
 	b = binary.LittleEndian.AppendUint16(b, uint16(s.Ports.Lo))

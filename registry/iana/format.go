@@ -58,11 +58,14 @@ const (
 	recContact    = 34 // u16 person index + 1
 	recRefStart   = 36 // u32
 	recRefCount   = 40 // u8
-	recFlags      = 41 // bit 0: has a port number
+	recFlags      = 41 // flagHasPort, flagRangeForm
 	recProto      = 42
 	recStatus     = 43
 	recLo         = 44
 	recHi         = 46
+
+	flagHasPort   = 1 // the record has a number
+	flagRangeForm = 2 // the number is written LO-HI with LO == HI
 
 	maxRun = 255 // a run's count fits the low byte of its u32
 )

@@ -251,7 +251,7 @@ func (sn *Snapshot) Record(i int) portolan.Service {
 		Name:         sn.str(u32(r, recName)),
 		Proto:        portolan.Proto(r[recProto]),
 		Ports:        portolan.Range{Lo: portolan.Port(u16(r, recLo)), Hi: portolan.Port(u16(r, recHi))},
-		HasPort:      r[recFlags]&1 != 0,
+		HasPort:      r[recFlags]&flagHasPort != 0,
 		Status:       portolan.Status(r[recStatus]),
 		AliasOf:      sn.str(u32(r, recAliasOf)),
 		Description:  sn.str(u32(r, recDesc)),
@@ -292,6 +292,12 @@ func (sn *Snapshot) Data() *Data {
 	d := &Data{Updated: sn.updated, Source: sn.source, Records: make([]portolan.Service, sn.nRecords)}
 	for i := range d.Records {
 		d.Records[i] = sn.Record(i)
+		if sn.recs[i*recSize+recFlags]&flagRangeForm != 0 {
+			if d.RangeForm == nil {
+				d.RangeForm = map[int]bool{}
+			}
+			d.RangeForm[i] = true
+		}
 	}
 	return d
 }

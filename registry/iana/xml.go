@@ -1,6 +1,7 @@
 package iana
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -28,6 +29,7 @@ type xmlParser struct {
 	people map[string]portolan.Person
 	// person ids per record, resolved once <people> (which comes last) is read
 	assignee, contact []string
+	rangeForm         bool // the current record's number is written LO-HI
 }
 
 func (p *xmlParser) errorf(format string, args ...any) error {
@@ -154,6 +156,13 @@ func (p *xmlParser) record(start xml.StartElement) error {
 				return portolan.Errorf(portolan.EINVALID, "line %d: <record> has no name, number or description", line)
 			}
 			deriveStatus(&s)
+			if p.rangeForm {
+				if p.data.RangeForm == nil {
+					p.data.RangeForm = map[int]bool{}
+				}
+				p.data.RangeForm[len(p.data.Records)] = true
+				p.rangeForm = false
+			}
 			p.data.Records = append(p.data.Records, s)
 			p.assignee = append(p.assignee, assignee)
 			p.contact = append(p.contact, contact)
@@ -202,6 +211,9 @@ func (p *xmlParser) record(start xml.StartElement) error {
 					return p.errorf("<number> %q is not a port or range within 0-65535", v)
 				}
 				s.Ports, s.HasPort = r, true
+				if r.IsSingle() && strings.Contains(v, "-") {
+					p.rangeForm = true
+				}
 			case "description":
 				s.Description = v
 			case "note":
@@ -323,6 +335,7 @@ func (p *xmlParser) text() (string, error) {
 }
 
 func (p *xmlParser) textInto(b *strings.Builder) error {
+	afterBr := false // the source's line break after a <br/> is layout, not text
 	for {
 		tok, err := p.d.Token()
 		if err != nil {
@@ -332,11 +345,16 @@ func (p *xmlParser) textInto(b *strings.Builder) error {
 		case xml.EndElement:
 			return nil
 		case xml.CharData:
+			if afterBr {
+				t = bytes.TrimLeft(t, " \t\r\n")
+				afterBr = len(t) == 0
+			}
 			b.Write(t)
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "br":
 				b.WriteByte('\n')
+				afterBr = true
 				if err := p.d.Skip(); err != nil {
 					return p.wrap(err)
 				}
