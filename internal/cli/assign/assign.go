@@ -1,0 +1,138 @@
+// Package assign is the `portolan assign` verb: register one of the
+// organisation's ports, with every conflict explained.
+package assign
+
+import (
+	"context"
+	"fmt"
+	"os/user"
+	"strings"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/spf13/cobra"
+)
+
+// Options are the inputs of one run.
+type Options struct {
+	IO          *iostreams.IOStreams
+	Assignments func() (portolan.AssignmentService, error)
+
+	Port  portolan.Port
+	Proto portolan.Proto
+	Name  string
+	Owner string
+	Note  string
+	Hosts string
+	Force bool
+	JSON  bool
+	Actor string // who, for the audit log of a local store
+}
+
+// NewCmdAssign returns the assign command.
+func NewCmdAssign(f *cmdutil.Factory) *cobra.Command {
+	opts := &Options{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "assign PORT/PROTO NAME",
+		Short: "Register a port for one of your organisation's services",
+		Long: `Register PORT/PROTO for the service NAME in your organisation's registry, so it keeps
+the same port everywhere and no two applications clash.
+
+Every conflict is explained: another assignment of the same port and protocol refuses
+it; an IANA assignment to a different service needs --force; a port inside a common
+ephemeral range (32768-60999 on Linux, 49152-65535 elsewhere) or a system port
+(binding needs privilege) is assigned with a warning. Changes are audited.`,
+		Example: `  portolan assign 7001/tcp billing --owner payments --note "primary API"
+  portolan assign 5432/tcp billing-db --force
+  portolan assign 7001/tcp billing --server http://ports.example:7780 --token $TOKEN`,
+		Args: cmdutil.ExactArgs(2, "PORT/PROTO and NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, proto, err := ParsePortProto(args[0])
+			if err != nil {
+				return err
+			}
+			opts.Port, opts.Proto, opts.Name = p, proto, args[1]
+			opts.Assignments = f.Assignments
+			opts.Actor = CurrentUser()
+			return Run(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Owner, "owner", "", "team or person that owns the service")
+	cmd.Flags().StringVar(&opts.Note, "note", "", "free text shown in listings")
+	cmd.Flags().StringVar(&opts.Hosts, "hosts", "", "glob of the hosts it applies to, e.g. 'db-*' (default: everywhere)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "assign even though IANA assigns the port to another service")
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
+	cmdutil.AddServerFlags(cmd, f)
+	return cmd
+}
+
+// ParsePortProto parses "5432/tcp"; the protocol is required because an
+// assignment is per protocol.
+func ParsePortProto(s string) (portolan.Port, portolan.Proto, error) {
+	ps, protos, ok := strings.Cut(s, "/")
+	p, err := portolan.ParsePort(ps)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !ok {
+		return 0, 0, portolan.Errorf(portolan.EINVALID, "%q needs a protocol: want PORT/PROTO, e.g. %s/tcp", s, ps)
+	}
+	proto, err := portolan.ParseProto(protos)
+	if err != nil || proto == portolan.ProtoAny {
+		return 0, 0, portolan.Errorf(portolan.EINVALID, "protocol %q in %q is not one of tcp, udp, sctp, dccp", protos, s)
+	}
+	return p, proto, nil
+}
+
+// CurrentUser names the person running the command, for the audit log.
+func CurrentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+// Result is the --json output.
+type Result struct {
+	Assignment portolan.Assignment `json:"assignment"`
+	Conflicts  []portolan.Conflict `json:"conflicts"`
+}
+
+// Run assigns and reports: warnings on stderr, the result on stdout. A
+// refused assignment returns ECONFLICT (exit 1) with its reason; the other
+// conflicts found are printed first so the user sees them all at once.
+func Run(ctx context.Context, o *Options) error {
+	svc, err := o.Assignments()
+	if err != nil {
+		return err
+	}
+	a := &portolan.Assignment{Port: o.Port, Proto: o.Proto, Name: o.Name, Owner: o.Owner, Note: o.Note, Hosts: o.Hosts, CreatedBy: o.Actor}
+	cs, err := svc.Assign(ctx, a, o.Force)
+	blocking, _ := portolan.Blocking(cs, o.Force)
+	for _, c := range cs {
+		if err != nil && c == blocking {
+			continue // main prints the error itself
+		}
+		label := o.IO.Yellow("warning:")
+		if c.Severity != portolan.Warn && err != nil {
+			label = o.IO.Red("conflict:")
+		}
+		fmt.Fprintf(o.IO.ErrOut, "%s %s\n", label, c.Message)
+	}
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		if cs == nil {
+			cs = []portolan.Conflict{}
+		}
+		return cmdutil.WriteJSON(o.IO, Result{*a, cs})
+	}
+	owner := ""
+	if a.Owner != "" {
+		owner = " (owner " + a.Owner + ")"
+	}
+	fmt.Fprintf(o.IO.Out, "assigned %d/%s to %s%s\n", a.Port, a.Proto, a.Name, owner)
+	return nil
+}

@@ -1,0 +1,129 @@
+package assign_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/assignment"
+	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/internal/cli/assign"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/memstore"
+)
+
+var pg = portolan.Service{Name: "postgresql", Proto: portolan.TCP, Ports: portolan.SinglePort(5432), HasPort: true}
+
+func local() *assignment.Service {
+	return assignment.New(memstore.New(), func(p portolan.Port, _ portolan.Proto) []portolan.Service {
+		if p == 5432 {
+			return []portolan.Service{pg}
+		}
+		return nil
+	}, portolan.MustParseRange("32768-60999"), 1024)
+}
+
+// remote serves a local service over HTTP and returns a client for it, so
+// the verb runs exactly as with --server.
+func remote(t *testing.T) portolan.AssignmentService {
+	toks := porthttp.NewTokens()
+	toks.Add("admin-token-0123456789", "ci", porthttp.RoleAdmin)
+	srv := httptest.NewServer(porthttp.NewServer(porthttp.Config{Assignments: local(), Tokens: toks}).Handler())
+	t.Cleanup(srv.Close)
+	c := porthttp.NewClient(srv.URL, "admin-token-0123456789")
+	c.User = "alice"
+	return c
+}
+
+func run(t *testing.T, svc portolan.AssignmentService, o assign.Options) (string, string, error) {
+	t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	o.IO = ios
+	o.Assignments = func() (portolan.AssignmentService, error) { return svc, nil }
+	err := assign.Run(context.Background(), &o)
+	return out.String(), errOut.String(), err
+}
+
+func TestAssign(t *testing.T) {
+	for name, mk := range map[string]func(*testing.T) portolan.AssignmentService{
+		"local":  func(*testing.T) portolan.AssignmentService { return local() },
+		"remote": remote,
+	} {
+		t.Run(name, func(t *testing.T) {
+			svc := mk(t)
+			out, errOut, err := run(t, svc, assign.Options{Port: 7001, Proto: portolan.TCP, Name: "billing", Owner: "payments", Actor: "alice"})
+			if err != nil || out != "assigned 7001/tcp to billing (owner payments)\n" || errOut != "" {
+				t.Fatalf("assign 7001/tcp = %q %q %v", out, errOut, err)
+			}
+			// The same port: refused, exit 1, the reason is the error.
+			out, errOut, err = run(t, svc, assign.Options{Port: 7001, Proto: portolan.TCP, Name: "ledger", Force: true})
+			if cmdutil.ExitCode(err) != 1 || cmdutil.Message(err) != "7001/tcp is already assigned to billing (owner payments)" || out != "" || errOut != "" {
+				t.Fatalf("duplicate = %q %q %v", out, errOut, err)
+			}
+			// IANA conflict: refused without --force, accepted with it and a warning.
+			_, _, err = run(t, svc, assign.Options{Port: 5432, Proto: portolan.TCP, Name: "billing-db"})
+			if cmdutil.ExitCode(err) != 1 || !strings.Contains(cmdutil.Message(err), "assigned by IANA to postgresql, not billing-db") {
+				t.Fatalf("IANA conflict without --force: %v", err)
+			}
+			out, errOut, err = run(t, svc, assign.Options{Port: 5432, Proto: portolan.TCP, Name: "billing-db", Force: true})
+			if err != nil || !strings.HasPrefix(errOut, "warning: 5432/tcp is assigned by IANA to postgresql") || out != "assigned 5432/tcp to billing-db\n" {
+				t.Fatalf("forced = %q %q %v", out, errOut, err)
+			}
+			// A refused assignment still lists its warnings.
+			_, errOut, err = run(t, svc, assign.Options{Port: 443, Proto: portolan.TCP, Name: "edge"})
+			if err != nil || !strings.Contains(errOut, "443/tcp is a system port (0-1023): binding it needs root") {
+				t.Fatalf("system port = %q %v", errOut, err)
+			}
+			out, errOut, err = run(t, svc, assign.Options{Port: 40000, Proto: portolan.UDP, Name: "cache", JSON: true})
+			var res assign.Result
+			if err != nil || json.Unmarshal([]byte(out), &res) != nil || res.Assignment.Port != 40000 || len(res.Conflicts) != 1 ||
+				!strings.Contains(errOut, "lies in this host's ephemeral range 32768-60999") {
+				t.Fatalf("--json = %q %q %v", out, errOut, err)
+			}
+			_, _, err = run(t, svc, assign.Options{Port: 7002, Proto: portolan.TCP, Name: "no spaces"})
+			if cmdutil.ExitCode(err) != 2 {
+				t.Fatalf("bad name: exit %d (%v), want 2", cmdutil.ExitCode(err), err)
+			}
+		})
+	}
+}
+
+func TestParsePortProto(t *testing.T) {
+	for in, want := range map[string]string{
+		"5432":      `"5432" needs a protocol: want PORT/PROTO, e.g. 5432/tcp`,
+		"70000/tcp": "port 70000 is out of range 0-65535",
+		"5432/xtp":  `protocol "xtp" in "5432/xtp" is not one of tcp, udp, sctp, dccp`,
+		"5432/":     `protocol "" in "5432/" is not one of`,
+	} {
+		_, _, err := assign.ParsePortProto(in)
+		if cmdutil.ExitCode(err) != 2 || !strings.Contains(cmdutil.Message(err), want) {
+			t.Errorf("ParsePortProto(%q) = %v; want exit 2 with %q", in, err, want)
+		}
+	}
+	if p, proto, err := assign.ParsePortProto("53/UDP"); err != nil || p != 53 || proto != portolan.UDP {
+		t.Errorf("ParsePortProto(53/UDP) = %d %v %v", p, proto, err)
+	}
+}
+
+func FuzzParsePortProto(f *testing.F) {
+	for _, s := range []string{"5432/tcp", "0/udp", "65535/dccp", "5432", "/tcp", "1/2/3", "99999/tcp"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, proto, err := assign.ParsePortProto(s)
+		if err != nil {
+			if cmdutil.ExitCode(err) != 2 || strings.Contains(cmdutil.Message(err), "\n") {
+				t.Fatalf("ParsePortProto(%q) error %v is not one line with exit 2", s, err)
+			}
+			return
+		}
+		back := p.String() + "/" + proto.String()
+		if p2, proto2, err := assign.ParsePortProto(back); err != nil || p2 != p || proto2 != proto {
+			t.Fatalf("%q -> %s does not round-trip", s, back)
+		}
+	})
+}

@@ -1,0 +1,73 @@
+// Package unassign is the `portolan unassign` verb: remove one of the
+// organisation's port assignments, audited.
+package unassign
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/assign"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/spf13/cobra"
+)
+
+// Options are the inputs of one run.
+type Options struct {
+	IO          *iostreams.IOStreams
+	Assignments func() (portolan.AssignmentService, error)
+	Targets     []portolan.Key
+	Actor       string
+}
+
+// NewCmdUnassign returns the unassign command.
+func NewCmdUnassign(f *cmdutil.Factory) *cobra.Command {
+	opts := &Options{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "unassign PORT/PROTO...",
+		Short: "Remove port assignments from your organisation's registry",
+		Example: `  portolan unassign 7001/tcp
+  portolan unassign 7001/tcp 7001/udp --server http://ports.example:7780`,
+		Args: cmdutil.MinimumArgs(1, "PORT/PROTO"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, a := range args {
+				p, proto, err := assign.ParsePortProto(a)
+				if err != nil {
+					return err
+				}
+				opts.Targets = append(opts.Targets, portolan.Key{Port: p, Proto: proto})
+			}
+			opts.Assignments = f.Assignments
+			opts.Actor = assign.CurrentUser()
+			return Run(cmd.Context(), opts)
+		},
+	}
+	cmdutil.AddServerFlags(cmd, f)
+	return cmd
+}
+
+// Run removes each target; it goes on after one that was not assigned and
+// then fails with exit 1, as nothing was found for it.
+func Run(ctx context.Context, o *Options) error {
+	svc, err := o.Assignments()
+	if err != nil {
+		return err
+	}
+	var firstErr error
+	for _, k := range o.Targets {
+		err := svc.Unassign(ctx, k.Port, k.Proto, o.Actor)
+		switch {
+		case err == nil:
+			fmt.Fprintf(o.IO.Out, "unassigned %d/%s\n", k.Port, k.Proto)
+		case portolan.ErrorCode(err) == portolan.ENOTFOUND && len(o.Targets) > 1:
+			fmt.Fprintf(o.IO.ErrOut, "portolan: %s\n", portolan.ErrorMessage(err))
+			if firstErr == nil {
+				firstErr = cmdutil.Exit(cmdutil.ExitNotFound)
+			}
+		default:
+			return err
+		}
+	}
+	return firstErr
+}
