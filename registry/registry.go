@@ -29,9 +29,8 @@ type Registry struct {
 	sn   *iana.Snapshot
 	path string // the user snapshot it was read from; "" when embedded
 
-	mu     sync.Mutex // serializes decoding into svc
-	svc    []portolan.Service
-	filled []atomic.Bool // svc[i] is decoded
+	mu     sync.Mutex              // serializes decoding
+	blocks []atomic.Pointer[block] // decoded records, one block per RunAlign entries of the order table
 
 	allOnce sync.Once
 	all     []portolan.Service
@@ -47,8 +46,8 @@ func Open(snapshot string, verify bool) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := sn.OrderLen()
-	return &Registry{sn: sn, svc: make([]portolan.Service, n), filled: make([]atomic.Bool, n)}, nil
+	n := (sn.OrderLen() + iana.RunAlign - 1) / iana.RunAlign
+	return &Registry{sn: sn, blocks: make([]atomic.Pointer[block], n)}, nil
 }
 
 // Embedded returns the registry built into the binary.
@@ -97,29 +96,46 @@ func (r *Registry) Path() string { return r.path }
 // Len is the number of IANA records.
 func (r *Registry) Len() int { return r.sn.Len() }
 
-// run returns the decoded records of an order-table run.
+// block holds the decoded records of RunAlign consecutive entries of the
+// order table; it is allocated when a lookup first reaches it, and each
+// record is decoded when a lookup first returns it.
+type block struct {
+	svc    [iana.RunAlign]portolan.Service
+	filled [iana.RunAlign]atomic.Bool
+}
+
+// run returns the decoded records of an order-table run; runs never cross
+// a block boundary.
 func (r *Registry) run(start, n int) []portolan.Service {
 	if n == 0 {
 		return nil
 	}
-	for i := start; i < start+n; i++ {
-		if !r.filled[i].Load() {
-			r.fill(start, n)
+	bi, off := start/iana.RunAlign, start%iana.RunAlign
+	b := r.blocks[bi].Load()
+	for i := off; b == nil || i < off+n; i++ {
+		if b == nil || !b.filled[i].Load() {
+			b = r.fill(bi, off, n)
 			break
 		}
 	}
-	return r.svc[start : start+n : start+n]
+	return b.svc[off : off+n : off+n]
 }
 
-func (r *Registry) fill(start, n int) {
+func (r *Registry) fill(bi, off, n int) *block {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := start; i < start+n; i++ {
-		if !r.filled[i].Load() {
-			r.svc[i] = r.sn.Record(r.sn.OrderAt(i))
-			r.filled[i].Store(true)
+	b := r.blocks[bi].Load()
+	if b == nil {
+		b = new(block)
+		r.blocks[bi].Store(b)
+	}
+	for i := off; i < off+n; i++ {
+		if !b.filled[i].Load() {
+			b.svc[i] = r.sn.Record(r.sn.OrderAt(bi*iana.RunAlign + i))
+			b.filled[i].Store(true)
 		}
 	}
+	return b
 }
 
 // ByPort returns the records on port p for proto (ProtoAny: every

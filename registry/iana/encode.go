@@ -152,11 +152,23 @@ func (e *encoder) run(idx []int) uint32 {
 	if r, ok := e.runs[string(key)]; ok {
 		return r
 	}
+	e.align(len(idx))
 	r := uint32(e.nOrder)<<8 | uint32(len(idx))
 	e.order = append(e.order, key...)
 	e.nOrder += len(idx)
 	e.runs[string(key)] = r
 	return r
+}
+
+// align pads the order table so that a run of n entries starting at its
+// end does not cross a multiple of RunAlign.
+func (e *encoder) align(n int) {
+	if e.nOrder%RunAlign+n > RunAlign {
+		for e.nOrder%RunAlign != 0 {
+			e.order = binary.LittleEndian.AppendUint32(e.order, 0)
+			e.nOrder++
+		}
+	}
 }
 
 // portIndex builds, for every port, the records covering it (ranges too),
@@ -246,6 +258,10 @@ func (e *encoder) nameIndex(recs []portolan.Service) {
 			}
 			return protoRank(uint8(x.Proto)) - protoRank(uint8(y.Proto))
 		})
+		if len(g) > maxRun {
+			g = g[:maxRun] // no real name comes near: the most has 9 records
+		}
+		e.align(len(g))
 		start := uint32(e.nOrder)
 		for _, i := range g {
 			e.order = binary.LittleEndian.AppendUint32(e.order, uint32(i))

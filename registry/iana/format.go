@@ -14,7 +14,8 @@ package iana
 //	people   16 bytes each: refs to id, name, org, uri
 //	refs     8 bytes each: refs to type and data
 //	records  48 bytes each (see the rec* offsets)
-//	order    u32 record indices; every answer is a contiguous run of it
+//	order    u32 record indices; every answer is a contiguous run of it,
+//	         never crossing a multiple of RunAlign (padding fills the gaps)
 //	segs     per segment 5 runs (u32 start<<8 | count), one per Proto value:
 //	         ProtoAny (all records on the port), then tcp, udp, sctp, dccp
 //	         (that protocol's records and the records without protocol)
@@ -68,6 +69,11 @@ const (
 	flagRangeForm = 2 // the number is written LO-HI with LO == HI
 
 	maxRun = 255 // a run's count fits the low byte of its u32
+
+	// RunAlign: no run crosses a multiple of RunAlign in the order table,
+	// so a reader can decode the table lazily in blocks of RunAlign
+	// entries and still hand out every run as one slice.
+	RunAlign = 256
 )
 
 // fnv1aLower hashes s as if it were lower-case ASCII.

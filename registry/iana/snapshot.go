@@ -157,7 +157,10 @@ func (sn *Snapshot) check() error {
 			return fail("bad record index")
 		}
 	}
-	runOK := func(v uint32) bool { return int(v>>8)+int(v&0xff) <= nOrder }
+	runOK := func(v uint32) bool {
+		start, n := int(v>>8), int(v&0xff)
+		return start+n <= nOrder && start%RunAlign+n <= RunAlign
+	}
 	for i := 0; i < len(sn.segs); i += 4 {
 		if !runOK(u32(sn.segs, i)) {
 			return fail("bad port run")
@@ -170,7 +173,8 @@ func (sn *Snapshot) check() error {
 		}
 	}
 	for i := 0; i < len(sn.names); i += nameSize {
-		if _, ok := sn.strOK(u32(sn.names, i)); !ok || int(u32(sn.names, i+4))+int(u32(sn.names, i+8)) > nOrder {
+		start, n := int(u32(sn.names, i+4)), int(u32(sn.names, i+8))
+		if _, ok := sn.strOK(u32(sn.names, i)); !ok || start+n > nOrder || n > maxRun || start%RunAlign+n > RunAlign {
 			return fail("bad name entry")
 		}
 	}
