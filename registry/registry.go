@@ -74,13 +74,19 @@ var (
 // `portolan registry update`, when it is newer than the embedded one;
 // otherwise the embedded one. It is loaded once per process.
 func Default() (*Registry, error) {
-	defaultOnce.Do(func() {
-		defaultReg = Embedded()
-		if u, err := loadUser(); err == nil && u.Updated() > defaultReg.Updated() {
-			defaultReg = u
-		}
-	})
+	defaultOnce.Do(func() { defaultReg = Newest() })
 	return defaultReg, nil
+}
+
+// Newest loads the user's snapshot afresh and returns it when it is valid
+// and newer than the embedded one, else the embedded one. A damaged user
+// file is passed over, so the old data stays in use.
+func Newest() *Registry {
+	emb := Embedded()
+	if u, err := loadUser(); err == nil && u.Updated() > emb.Updated() {
+		return u
+	}
+	return emb
 }
 
 // Updated is the date of the registry release, YYYY-MM-DD.

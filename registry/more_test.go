@@ -1,0 +1,207 @@
+package registry
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/registry/iana"
+)
+
+func TestCommonUses(t *testing.T) {
+	if n := len(commonUses); n < 80 {
+		t.Errorf("%d curated common uses, want at least 80", n)
+	}
+	for i, c := range commonUses {
+		if c.Name == "" || c.Desc == "" || c.Source == "" {
+			t.Errorf("row %d %+v lacks a name, description or source", i, c)
+		}
+		if i > 0 && commonUses[i-1].Ports.Lo > c.Ports.Lo {
+			t.Errorf("row %d (%v) out of port order", i, c.Ports)
+		}
+	}
+	want := map[portolan.Port]string{3000: "node-dev", 5173: "vite", 6443: "kube-apiserver", 10250: "kubelet",
+		9200: "elasticsearch", 9092: "kafka", 25565: "minecraft", 51820: "wireguard", 5432: "postgresql", 31000: "k8s-nodeport"}
+	r := Embedded()
+	for p, name := range want {
+		found := false
+		for _, c := range r.CommonUses(p) {
+			found = found || c.Name == name
+		}
+		if !found {
+			t.Errorf("CommonUses(%d) lacks %s: %+v", p, name, r.CommonUses(p))
+		}
+	}
+	if got := r.CommonUses(1); got != nil {
+		t.Errorf("port 1 has common uses %+v", got)
+	}
+}
+
+// TestCommonUseClaims: what a description says about IANA ("IANA lists X",
+// "IANA: unassigned") is true of the embedded registry.
+func TestCommonUseClaims(t *testing.T) {
+	r := Embedded()
+	lists := regexp.MustCompile(`IANA lists ([A-Za-z0-9-]+)(?:/([A-Za-z0-9-]+))?`)
+	for _, c := range commonUses {
+		p, proto := c.Ports.Lo, c.Proto
+		if m := lists.FindStringSubmatch(c.Desc); m != nil {
+			for _, name := range m[1:] {
+				if name == "" {
+					continue
+				}
+				found := false
+				for _, s := range r.ByPort(p, proto) {
+					found = found || s.Name == name
+				}
+				if !found {
+					t.Errorf("%s: IANA has no %s on %d/%s: %s", c.Name, name, p, proto, names(r.ByPort(p, proto)))
+				}
+			}
+		}
+		if strings.Contains(c.Desc, "IANA: unassigned") && r.Assigned(p, proto) {
+			t.Errorf("%s: %d/%s is assigned at IANA", c.Name, p, proto)
+		}
+		if strings.Contains(c.Desc, "IANA: dynamic range") && p.Class() != portolan.Dynamic {
+			t.Errorf("%s: %d is not in the dynamic range", c.Name, p)
+		}
+	}
+}
+
+func TestParseHostFiles(t *testing.T) {
+	r, err := ParsePortRange("32768\t60999\n")
+	if err != nil || r != (portolan.Range{Lo: 32768, Hi: 60999}) {
+		t.Errorf("port range: %v %v", r, err)
+	}
+	for _, bad := range []string{"", "1", "60999 32768", "1 70000", "a b"} {
+		if _, err := ParsePortRange(bad); err == nil {
+			t.Errorf("ParsePortRange(%q) accepted", bad)
+		}
+	}
+	rs, err := ParseReservedPorts("8080,9000-9010\n")
+	if err != nil || len(rs) != 2 || rs[1] != (portolan.Range{Lo: 9000, Hi: 9010}) {
+		t.Errorf("reserved: %v %v", rs, err)
+	}
+	if rs, err := ParseReservedPorts("\n"); err != nil || len(rs) != 0 {
+		t.Errorf("empty reserved: %v %v", rs, err)
+	}
+	if _, err := ParseReservedPorts("80,x"); err == nil {
+		t.Error("bad reserved list accepted")
+	}
+	if p, err := ParseUnprivilegedStart("1024\n"); err != nil || p != 1024 {
+		t.Errorf("unprivileged: %v %v", p, err)
+	}
+	if _, err := ParseUnprivilegedStart("-1"); err == nil {
+		t.Error("negative unprivileged start accepted")
+	}
+}
+
+func TestHostFromFakeProc(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, s string) {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h, err := hostFrom(dir); err != nil || !h.Defaults || h.Ephemeral != (portolan.Range{Lo: 32768, Hi: 60999}) || !strings.Contains(h.Source, "default") {
+		t.Errorf("no proc files: %+v %v; want defaults that say so", h, err)
+	}
+	write(procPortRange, "40000 50000\n")
+	write(procReserved, "45000-45010,8080\n")
+	write(procUnprivStart, "80\n")
+	h, err := hostFrom(dir)
+	if err != nil || h.Defaults || h.Ephemeral != (portolan.Range{Lo: 40000, Hi: 50000}) || h.UnprivilegedStart != 80 || !h.InReserved(45005) || h.InReserved(45011) || !h.InEphemeral(40000) {
+		t.Errorf("fake proc: %+v %v", h, err)
+	}
+	write(procPortRange, "garbage\n")
+	if _, err := hostFrom(dir); err == nil {
+		t.Error("garbage port range accepted")
+	}
+}
+
+// TestHostReal reads this machine's /proc and checks it against what the
+// kernel files say.
+func TestHostReal(t *testing.T) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		t.Skip("no /proc/sys/net/ipv4 here")
+	}
+	h, err := Host()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := ParsePortRange(string(b))
+	if h.Defaults || h.Ephemeral != want {
+		t.Errorf("Host() %+v, /proc says %v", h, want)
+	}
+	n := Embedded().CountAssignedIn(h.Ephemeral)
+	if h.Ephemeral.Overlaps(portolan.User.Range()) && n == 0 {
+		t.Errorf("no IANA-assigned User ports in %v", h.Ephemeral)
+	}
+	if got := Embedded().CountAssignedIn(portolan.Range{Lo: 80, Hi: 80}); got != 0 {
+		t.Errorf("system port 80 counted as a User port: %d", got)
+	}
+	if got := Embedded().CountAssignedIn(portolan.Range{Lo: 6000, Hi: 6063}); got != 64 {
+		t.Errorf("x11's 6000-6063 holds %d assigned user ports, want 64", got)
+	}
+}
+
+// TestInstallNewestWins: an installed snapshot is used when newer than the
+// embedded one; a damaged file leaves the embedded data in use.
+func TestInstallNewestWins(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	d, err := iana.ParseFile("iana/testdata/small.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Updated = "2099-01-01"
+	path, err := Install(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(os.Getenv("XDG_DATA_HOME"), "portolan", SnapshotFile); path != want {
+		t.Errorf("installed at %s, want %s", path, want)
+	}
+	r := Newest()
+	if r.Updated() != "2099-01-01" || r.Path() != path || r.Len() != len(d.Records) {
+		t.Errorf("newest: %s %s %d", r.Updated(), r.Path(), r.Len())
+	}
+	if names(r.ByPort(80, portolan.TCP)) != "http/tcp www~/tcp www-http~/tcp" {
+		t.Errorf("installed lookups: %s", names(r.ByPort(80, portolan.TCP)))
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("data dir holds %d files, want only the snapshot (no temp files)", len(entries))
+	}
+	// An older snapshot loses to the embedded one.
+	d.Updated = "2000-01-01"
+	if _, err := Install(d); err != nil {
+		t.Fatal(err)
+	}
+	if r := Newest(); r.Path() != "" {
+		t.Errorf("an older user snapshot won: %s", r.Updated())
+	}
+	// A damaged file is passed over.
+	if err := os.WriteFile(path, []byte("PTLNSNAP garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := Newest(); r.Path() != "" || r.Len() != 14533 {
+		t.Errorf("damaged user snapshot used: %s", r.Path())
+	}
+}
+
+func TestDataDir(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/x/data")
+	if d, _ := DataDir(); d != "/x/data/portolan" {
+		t.Errorf("DataDir %s", d)
+	}
+	t.Setenv("XDG_DATA_HOME", "relative") // the spec says relative paths are ignored
+	t.Setenv("HOME", "/home/u")
+	if d, _ := DataDir(); d != "/home/u/.local/share/portolan" {
+		t.Errorf("DataDir %s", d)
+	}
+}
