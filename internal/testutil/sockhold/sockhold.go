@@ -1,0 +1,175 @@
+// Package sockhold runs a child process that holds sockets, for tests that
+// need a real other process on a real port: owner lookup, kill, wait. The
+// child is the test binary itself, re-executed with an environment variable,
+// so no extra build step is needed; call Main first in TestMain.
+package sockhold
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+)
+
+const envSpec = "PORTOLAN_SOCKHOLD"
+
+// Main turns the process into the holder when it was started by Start. It
+// returns at once in an ordinary test run.
+func Main() {
+	spec, ok := os.LookupEnv(envSpec)
+	if !ok {
+		return
+	}
+	os.Exit(hold(strings.Fields(spec)))
+}
+
+// Child is a running holder process.
+type Child struct {
+	Cmd   *exec.Cmd
+	PID   int
+	Ports []portolan.Port // the bound port of each socket spec, in order
+	Args  []string        // the child's command line
+	stdin io.Closer
+	done  chan struct{} // closed when the child has been reaped
+}
+
+// Start runs a holder. Each spec is "tcp:ADDR:PORT" (listen), "udp:ADDR:PORT"
+// (bind), "connect:ADDR:PORT" (a TCP client connection) or "ignore-term"
+// (the child ignores SIGTERM). Port 0 lets the kernel choose; Ports reports
+// the result. The child ends when the test ends (its stdin closes) or when
+// it is signalled.
+func Start(t testing.TB, specs ...string) *Child {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return StartExe(t, exe, nil, specs...)
+}
+
+// StartExe is Start with an explicit binary (a copy of the test binary) and
+// process attributes (e.g. credentials to run as another user).
+func StartExe(t testing.TB, exe string, attr *syscall.SysProcAttr, specs ...string) *Child {
+	t.Helper()
+	args := []string{"-test.run=^$", "sockhold"}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), envSpec+"="+strings.Join(specs, " "))
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = attr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		out.Close()
+		t.Fatalf("start socket holder: %v", err)
+	}
+	c := &Child{Cmd: cmd, PID: cmd.Process.Pid, Args: append([]string{exe}, args...), stdin: in, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(c.done)
+	}()
+	t.Cleanup(c.Stop)
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(out).ReadString('\n')
+		line <- s
+		io.Copy(io.Discard, out)
+		out.Close()
+	}()
+	select {
+	case s := <-line:
+		f := strings.Fields(s)
+		if len(f) == 0 || f[0] != "ready" {
+			t.Fatalf("socket holder %v did not start: %q", specs, s)
+		}
+		for _, p := range f[1:] {
+			c.Ports = append(c.Ports, portolan.MustParsePort(p))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("socket holder %v not ready after 10s", specs)
+	}
+	return c
+}
+
+// Stop kills the child and reaps it; it is safe to call twice.
+func (c *Child) Stop() {
+	c.stdin.Close()
+	c.Cmd.Process.Kill()
+	<-c.done
+}
+
+// Exited waits up to d for the child to exit and reports whether it did.
+func (c *Child) Exited(d time.Duration) bool {
+	select {
+	case <-c.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// hold is the child: it opens the sockets, prints "ready PORT...", then
+// waits for its stdin to close.
+func hold(specs []string) int {
+	var keep []io.Closer
+	var ports []string
+	for _, s := range specs {
+		kind, addr, _ := strings.Cut(s, ":")
+		switch kind {
+		case "ignore-term":
+			signal.Ignore(syscall.SIGTERM)
+			continue
+		case "tcp":
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				fmt.Println("error", err)
+				return 1
+			}
+			keep = append(keep, ln)
+			ports = append(ports, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+		case "udp":
+			pc, err := net.ListenPacket("udp", addr)
+			if err != nil {
+				fmt.Println("error", err)
+				return 1
+			}
+			keep = append(keep, pc)
+			ports = append(ports, strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port))
+		case "connect":
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				fmt.Println("error", err)
+				return 1
+			}
+			keep = append(keep, c)
+			ports = append(ports, strconv.Itoa(c.LocalAddr().(*net.TCPAddr).Port))
+		default:
+			fmt.Println("error: unknown spec", s)
+			return 2
+		}
+	}
+	fmt.Println("ready", strings.Join(ports, " "))
+	io.Copy(io.Discard, os.Stdin)
+	for _, k := range keep {
+		k.Close()
+	}
+	return 0
+}

@@ -1,0 +1,14 @@
+package sockets
+
+import (
+	"os"
+	"testing"
+
+	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
+)
+
+func TestMain(m *testing.M) {
+	sockhold.Main()
+	ownersMain()
+	os.Exit(m.Run())
+}
