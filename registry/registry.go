@@ -154,7 +154,7 @@ func (r *Registry) ByPort(p portolan.Port, proto portolan.Proto) []portolan.Serv
 
 // ByName returns the records named name, matched case-insensitively; the
 // records keep IANA's spelling. They are ordered by port, then protocol;
-// name-only records come first.
+// records without a port (DNS-SD names) come last.
 func (r *Registry) ByName(name string) []portolan.Service {
 	return r.run(r.sn.NameRun(name))
 }

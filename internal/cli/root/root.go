@@ -3,6 +3,7 @@ package root
 
 import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/query"
 	"github.com/spf13/cobra"
 )
 
@@ -27,5 +28,6 @@ that never collide, and serves it all to a team.`,
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
 	// Verbs are added here, one package each.
+	query.Attach(cmd, f)
 	return cmd
 }

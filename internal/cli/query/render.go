@@ -1,0 +1,274 @@
+package query
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
+)
+
+// StatusText is a record's status as shown to people: "alias of http".
+func StatusText(s portolan.Service) string {
+	if s.Status == portolan.Alias && s.AliasOf != "" {
+		return "alias of " + s.AliasOf
+	}
+	return s.Status.String()
+}
+
+// PortsText is "6000-6063", or "-" for a name without a port.
+func PortsText(s portolan.Service) string {
+	if !s.HasPort {
+		return "-"
+	}
+	return s.Ports.String()
+}
+
+// ProtoText is the protocol, or "-" for records without one.
+func ProtoText(p portolan.Proto) string {
+	if p == portolan.ProtoAny {
+		return "-"
+	}
+	return p.String()
+}
+
+func personText(p *portolan.Person) string {
+	if p == nil {
+		return ""
+	}
+	switch {
+	case p.Name != "":
+		return p.Name
+	case p.Org != "":
+		return p.Org
+	}
+	return p.ID
+}
+
+func refsText(refs []portolan.Ref) string {
+	var out []string
+	for _, r := range refs {
+		if r.Type != "person" {
+			out = append(out, r.Data)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// renderTTY prints sections for people.
+func renderTTY(io *iostreams.IOStreams, r *Result) error {
+	w := io.Out
+	title := r.Query
+	if r.Class != nil {
+		title = fmt.Sprintf("%s  %s port (%s, %s)", r.Query, r.Class.Class, strings.Join(r.Class.Names, "/"), r.Class.Range)
+	}
+	fmt.Fprintln(w, io.Bold(title))
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "%s %s\n", io.Bold("IANA"), io.Dim("(registry of "+r.RegistryUpdated+")"))
+	if len(r.Records) == 0 {
+		fmt.Fprintln(w, "  no record")
+	} else {
+		t := tableprinter.New(io, "name", "proto", "ports", "status", "description", "assignee", "refs", "registered", "updated")
+		for _, s := range r.Records {
+			t.AddRow(s.Name, ProtoText(s.Proto), PortsText(s), statusColour(io, s), firstLine(s.Description),
+				personText(s.Assignee), refsText(s.Refs), s.Registered, s.Updated)
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+		for _, s := range r.Records {
+			label := s.Name + "/" + ProtoText(s.Proto)
+			if s.Name == "" {
+				label = PortsText(s) + "/" + ProtoText(s.Proto)
+			}
+			if c := s.Contact; c != nil && personText(c) != personText(s.Assignee) {
+				fmt.Fprintf(w, "  %s contact: %s %s\n", label, personText(c), io.Dim(c.URI))
+			}
+			if s.Note != "" {
+				fmt.Fprintf(w, "  %s note: %s\n", label, oneLine(s.Note))
+			}
+			if s.Unauthorized != "" {
+				fmt.Fprintf(w, "  %s %s: %s\n", label, io.Yellow("unauthorized use"), oneLine(s.Unauthorized))
+			}
+			if s.ServiceCode != "" {
+				fmt.Fprintf(w, "  %s service code: %s\n", label, s.ServiceCode)
+			}
+		}
+	}
+	if len(r.CommonUses) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "%s %s\n", io.Bold("Common use"), io.Dim("(de-facto, not IANA)"))
+		t := tableprinter.New(io, "name", "proto", "ports", "description", "source")
+		for _, c := range r.CommonUses {
+			t.AddRow(c.Name, protoOrBoth(c.Proto), c.Ports.String(), c.Desc, c.Source)
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	if h := r.Host; h != nil {
+		fmt.Fprintln(w)
+		src := "read from the kernel"
+		if h.Defaults {
+			src = "documented defaults, not read from this system"
+		}
+		fmt.Fprintf(w, "%s %s\n", io.Bold("This host"), io.Dim("("+src+")"))
+		fmt.Fprintf(w, "  ephemeral range %s: %s\n", h.Ephemeral, inOut(io, h.InEphemeral, "inside: the kernel may hand it to outgoing connections", "outside"))
+		if len(h.Reserved) == 0 {
+			fmt.Fprintln(w, "  reserved ports (ip_local_reserved_ports): none")
+		} else {
+			var rs []string
+			for _, x := range h.Reserved {
+				rs = append(rs, x.String())
+			}
+			fmt.Fprintf(w, "  reserved ports %s: %s\n", strings.Join(rs, ","), inOut(io, h.InReserved, "inside: skipped by automatic assignment", "outside"))
+		}
+		if h.NeedsPrivilege {
+			fmt.Fprintf(w, "  binding needs privilege (root or CAP_NET_BIND_SERVICE): unprivileged ports start at %d\n", h.UnprivilegedStart)
+		} else {
+			fmt.Fprintf(w, "  any user may bind it (unprivileged ports start at %d)\n", h.UnprivilegedStart)
+		}
+	}
+	return renderSectionsTTY(io, r)
+}
+
+// renderSectionsTTY prints the plugged-in sections.
+func renderSectionsTTY(io *iostreams.IOStreams, r *Result) error {
+	w := io.Out
+	if len(r.Sockets) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, io.Bold("Here"))
+		t := tableprinter.New(io, "proto", "local", "state", "pid", "process", "user")
+		for _, s := range r.Sockets {
+			pid, name, user := "", "", ""
+			if s.Owner != nil {
+				pid, name, user = fmt.Sprint(s.Owner.PID), s.Owner.Name, s.Owner.User
+			}
+			t.AddRow(s.Proto.String(), s.Local.String(), s.State, pid, name, user)
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	if len(r.Leases) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, io.Bold("Leases"))
+		t := tableprinter.New(io, "port", "proto", "pid", "label", "expires")
+		for _, l := range r.Leases {
+			exp := ""
+			if !l.Expires.IsZero() {
+				exp = l.Expires.Format("2006-01-02 15:04:05")
+			}
+			t.AddRow(l.Port.String(), protoOrBoth(l.Proto), fmt.Sprint(l.PID), l.Label, exp)
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	if len(r.Assignments) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, io.Bold("Assignments"))
+		t := tableprinter.New(io, "port", "proto", "name", "owner", "note")
+		for _, a := range r.Assignments {
+			t.AddRow(a.Port.String(), protoOrBoth(a.Proto), a.Name, a.Owner, a.Note)
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func statusColour(io *iostreams.IOStreams, s portolan.Service) string {
+	t := StatusText(s)
+	switch s.Status {
+	case portolan.Assigned:
+		return io.Green(t)
+	case portolan.Unassigned:
+		return io.Dim(t)
+	case portolan.Removed, portolan.Historic:
+		return io.Yellow(t)
+	}
+	return t
+}
+
+func inOut(io *iostreams.IOStreams, in bool, yes, no string) string {
+	if in {
+		return io.Yellow(yes)
+	}
+	return no
+}
+
+func protoOrBoth(p portolan.Proto) string {
+	if p == portolan.ProtoAny {
+		return "tcp+udp"
+	}
+	return p.String()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// renderPlain prints stable tab-separated rows for scripts, the first field
+// naming the kind of row:
+//
+//	class   QUERY  CLASS  LO-HI
+//	iana    QUERY  NAME  PROTO  PORTS  STATUS  DESCRIPTION  ASSIGNEE  REFS  REGISTERED  UPDATED
+//	common  QUERY  NAME  PROTO  PORTS  DESCRIPTION  SOURCE
+//	host    QUERY  EPHEMERAL  IN_EPHEMERAL  IN_RESERVED  NEEDS_PRIVILEGE  DEFAULTS
+//	socket  QUERY  PROTO  LOCAL  STATE  PID  PROCESS
+//	lease   QUERY  PORT  PROTO  PID  LABEL
+//	assignment QUERY PORT PROTO NAME OWNER
+func renderPlain(ios *iostreams.IOStreams, r *Result) error {
+	var b strings.Builder
+	row := func(cells ...string) {
+		for i, c := range cells {
+			if i > 0 {
+				b.WriteByte('\t')
+			}
+			b.WriteString(strings.NewReplacer("\t", " ", "\n", " ").Replace(c))
+		}
+		b.WriteByte('\n')
+	}
+	if r.Class != nil {
+		row("class", r.Query, r.Class.Class.String(), r.Class.Range.String())
+	}
+	for _, s := range r.Records {
+		row("iana", r.Query, s.Name, ProtoText(s.Proto), PortsText(s), StatusText(s), s.Description,
+			personText(s.Assignee), refsText(s.Refs), s.Registered, s.Updated)
+	}
+	for _, c := range r.CommonUses {
+		row("common", r.Query, c.Name, protoOrBoth(c.Proto), c.Ports.String(), c.Desc, c.Source)
+	}
+	if h := r.Host; h != nil {
+		row("host", r.Query, h.Ephemeral.String(), yesNo(h.InEphemeral), yesNo(h.InReserved), yesNo(h.NeedsPrivilege), yesNo(h.Defaults))
+	}
+	for _, s := range r.Sockets {
+		pid, name := "", ""
+		if s.Owner != nil {
+			pid, name = fmt.Sprint(s.Owner.PID), s.Owner.Name
+		}
+		row("socket", r.Query, s.Proto.String(), s.Local.String(), s.State, pid, name)
+	}
+	for _, l := range r.Leases {
+		row("lease", r.Query, l.Port.String(), protoOrBoth(l.Proto), fmt.Sprint(l.PID), l.Label)
+	}
+	for _, a := range r.Assignments {
+		row("assignment", r.Query, a.Port.String(), protoOrBoth(a.Proto), a.Name, a.Owner)
+	}
+	_, err := io.WriteString(ios.Out, b.String())
+	return err
+}
