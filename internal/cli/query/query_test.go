@@ -145,7 +145,8 @@ func TestJSON(t *testing.T) {
 	if !strings.Contains(lines[0], `"ports":443`) && !strings.Contains(lines[0], `"ports":"443"`) {
 		t.Errorf("ports field: %s", lines[0])
 	}
-	if err := json.Unmarshal([]byte(lines[1]), &res); err != nil || res.Query != "https/tcp" || res.Class != nil || len(res.Records) != 2 || res.Records[1].Status != portolan.NameOnly {
+	var byName Result
+	if err := json.Unmarshal([]byte(lines[1]), &byName); err != nil || byName.Query != "https/tcp" || byName.Class != nil || len(byName.Records) != 2 || byName.Records[1].Status != portolan.NameOnly {
 		t.Errorf("name query JSON: %s", lines[1])
 	}
 }
