@@ -1,0 +1,308 @@
+// Package sqlite is portolan's default Store: leases, assignments and the
+// audit log in one SQLite file under the user's state directory, through
+// the pure-Go driver modernc.org/sqlite (no cgo, so the binary stays static).
+//
+// The file runs in WAL mode with synchronous=FULL, so a write is on disk
+// before it returns. Writes of one process go through a single writer
+// goroutine that commits whatever has queued up in one transaction (group
+// commit): a burst of concurrent grants shares one fsync instead of paying
+// one each, and each caller still hears back only after its commit. Several
+// processes may open the same file; SQLite's locks and the busy timeout
+// serialise them, and the unique constraints decide every race.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// busyTimeout is how long a write waits for another process's lock before
+// failing; CLI processes and a daemon sharing a file wait their turn.
+const busyTimeout = 10 * time.Second
+
+// maxBatch bounds one group commit, so one transaction stays short.
+const maxBatch = 512
+
+// DB is a portolan.Store over one SQLite file. It is safe for concurrent
+// use.
+type DB struct {
+	db   *sql.DB
+	path string
+
+	ops       chan *op
+	quit      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+var _ portolan.Store = (*DB)(nil)
+
+// op is one write waiting for the group commit.
+type op struct {
+	ctx context.Context
+	fn  func(tx *sql.Tx) error
+	err chan error
+}
+
+// Open opens (creating if needed) the database at path and applies the
+// embedded migrations it lacks.
+func Open(path string) (*DB, error) {
+	if path == "" {
+		return nil, portolan.Errorf(portolan.EINVALID, "empty SQLite path: want sqlite:PATH")
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(busyTimeout/time.Millisecond))+")")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	sdb, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	sdb.SetMaxOpenConns(8)
+	sdb.SetMaxIdleConns(8)
+	sdb.SetConnMaxIdleTime(0)
+	d := &DB{db: sdb, path: path, ops: make(chan *op, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout)
+	defer cancel()
+	if err := d.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	go d.writer()
+	return d, nil
+}
+
+// escapePath keeps '?' and '#' in a file name from being read as the DSN's
+// query or fragment.
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+// Path returns the file the store lives in.
+func (d *DB) Path() string { return d.path }
+
+// Close waits for queued writes to commit, then closes the database.
+func (d *DB) Close() error {
+	d.closeOnce.Do(func() { close(d.quit) })
+	<-d.done
+	return d.db.Close()
+}
+
+// Ping checks that the database answers (the server's /healthz).
+func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	ents, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range ents {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("sqlite: migration %s is not named NNN_name.sql", e.Name())
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{v, e.Name(), string(b)})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
+	return ms, nil
+}
+
+// migrate applies the missing migrations in one immediate transaction, so
+// processes opening a fresh file together neither race nor half-apply.
+func (d *DB) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", d.path, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS portolan_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: %s: migrations table: %w", d.path, err)
+	}
+	var have int
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(max(version), 0) FROM portolan_migrations").Scan(&have); err != nil {
+		return err
+	}
+	if latest := ms[len(ms)-1].version; have > latest {
+		return portolan.Errorf(portolan.EUNSUPPORTED, "the database %s is at schema version %d, newer than this portolan (up to %d): upgrade portolan", d.path, have, latest)
+	}
+	for _, m := range ms {
+		if m.version <= have {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO portolan_migrations (version, name, applied) VALUES (?, ?, ?)",
+			m.version, m.name, time.Now().UnixNano()); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// SchemaVersion returns the newest migration applied.
+func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := d.db.QueryRowContext(ctx, "SELECT COALESCE(max(version), 0) FROM portolan_migrations").Scan(&v)
+	return v, err
+}
+
+// write runs fn inside the next group commit and returns once that
+// transaction is on disk. fn runs under its own savepoint: its error undoes
+// only its own changes, never its neighbours'. Once fn has been taken into
+// a batch, write waits for the commit even if ctx ends, so a caller never
+// reports failure for a change that was in fact committed.
+func (d *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	o := &op{ctx: ctx, fn: fn, err: make(chan error, 1)}
+	select {
+	case d.ops <- o:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-d.quit:
+		return errClosed
+	}
+	return <-o.err
+}
+
+var errClosed = errors.New("sqlite: store is closed")
+
+// writer is the one goroutine that writes: it takes every queued op, runs
+// them in one transaction and commits once.
+func (d *DB) writer() {
+	defer close(d.done)
+	batch := make([]*op, 0, maxBatch)
+	for {
+		select {
+		case o := <-d.ops:
+			batch = append(batch[:0], o)
+		case <-d.quit:
+			// Drain what was queued before Close, then stop.
+			for {
+				select {
+				case o := <-d.ops:
+					d.commit([]*op{o})
+				default:
+					return
+				}
+			}
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case o := <-d.ops:
+				batch = append(batch, o)
+			default:
+				break more
+			}
+		}
+		d.commit(batch)
+	}
+}
+
+// commit runs one batch in one transaction.
+func (d *DB) commit(batch []*op) {
+	errs := make([]error, len(batch))
+	ctx := context.Background()
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		for _, o := range batch {
+			o.err <- fmt.Errorf("sqlite: begin: %w", err)
+		}
+		return
+	}
+	ran := false
+	for i, o := range batch {
+		if err := o.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+			errs[i] = err
+			continue
+		}
+		if err := o.fn(tx); err != nil {
+			errs[i] = err
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO op"); rerr != nil {
+				// The transaction is unusable: fail the whole batch.
+				tx.Rollback()
+				for _, o := range batch {
+					o.err <- fmt.Errorf("sqlite: rollback to savepoint: %w", rerr)
+				}
+				return
+			}
+		}
+		tx.ExecContext(ctx, "RELEASE op")
+		ran = true
+	}
+	if !ran {
+		tx.Rollback()
+	} else if err := tx.Commit(); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("sqlite: commit: %w", err)
+			}
+		}
+	}
+	for i, o := range batch {
+		o.err <- errs[i]
+	}
+}
+
+// isUnique reports whether err is a UNIQUE constraint violation.
+func isUnique(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+// isCheck reports whether err is a CHECK constraint violation.
+func isCheck(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_CHECK
+}
+
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func protoText(p portolan.Proto) string { return p.String() }
+
+func parseProto(s string) portolan.Proto {
+	p, _ := portolan.ParseProto(s)
+	return p
+}

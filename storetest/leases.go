@@ -1,0 +1,157 @@
+package storetest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+)
+
+func testLeaseRoundTrip(t *testing.T, s portolan.Store) {
+	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+	in := []*portolan.Lease{
+		{Port: 40001, Proto: portolan.TCP, PID: 4242, PIDStart: 1 << 40, Label: "web tests", Expires: exp, Host: "ci-7", CreatedBy: "alice"},
+		{Port: 40002, Proto: portolan.ProtoAny},
+	}
+	mustInsert(t, s, in...)
+	for _, l := range in {
+		if l.ID == 0 {
+			t.Errorf("lease on %d: ID not set", l.Port)
+		}
+		recent(t, "Created", l.Created)
+	}
+	if in[0].ID == in[1].ID {
+		t.Errorf("two leases share ID %d", in[0].ID)
+	}
+	got, err := s.Leases(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("Leases returned %d, want 2: %+v", len(got), got)
+	}
+	a := got[0]
+	if a.ID != in[0].ID || a.Port != 40001 || a.Proto != portolan.TCP || a.PID != 4242 || a.PIDStart != 1<<40 ||
+		a.Label != "web tests" || a.Host != "ci-7" || a.CreatedBy != "alice" || !a.Expires.Equal(exp) {
+		t.Errorf("lease read back as %+v, want %+v", a, *in[0])
+	}
+	if !a.Created.Equal(in[0].Created) && a.Created.Sub(in[0].Created).Abs() > time.Millisecond {
+		t.Errorf("Created read back as %v, stored %v", a.Created, in[0].Created)
+	}
+	if b := got[1]; !b.Expires.IsZero() || b.PID != 0 || b.Proto != portolan.ProtoAny {
+		t.Errorf("lease without TTL or owner read back as %+v", b)
+	}
+}
+
+func testLeasesOrdered(t *testing.T, s portolan.Store) {
+	mustInsert(t, s, &portolan.Lease{Port: 50000}, &portolan.Lease{Port: 1025})
+	mustInsert(t, s, &portolan.Lease{Port: 30000})
+	if got, want := leasedPorts(t, s), []portolan.Port{1025, 30000, 50000}; !samePorts(got, want) {
+		t.Errorf("Leases ports = %v, want %v", got, want)
+	}
+}
+
+func testLeaseConflict(t *testing.T, s portolan.Store) {
+	mustInsert(t, s, &portolan.Lease{Port: 41000, Label: "first"})
+	err := s.InsertLeases(ctx(t), []*portolan.Lease{{Port: 41001}, {Port: 41000, Label: "second"}})
+	wantCode(t, err, portolan.ECONFLICT)
+	if got := leasedPorts(t, s); !samePorts(got, []portolan.Port{41000}) {
+		t.Errorf("after a refused grant the store holds %v, want only 41000 (all or none)", got)
+	}
+	ls, _ := s.Leases(ctx(t))
+	if len(ls) == 1 && ls[0].Label != "first" {
+		t.Errorf("the refused grant overwrote the lease: %+v", ls[0])
+	}
+}
+
+func testLeaseDuplicateInGrant(t *testing.T, s portolan.Store) {
+	err := s.InsertLeases(ctx(t), []*portolan.Lease{{Port: 42000}, {Port: 42000}})
+	wantCode(t, err, portolan.ECONFLICT)
+	if got := leasedPorts(t, s); len(got) != 0 {
+		t.Errorf("store holds %v after a grant naming one port twice, want nothing", got)
+	}
+}
+
+func testDeleteLease(t *testing.T, s portolan.Store) {
+	mustInsert(t, s, &portolan.Lease{Port: 43000}, &portolan.Lease{Port: 43001})
+	if err := s.DeleteLease(ctx(t), 43000); err != nil {
+		t.Fatalf("DeleteLease: %v", err)
+	}
+	wantCode(t, s.DeleteLease(ctx(t), 43000), portolan.ENOTFOUND)
+	wantCode(t, s.DeleteLease(ctx(t), 9), portolan.ENOTFOUND)
+	if got := leasedPorts(t, s); !samePorts(got, []portolan.Port{43001}) {
+		t.Errorf("after release the store holds %v, want [43001]", got)
+	}
+	// The port can be leased again.
+	mustInsert(t, s, &portolan.Lease{Port: 43000})
+}
+
+func testDeleteLeases(t *testing.T, s portolan.Store) {
+	ls := []*portolan.Lease{{Port: 44000}, {Port: 44001}, {Port: 44002}}
+	mustInsert(t, s, ls...)
+	n, err := s.DeleteLeases(ctx(t), []int64{ls[0].ID, ls[2].ID, ls[2].ID + 1000})
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteLeases = %d, %v; want 2, nil", n, err)
+	}
+	if n, err := s.DeleteLeases(ctx(t), []int64{ls[0].ID}); err != nil || n != 0 {
+		t.Errorf("DeleteLeases of a gone ID = %d, %v; want 0, nil", n, err)
+	}
+	if n, err := s.DeleteLeases(ctx(t), nil); err != nil || n != 0 {
+		t.Errorf("DeleteLeases(nil) = %d, %v; want 0, nil", n, err)
+	}
+	if got := leasedPorts(t, s); !samePorts(got, []portolan.Port{44001}) {
+		t.Errorf("store holds %v, want [44001]", got)
+	}
+}
+
+// testLeaseRace: many clients grant the same port at once; exactly one
+// wins and every other gets ECONFLICT.
+func testLeaseRace(t *testing.T, s portolan.Store) {
+	const n = 16
+	for round := range 5 {
+		port := portolan.Port(45000 + round)
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.InsertLeases(ctx(t), []*portolan.Lease{{Port: port, PID: i + 1}})
+			}()
+		}
+		wg.Wait()
+		wins := 0
+		for _, err := range errs {
+			if err == nil {
+				wins++
+			} else {
+				wantCode(t, err, portolan.ECONFLICT)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("port %d: %d concurrent grants won, want exactly 1", port, wins)
+		}
+	}
+	if got := leasedPorts(t, s); len(got) != 5 {
+		t.Errorf("store holds %v, want 5 leases", got)
+	}
+}
+
+// testLeaseIDsNotReused: reclaim deletes by ID from a snapshot, so an ID
+// must never come back for a newer lease.
+func testLeaseIDsNotReused(t *testing.T, s portolan.Store) {
+	a := &portolan.Lease{Port: 46000}
+	mustInsert(t, s, a)
+	if err := s.DeleteLease(ctx(t), 46000); err != nil {
+		t.Fatal(err)
+	}
+	b := &portolan.Lease{Port: 46000}
+	mustInsert(t, s, b)
+	if b.ID == a.ID {
+		t.Fatalf("a new lease got the deleted lease's ID %d", a.ID)
+	}
+	if n, _ := s.DeleteLeases(ctx(t), []int64{a.ID}); n != 0 {
+		t.Errorf("deleting the old ID removed the new lease")
+	}
+}
