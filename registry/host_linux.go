@@ -31,13 +31,13 @@ func hostFrom(proc string) (HostRanges, error) {
 		if h.Reserved, err = ParseReservedPorts(s); err != nil {
 			return h, err
 		}
-		h.Source += ", " + procReserved
+		h.Source += ", " + filepath.Join(proc, procReserved)
 	}
 	if s, err := read(procUnprivStart); err == nil {
 		if h.UnprivilegedStart, err = ParseUnprivilegedStart(s); err != nil {
 			return h, err
 		}
-		h.Source += ", " + procUnprivStart
+		h.Source += ", " + filepath.Join(proc, procUnprivStart)
 	}
 	return h, nil
 }

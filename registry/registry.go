@@ -33,7 +33,7 @@ type Registry struct {
 	blocks []atomic.Pointer[block] // decoded records, one block per RunAlign entries of the order table
 
 	allOnce sync.Once
-	all     []portolan.Service
+	all     *iana.Data
 
 	searchOnce sync.Once
 	search     *searchIndex
@@ -191,7 +191,12 @@ func isAssignment(st portolan.Status) bool {
 
 // Records returns every record in IANA's order. The first call decodes them
 // all; use ByPort and ByName for single answers.
-func (r *Registry) Records() []portolan.Service {
-	r.allOnce.Do(func() { r.all = r.sn.Data().Records })
+func (r *Registry) Records() []portolan.Service { return r.Data().Records }
+
+// Data returns the whole release as the IANA parser gives it (records in
+// IANA's order, the date, the source), decoded once. Callers must not
+// modify it.
+func (r *Registry) Data() *iana.Data {
+	r.allOnce.Do(func() { r.all = r.sn.Data() })
 	return r.all
 }

@@ -109,9 +109,10 @@ func WriteServices(w io.Writer, records []portolan.Service, updated string) erro
 	fmt.Fprintf(bw, "# Written by portolan export --format services: primary name, port/protocol, aliases.\n")
 	for _, l := range lines {
 		pp := l.key.Port.String() + "/" + l.key.Proto.String()
-		fmt.Fprintf(bw, "%-23s %-11s", l.names[0], pp)
 		if len(l.names) > 1 {
-			fmt.Fprintf(bw, " %s", strings.Join(l.names[1:], " "))
+			fmt.Fprintf(bw, "%-23s %-11s %s", l.names[0], pp, strings.Join(l.names[1:], " "))
+		} else {
+			fmt.Fprintf(bw, "%-23s %s", l.names[0], pp)
 		}
 		bw.WriteByte('\n')
 	}

@@ -3,7 +3,12 @@ package root
 
 import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/completion"
+	"github.com/portolan-dev/portolan/internal/cli/export"
 	"github.com/portolan-dev/portolan/internal/cli/query"
+	"github.com/portolan-dev/portolan/internal/cli/ranges"
+	registrycmd "github.com/portolan-dev/portolan/internal/cli/registry"
+	"github.com/portolan-dev/portolan/internal/cli/search"
 	"github.com/spf13/cobra"
 )
 
@@ -29,5 +34,10 @@ that never collide, and serves it all to a team.`,
 	cmd.SetErr(f.IOStreams.ErrOut)
 	// Verbs are added here, one package each.
 	query.Attach(cmd, f)
+	cmd.AddCommand(search.NewCmdSearch(f))
+	cmd.AddCommand(ranges.NewCmdRanges(f))
+	cmd.AddCommand(export.NewCmdExport(f))
+	cmd.AddCommand(registrycmd.NewCmdRegistry(f))
+	cmd.AddCommand(completion.NewCmdCompletion(f))
 	return cmd
 }
