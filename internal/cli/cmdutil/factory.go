@@ -27,6 +27,9 @@ type Factory struct {
 	// conflict checks: over the local store, or over the server named by
 	// --server / PORTOLAN_ADDR (the HTTP client implements the same interface).
 	Assignments func() (portolan.AssignmentService, error)
+	// OpenStore opens the store a spec names: "" (SQLite in the state
+	// directory), sqlite:PATH, or postgres://... for a shared PostgreSQL.
+	OpenStore func(spec string) (portolan.Store, error)
 	// Server and Token name a remote portolan server; AddServerFlags sets
 	// them from --server/--token, which override PORTOLAN_ADDR and PORTOLAN_TOKEN.
 	Server, Token string

@@ -3,9 +3,21 @@
 package factory
 
 import (
+	"net/netip"
+	"net/url"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/assignment"
+	porthttp "github.com/portolan-dev/portolan/http"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/postgres"
 	"github.com/portolan-dev/portolan/registry"
+	"github.com/portolan-dev/portolan/sqlite"
 )
 
 // New returns the Factory of the portolan binary.
@@ -14,6 +26,89 @@ func New(version string) *cmdutil.Factory {
 		Version:   version,
 		IOStreams: iostreams.System(),
 		Registry:  registry.Default,
+		OpenStore: OpenStore,
 	}
+	f.Assignments = func() (portolan.AssignmentService, error) { return assignments(f) }
 	return f
+}
+
+// StateDir is where portolan keeps its state: $XDG_STATE_HOME/portolan, or
+// ~/.local/state/portolan.
+func StateDir() (string, error) {
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", portolan.Errorf(portolan.EINVALID, "no state directory: set XDG_STATE_HOME or HOME")
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "portolan"), nil
+}
+
+// OpenStore opens postgres://... (or postgresql://...) with the postgres
+// store, and sqlite:PATH, a bare PATH or "" (PORTOLAN_STORE, else the state
+// directory's portolan.db) with the SQLite store.
+func OpenStore(spec string) (portolan.Store, error) {
+	if spec == "" {
+		spec = os.Getenv("PORTOLAN_STORE")
+	}
+	if strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://") {
+		return postgres.Open(spec)
+	}
+	path := strings.TrimPrefix(spec, "sqlite:")
+	if path == "" {
+		dir, err := StateDir()
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		path = filepath.Join(dir, "portolan.db")
+	}
+	return sqlite.Open(path)
+}
+
+// assignments is the remote client when a server is named, else the local
+// store with the registry's conflict checks. A server on loopback without
+// a token gets the admin token this user's own `portolan serve` wrote.
+func assignments(f *cmdutil.Factory) (portolan.AssignmentService, error) {
+	if url, token := f.RemoteServer(); url != "" {
+		if token == "" {
+			if dir, err := StateDir(); err == nil && isLoopbackURL(url) {
+				if b, err := os.ReadFile(filepath.Join(dir, "token")); err == nil {
+					token = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+				}
+			}
+		}
+		c := porthttp.NewClient(url, token)
+		if u, err := user.Current(); err == nil {
+			c.User = u.Username
+		}
+		return c, nil
+	}
+	store, err := f.OpenStore("")
+	if err != nil {
+		return nil, err
+	}
+	reg, err := f.Registry()
+	if err != nil {
+		return nil, err
+	}
+	host, _ := registry.Host()
+	return assignment.New(store, reg.ByPort, host.Ephemeral, host.UnprivilegedStart), nil
+}
+
+func isLoopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
 }

@@ -2,6 +2,8 @@
 package root
 
 import (
+	"github.com/portolan-dev/portolan/internal/cli/assign"
+	"github.com/portolan-dev/portolan/internal/cli/assignments"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/completion"
 	"github.com/portolan-dev/portolan/internal/cli/export"
@@ -9,6 +11,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/ranges"
 	registrycmd "github.com/portolan-dev/portolan/internal/cli/registry"
 	"github.com/portolan-dev/portolan/internal/cli/search"
+	"github.com/portolan-dev/portolan/internal/cli/unassign"
 	"github.com/spf13/cobra"
 )
 
@@ -39,5 +42,8 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(export.NewCmdExport(f))
 	cmd.AddCommand(registrycmd.NewCmdRegistry(f))
 	cmd.AddCommand(completion.NewCmdCompletion(f))
+	cmd.AddCommand(assign.NewCmdAssign(f))
+	cmd.AddCommand(assignments.NewCmdAssignments(f))
+	cmd.AddCommand(unassign.NewCmdUnassign(f))
 	return cmd
 }
