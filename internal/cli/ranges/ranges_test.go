@@ -1,0 +1,40 @@
+package ranges
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/registry"
+)
+
+func TestRanges(t *testing.T) {
+	host := registry.HostRanges{Ephemeral: portolan.Range{Lo: 32768, Hi: 60999}, Reserved: []portolan.Range{{Lo: 8080, Hi: 8080}},
+		UnprivilegedStart: 1024, Defaults: true, Source: "test defaults"}
+	run := func(tty, js bool) string {
+		ios, _, out, _ := iostreams.Test()
+		ios.SetStdoutTTY(tty)
+		err := Run(&Options{IO: ios, JSON: js, Registry: func() (*registry.Registry, error) { return registry.Embedded(), nil },
+			Host: func() (registry.HostRanges, error) { return host, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	out := run(false, false)
+	for _, want := range []string{"class\tsystem\t0-1023\twell-known/system\n", "class\tdynamic\t49152-65535\tdynamic/private/ephemeral\n",
+		"host\tephemeral\t32768-60999\n", "host\treserved\t8080\n", "host\tdefaults\ttrue\n", "overlap\tuser\t32768-49151\t144\n", "overlap\tdynamic\t49152-60999\t0\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rows lack %q:\n%s", want, out)
+		}
+	}
+	if out := run(true, false); !strings.Contains(out, "documented defaults, not read from this system") || !strings.Contains(out, "144 IANA-assigned User ports") {
+		t.Errorf("table:\n%s", out)
+	}
+	var res Result
+	if err := json.Unmarshal([]byte(run(false, true)), &res); err != nil || len(res.Classes) != 3 || res.Overlaps[0].AssignedUserPorts != 144 || !res.Host.Defaults {
+		t.Errorf("json %v %+v", err, res)
+	}
+}
