@@ -4,6 +4,10 @@ package export
 
 import (
 	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
@@ -17,7 +21,10 @@ import (
 type Options struct {
 	IO       *iostreams.IOStreams
 	Registry func() (*registry.Registry, error)
-	Format   string
+	// Assignments, when set, adds the organisation's assignments (before
+	// IANA's lines in services, so their names win port lookups).
+	Assignments func() (portolan.AssignmentService, error)
+	Format      string
 }
 
 // Document is the JSON export.
@@ -26,11 +33,13 @@ type Document struct {
 	Source     string               `json:"source"`
 	Records    []portolan.Service   `json:"records"`     // IANA's records in IANA's order
 	CommonUses []portolan.CommonUse `json:"common_uses"` // the curated layer, never IANA's
+	// Assignments are the organisation's own (portolan assign), never IANA's.
+	Assignments []portolan.Assignment `json:"assignments,omitempty"`
 }
 
 // NewCmdExport returns the export command.
 func NewCmdExport(f *cmdutil.Factory) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Registry: f.Registry}
+	opts := &Options{IO: f.IOStreams, Registry: f.Registry, Assignments: f.Assignments}
 	cmd := &cobra.Command{
 		Use:   "export --format services|json|csv",
 		Short: "Write the whole registry as /etc/services, JSON or IANA's CSV",
@@ -62,19 +71,54 @@ func Run(o *Options) error {
 		return err
 	}
 	d := reg.Data()
+	as := o.assignments()
 	w := bufio.NewWriterSize(o.IO.Out, 64*1024)
 	switch o.Format {
 	case "services":
+		writeAssignments(w, as)
 		err = iana.WriteServices(w, d.Records, d.Updated)
 	case "csv":
 		err = iana.WriteCSV(w, d.Records, d.RangeForm)
 	case "json":
 		ios := *o.IO
 		ios.Out = w
-		err = cmdutil.WriteJSON(&ios, Document{Updated: d.Updated, Source: d.Source, Records: d.Records, CommonUses: registry.AllCommonUses()})
+		err = cmdutil.WriteJSON(&ios, Document{Updated: d.Updated, Source: d.Source, Records: d.Records, CommonUses: registry.AllCommonUses(), Assignments: as})
 	}
 	if err != nil {
 		return err
 	}
 	return w.Flush()
+}
+
+// assignments lists the organisation's assignments; a store that cannot be
+// read costs a warning, not the export.
+func (o *Options) assignments() []portolan.Assignment {
+	if o.Assignments == nil || o.Format == "csv" {
+		return nil
+	}
+	svc, err := o.Assignments()
+	if err == nil {
+		var as []portolan.Assignment
+		if as, err = svc.Assignments(context.Background(), portolan.AssignmentFilter{}); err == nil {
+			return as
+		}
+	}
+	fmt.Fprintf(o.IO.ErrOut, "portolan: warning: assignments left out: %s\n", cmdutil.Message(err))
+	return nil
+}
+
+// writeAssignments writes /etc/services lines for the assignments.
+func writeAssignments(w io.Writer, as []portolan.Assignment) {
+	if len(as) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "# Organisation assignments (portolan assignments), before IANA's so their names win.\n")
+	for _, a := range as {
+		line := fmt.Sprintf("%s\t%d/%s", a.Name, a.Port, a.Proto)
+		if c := strings.TrimSpace(strings.Join(strings.Fields(a.Owner+" "+a.Note), " ")); c != "" {
+			line += "\t# " + c
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintln(w)
 }
