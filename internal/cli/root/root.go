@@ -36,7 +36,7 @@ that never collide, and serves it all to a team.`,
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
 	// Verbs are added here, one package each.
-	query.Attach(cmd, f)
+	query.Attach(cmd, f, func(o *query.Options) { o.Assignments, o.Leases = assignments.QuerySections(f) })
 	cmd.AddCommand(search.NewCmdSearch(f))
 	cmd.AddCommand(ranges.NewCmdRanges(f))
 	cmd.AddCommand(export.NewCmdExport(f))
