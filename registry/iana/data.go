@@ -8,6 +8,7 @@ package iana
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/portolan-dev/portolan"
 )
@@ -25,10 +26,16 @@ type Data struct {
 
 // aliasRE matches IANA's two ways of marking an alias: "This entry is an
 // alias to "X"" and "This is a duplicate of the "X" service" (www, www-http).
-var aliasRE = regexp.MustCompile(`(?i)(?:this entry is an alias to|this is a duplicate of the) "([^"]+)"`)
+// The regexps compile on first use: the parser runs at generate and update
+// time, never on a lookup, which should not pay for them at start-up.
+var aliasRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(?:this entry is an alias to|this is a duplicate of the) "([^"]+)"`)
+})
 
 // removedRE matches the notes IANA leaves on entries it took back.
-var removedRE = regexp.MustCompile(`(?i)\b(has been removed|is being removed|been removed|de-?assigned|released by|previously "?removed|\(removed)`)
+var removedRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(has been removed|is being removed|been removed|de-?assigned|released by|previously "?removed|\(removed)`)
+})
 
 // deriveStatus sets s.Status (and AliasOf) from the record's fields and
 // notes, the way a reader of the registry would:
@@ -43,14 +50,14 @@ var removedRE = regexp.MustCompile(`(?i)\b(has been removed|is being removed|bee
 //   - everything else is assigned.
 func deriveStatus(s *portolan.Service) {
 	s.AliasOf = ""
-	if m := aliasRE.FindStringSubmatch(s.Note); m != nil && s.Name != "" {
+	if m := aliasRE().FindStringSubmatch(s.Note); m != nil && s.Name != "" {
 		s.Status, s.AliasOf = portolan.Alias, m[1]
 		return
 	}
 	d := strings.ToLower(strings.TrimSpace(s.Description))
 	if s.Name == "" {
 		switch {
-		case removedRE.MatchString(s.Note):
+		case removedRE().MatchString(s.Note):
 			s.Status = portolan.Removed
 		case strings.HasPrefix(d, "unassigned"):
 			s.Status = portolan.Unassigned

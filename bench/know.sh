@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Times `portolan 443` against `getent services 443` in one hyperfine run and
+# prints the ratio (goal: <= 1.0), then the Go benchmarks of the lookups.
+# Usage: bench/know.sh   (from the repository root; builds bin/portolan)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v hyperfine >/dev/null; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		apt-get install -y -qq hyperfine >/dev/null
+	else
+		echo "bench/know.sh: needs hyperfine (apt-get install hyperfine)" >&2
+		exit 2
+	fi
+fi
+
+go build -o bin/portolan ./cmd/portolan
+json=$(mktemp)
+trap 'rm -f "$json"' EXIT
+
+hyperfine -N --warmup 20 --runs "${RUNS:-300}" --export-json "$json" \
+	'bin/portolan 443' 'getent services 443' >&2
+
+python3 - "$json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+p, g = r["bin/portolan 443"], r["getent services 443"]
+print(f"portolan 443:         mean {p['mean']*1e3:.3f} ms  median {p['median']*1e3:.3f} ms")
+print(f"getent services 443:  mean {g['mean']*1e3:.3f} ms  median {g['median']*1e3:.3f} ms")
+print(f"ratio portolan/getent (mean):   {p['mean']/g['mean']:.2f}  (goal <= 1.0)")
+print(f"ratio portolan/getent (median): {p['median']/g['median']:.2f}")
+PY
+
+go test -run '^$' -bench 'ByPort|ByName|SearchOneWord|OpenEmbedded' -benchtime 200000x ./registry/ | grep -E '^Benchmark'
