@@ -65,13 +65,28 @@ func openDiag() (*diagConn, error) {
 
 func (c *diagConn) close() { unix.Close(c.fd) }
 
-// request encodes an inet_diag_req_v2 dump request. The state bit mask and
-// the source port in the socket id are filters the kernel applies while it
-// walks its hash tables (inet_diag_dump_icsk and udp_dump compare
-// id.idiag_sport when it is not zero), so a one-port query sends back only
-// that port's sockets.
-func request(b []byte, seq uint32, family, proto uint8, states uint32, sport uint16) []byte {
-	b = b[:nlmsgHdrLen+diagReqLen]
+// Bytecode ops (enum in linux/inet_diag.h) and the request attribute
+// that carries them.
+const (
+	bcSGE           = 2
+	bcSLE           = 3
+	reqBytecodeAttr = 1
+	bytecodeLen     = 16 // two 8-byte ops: each a {code, yes, no} op and a {no = port} operand
+)
+
+// request encodes an inet_diag_req_v2 dump request. The state bit mask, the
+// source port in the socket id and the bytecode are filters the kernel
+// applies while it walks its hash tables: inet_diag_dump_icsk and udp_dump
+// compare id.idiag_sport when it is not zero, so a one-port query sends
+// back only that port's sockets, and a port range runs as "sport >= lo &&
+// sport <= hi" bytecode.
+func request(b []byte, seq uint32, family, proto uint8, states uint32, lo, hi uint16) []byte {
+	n := nlmsgHdrLen + diagReqLen
+	useBC := lo != hi && (lo > 0 || hi < 65535)
+	if useBC {
+		n += 4 + bytecodeLen
+	}
+	b = b[:n]
 	clear(b)
 	ne := binary.NativeEndian
 	ne.PutUint32(b[0:], uint32(len(b)))
@@ -81,7 +96,24 @@ func request(b []byte, seq uint32, family, proto uint8, states uint32, sport uin
 	r := b[nlmsgHdrLen:]
 	r[0], r[1] = family, proto
 	ne.PutUint32(r[4:], states)
-	binary.BigEndian.PutUint16(r[8:], sport)
+	if lo == hi {
+		binary.BigEndian.PutUint16(r[8:], lo)
+	}
+	if useBC {
+		a := r[diagReqLen:]
+		ne.PutUint16(a[0:], 4+bytecodeLen)
+		ne.PutUint16(a[2:], reqBytecodeAttr)
+		bc := a[4:]
+		// A false test jumps 4 bytes past the end, which rejects the
+		// socket; a true one falls through to the next op, and running
+		// off the end exactly accepts it.
+		bc[0], bc[1] = bcSGE, 8
+		ne.PutUint16(bc[2:], 16+4)
+		ne.PutUint16(bc[6:], lo)
+		bc[8], bc[9] = bcSLE, 8
+		ne.PutUint16(bc[10:], 8+4)
+		ne.PutUint16(bc[14:], hi)
+	}
 	return b
 }
 
@@ -115,9 +147,9 @@ func parseDiagMsg(p []byte) (diagEntry, bool) {
 // returns false; the rest of the dump is then read and dropped, so the
 // connection is ready for the next request. Errors the kernel reports for the request itself (no
 // udp_diag module, a refused request) are errRefused.
-func (c *diagConn) dump(ctx context.Context, family, proto uint8, states uint32, sport uint16, fn func(*diagEntry) bool) error {
+func (c *diagConn) dump(ctx context.Context, family, proto uint8, states uint32, lo, hi uint16, fn func(*diagEntry) bool) error {
 	c.seq++
-	req := request(c.buf, c.seq, family, proto, states, sport)
+	req := request(c.buf, c.seq, family, proto, states, lo, hi)
 	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		if refusedErrno(err) {
 			return errRefused

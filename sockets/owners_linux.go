@@ -18,8 +18,8 @@ import (
 //     is wanted, as kill needs),
 //   - reads links relative to an open /proc/PID/fd directory (one path
 //     component to resolve, not four) without allocating,
-//   - spreads the links of large fd tables over one worker per CPU while a
-//     producer walks /proc in pid order.
+//   - splits large fd tables into spans that one worker per CPU lists and
+//     resolves in parallel, while a producer walks /proc in pid order.
 type ownerScan struct {
 	want      map[uint64]int32 // inode -> index into first
 	first     []atomic.Int32   // lowest pid seen holding each wanted inode
@@ -41,26 +41,20 @@ type holding struct {
 	pid   int32
 }
 
-// fdChunk is a slice of one process's descriptors for a worker to resolve.
-type fdChunk struct {
-	dir *fdDir
-	fds []int32
+// fdRange is a span of one process's descriptor numbers for a worker to
+// resolve: [lo, hi), hi < 0 meaning to the end. dir is an already open
+// /proc/PID/fd for the span, or -1 to open one.
+type fdRange struct {
+	pid    int32
+	dir    int
+	lo, hi int
 }
 
-// fdDir is an open /proc/PID/fd, closed by the last chunk that uses it.
-type fdDir struct {
-	fd   int
-	pid  int32
-	refs atomic.Int32
-}
-
-func (d *fdDir) release() {
-	if d.refs.Add(-1) == 0 {
-		unix.Close(d.fd)
-	}
-}
-
-const chunkFDs = 512
+// rangeFDs is the span one task covers in a large fd table. Listing
+// /proc/PID/fd costs about as much as reading the links (the kernel builds
+// a dentry per descriptor), so a table of 10,000 sockets is split and
+// every worker lists and resolves its own span.
+const rangeFDs = 1024
 
 func newOwnerScan(inodes []uint64, every bool) *ownerScan {
 	s := &ownerScan{want: make(map[uint64]int32, len(inodes)), every: every}
@@ -110,47 +104,26 @@ func (s *ownerScan) run(ctx context.Context) error {
 		return nil
 	}
 	workers := max(1, runtime.GOMAXPROCS(0))
-	chunks := make(chan fdChunk, workers*4)
+	tasks := make(chan fdRange, workers*4)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.work(chunks)
+			s.work(tasks)
 		}()
 	}
-	err := s.produce(ctx, chunks)
-	close(chunks)
+	err := s.produce(ctx, tasks)
+	close(tasks)
 	wg.Wait()
 	return err
 }
 
-func (s *ownerScan) work(chunks <-chan fdChunk) {
-	var name [16]byte
-	var link [64]byte
-	for c := range chunks {
-		for _, fd := range c.fds {
-			if s.done() {
-				break
-			}
-			nb := append(strconv.AppendInt(name[:0], int64(fd), 10), 0)
-			n, err := readlinkat(c.dir.fd, &nb[0], link[:])
-			if err != nil {
-				continue
-			}
-			if ino, ok := socketInode(link[:n]); ok {
-				s.found(ino, c.dir.pid)
-			}
-		}
-		c.dir.release()
-	}
-}
-
 // produce walks /proc in directory order (ascending pids) and hands out
 // each process's descriptors.
-func (s *ownerScan) produce(ctx context.Context, chunks chan<- fdChunk) error {
+func (s *ownerScan) produce(ctx context.Context, tasks chan<- fdRange) error {
 	if s.onlyPID > 0 {
-		s.sendDir(s.onlyPID, chunks)
+		s.sendProcess(s.onlyPID, tasks)
 		return nil
 	}
 	proc, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -181,55 +154,107 @@ func (s *ownerScan) produce(ctx context.Context, chunks chan<- fdChunk) error {
 			if s.onlyName != "" && !commMatches(pid, s.onlyName) {
 				continue
 			}
-			s.sendDir(pid, chunks)
+			s.sendProcess(pid, tasks)
 		}
 	}
 	return nil
 }
 
-// sendDir opens /proc/PID/fd, reads its descriptor numbers and queues them
-// in chunks.
-func (s *ownerScan) sendDir(pid int, chunks chan<- fdChunk) {
-	dfd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+// sendProcess opens /proc/PID/fd and queues its descriptors, split into
+// spans when the table is large. Linux 6.2+ reports the number of open
+// descriptors as the directory's size; older kernels report 0 and get one
+// span.
+func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange) {
+	dir, err := openFDDir(pid)
 	if err != nil {
 		if err == unix.EACCES || err == unix.EPERM {
 			s.denied.Add(1)
 		}
 		return
 	}
-	fds := readFDs(dfd)
-	if len(fds) == 0 {
-		unix.Close(dfd)
+	var st unix.Stat_t
+	n := 0
+	if unix.Fstat(dir, &st) == nil {
+		n = int(st.Size)
+	}
+	if n <= rangeFDs {
+		tasks <- fdRange{pid: int32(pid), dir: dir, hi: -1}
 		return
 	}
-	d := &fdDir{fd: dfd, pid: int32(pid)}
-	d.refs.Store(int32((len(fds) + chunkFDs - 1) / chunkFDs))
-	for len(fds) > 0 {
-		k := min(len(fds), chunkFDs)
-		chunks <- fdChunk{dir: d, fds: fds[:k:k]}
-		fds = fds[k:]
+	spans := (n + rangeFDs - 1) / rangeFDs
+	for i := range spans {
+		t := fdRange{pid: int32(pid), dir: -1, lo: i * rangeFDs, hi: (i + 1) * rangeFDs}
+		if i == 0 {
+			t.dir = dir
+		}
+		if i == spans-1 {
+			t.hi = -1 // a sparse table's high descriptors land in the last span
+		}
+		tasks <- t
 	}
 }
 
-// readFDs lists the descriptor numbers in an open /proc/PID/fd.
-func readFDs(dfd int) []int32 {
-	var fds []int32
-	var buf [8 << 10]byte
-	for {
-		n, err := unix.Getdents(dfd, buf[:])
-		if err == unix.EINTR {
+func openFDDir(pid int) (int, error) {
+	return unix.Open("/proc/"+strconv.Itoa(pid)+"/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+}
+
+// work resolves spans of descriptors: it lists the span's names (seeking
+// to lo: the offset of /proc/PID/fd is the descriptor number plus 2) and
+// reads each link.
+func (s *ownerScan) work(tasks <-chan fdRange) {
+	var name [16]byte
+	var link [64]byte
+	buf := make([]byte, 8<<10)
+	for t := range tasks {
+		if s.done() {
+			if t.dir >= 0 {
+				unix.Close(t.dir)
+			}
 			continue
 		}
-		if err != nil || n <= 0 {
-			return fds
-		}
-		for b := buf[:n]; len(b) > 0; {
-			name, next := direntName(b)
-			b = next
-			if fd, ok := atoiBytes(name); ok {
-				fds = append(fds, int32(fd))
+		dir := t.dir
+		if dir < 0 {
+			var err error
+			if dir, err = openFDDir(int(t.pid)); err != nil {
+				continue
 			}
 		}
+		if t.lo > 0 {
+			if _, err := unix.Seek(dir, int64(t.lo)+2, 0); err != nil {
+				unix.Close(dir)
+				continue
+			}
+		}
+	span:
+		for !s.done() {
+			n, err := unix.Getdents(dir, buf)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil || n <= 0 {
+				break
+			}
+			for b := buf[:n]; len(b) > 0 && !s.done(); {
+				nm, next := direntName(b)
+				b = next
+				fd, ok := atoiBytes(nm)
+				if !ok {
+					continue
+				}
+				if t.hi >= 0 && fd >= t.hi {
+					break span
+				}
+				nb := append(strconv.AppendInt(name[:0], int64(fd), 10), 0)
+				k, err := readlinkat(dir, &nb[0], link[:])
+				if err != nil {
+					continue
+				}
+				if ino, ok := socketInode(link[:k]); ok {
+					s.found(ino, t.pid)
+				}
+			}
+		}
+		unix.Close(dir)
 	}
 }
 

@@ -28,10 +28,11 @@ type Filter struct {
 	// states, or every state when All is set.
 	States     []string
 	All        bool
-	Port       portolan.Port // the local port; 0 matches every port
-	PID        int           // only sockets held by this process; implies owners
-	Proc       string        // only sockets held by a process of this name (comm); implies owners
-	WithOwners bool          // look up the processes that hold the sockets
+	Port       portolan.Port  // the local port; 0 matches every port
+	Ports      portolan.Range // local ports Lo-Hi when Port is 0; the zero Range matches every port
+	PID        int            // only sockets held by this process; implies owners
+	Proc       string         // only sockets held by a process of this name (comm); implies owners
+	WithOwners bool           // look up the processes that hold the sockets
 }
 
 // List returns the sockets f selects, sorted by protocol, local port, family
@@ -79,9 +80,9 @@ func InUse(ctx context.Context, p portolan.Port, proto portolan.Proto) (bool, er
 type query struct {
 	tcp, udp   bool
 	v4, v6     bool
-	tcpStates  uint32 // kernel state bit mask for TCP
-	udpStates  uint32 // kernel state bit mask for UDP
-	port       portolan.Port
+	tcpStates  uint32        // kernel state bit mask for TCP
+	udpStates  uint32        // kernel state bit mask for UDP
+	lo, hi     portolan.Port // local port range; 0-65535 for all
 	pid        int
 	proc       string
 	withOwners bool
@@ -159,7 +160,16 @@ func stateMask(name string) uint32 {
 }
 
 func compile(f Filter) (query, error) {
-	q := query{port: f.Port, pid: f.PID, proc: f.Proc}
+	q := query{lo: 0, hi: portolan.MaxPort, pid: f.PID, proc: f.Proc}
+	switch {
+	case f.Port != 0:
+		q.lo, q.hi = f.Port, f.Port
+	case f.Ports != portolan.Range{}:
+		if f.Ports.Lo > f.Ports.Hi {
+			return q, portolan.Errorf(portolan.EINVALID, "port range %d-%d is backwards: want LO-HI with LO <= HI", f.Ports.Lo, f.Ports.Hi)
+		}
+		q.lo, q.hi = f.Ports.Lo, f.Ports.Hi
+	}
 	q.withOwners = f.WithOwners || f.PID != 0 || f.Proc != ""
 	if f.PID < 0 {
 		return q, portolan.Errorf(portolan.EINVALID, "pid %d is not a process id: want a positive number", f.PID)
@@ -241,7 +251,8 @@ func (q *query) wants(s *portolan.Socket, st uint8) bool {
 	if is4 := s.Local.Addr().Is4(); is4 && !q.v4 || !is4 && !q.v6 {
 		return false
 	}
-	return q.port == 0 || s.Local.Port() == uint16(q.port)
+	p := portolan.Port(s.Local.Port())
+	return q.lo <= p && p <= q.hi
 }
 
 // keepOwned applies the PID and process-name filters after owner lookup.

@@ -81,7 +81,7 @@ func dump(ctx context.Context, q *query) ([]portolan.Socket, error) {
 			return true
 		}
 		if c != nil {
-			err := c.dump(ctx, t.family, t.ipp, states, uint16(q.port), keep)
+			err := c.dump(ctx, t.family, t.ipp, states, uint16(q.lo), uint16(q.hi), keep)
 			if err == nil {
 				continue
 			} else if !errors.Is(err, errRefused) {
@@ -240,7 +240,7 @@ func exists(ctx context.Context, p portolan.Port, proto portolan.Proto, anyState
 			return !found
 		}
 		if c != nil {
-			err := c.dump(ctx, t.family, t.ipp, states, uint16(p), match)
+			err := c.dump(ctx, t.family, t.ipp, states, uint16(p), uint16(p), match)
 			if err == nil {
 				continue
 			} else if !errors.Is(err, errRefused) {
