@@ -99,7 +99,7 @@ func renderTTY(io *iostreams.IOStreams, r *Result) error {
 				fmt.Fprintf(w, "  %s contact: %s %s\n", label, personText(c), io.Dim(c.URI))
 			}
 			if s.Note != "" {
-				fmt.Fprintf(w, "  %s note: %s\n", label, oneLine(s.Note))
+				fmt.Fprintf(w, "  %s note: %s\n", label, clip(oneLine(s.Note), 160))
 			}
 			if s.Unauthorized != "" {
 				fmt.Fprintf(w, "  %s %s: %s\n", label, io.Yellow("unauthorized use"), oneLine(s.Unauthorized))
@@ -221,6 +221,15 @@ func protoOrBoth(p portolan.Proto) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// clip shortens long notes on a terminal; --json and piped rows keep them whole.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
 
 // renderPlain prints stable tab-separated rows for scripts, the first field
 // naming the kind of row:
