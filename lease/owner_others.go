@@ -1,0 +1,28 @@
+//go:build !linux
+
+package lease
+
+import (
+	"errors"
+	"syscall"
+
+	"github.com/portolan-dev/portolan"
+)
+
+// OwnerOf returns the Owner of a running process. Outside Linux there is no
+// /proc start time, so Start is 0 and only the PID is checked.
+func OwnerOf(pid int) (Owner, error) {
+	if pid <= 0 {
+		return Owner{}, portolan.Errorf(portolan.EINVALID, "pid %d is not a process id: want a number above 0", pid)
+	}
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return Owner{}, portolan.Errorf(portolan.ENOTFOUND, "pid %d does not exist", pid)
+	}
+	return Owner{PID: pid}, nil
+}
+
+// Alive reports whether the PID of o still exists.
+func Alive(o Owner) bool {
+	_, err := OwnerOf(o.PID)
+	return portolan.ErrorCode(err) != portolan.ENOTFOUND
+}
