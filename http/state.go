@@ -17,10 +17,15 @@ import (
 type state struct {
 	gen         uint64
 	at          time.Time
+	socketsAt   time.Time // the socket scan is the costly part: it has its own, longer TTL
 	listeners   []portolan.Socket
 	leases      []portolan.Lease
 	assignments []portolan.Assignment
 }
+
+// socketsTTL bounds how stale the listeners may be: scanning /proc for
+// owners costs tens of milliseconds on a busy host, too much every second.
+const socketsTTL = 5 * time.Second
 
 // stateCache refreshes the snapshot when it is older than ttl or when this
 // server changed something (invalidate).
@@ -42,21 +47,39 @@ func newStateCache(cfg Config, ttl time.Duration) *stateCache {
 
 func (c *stateCache) invalidate() { c.dirty.Store(true) }
 
-// get returns a snapshot no older than the TTL, refreshing it if needed.
-// Failures of one source leave that source empty rather than failing reads.
+// get returns the current snapshot. After a change through this server it
+// refreshes first (read your writes); when the snapshot is merely older
+// than the TTL, one background refresh starts and readers keep the old one
+// meanwhile, so a slow socket scan never stalls a request.
 func (c *stateCache) get(ctx context.Context) *state {
 	s := c.cur.Load()
-	if !c.dirty.Load() && time.Since(s.at) < c.ttl {
+	if !c.dirty.Load() {
+		if time.Since(s.at) >= c.ttl && c.mu.TryLock() {
+			go func() {
+				defer c.mu.Unlock()
+				if time.Since(c.cur.Load().at) >= c.ttl {
+					c.refresh(context.Background())
+				}
+			}()
+		}
 		return s
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if s = c.cur.Load(); !c.dirty.Load() && time.Since(s.at) < c.ttl {
-		return s
+	if c.dirty.Load() {
+		c.refresh(context.WithoutCancel(ctx)) // a client hanging up must not blank the snapshot
 	}
+	return c.cur.Load()
+}
+
+// refresh reads every source; the caller holds mu. Failures of one source
+// leave that source empty rather than failing reads.
+func (c *stateCache) refresh(ctx context.Context) {
 	c.dirty.Store(false)
-	ns := &state{gen: c.gen.Add(1), at: time.Now()}
-	if c.cfg.Sockets != nil {
+	old := c.cur.Load()
+	ns := &state{gen: c.gen.Add(1), at: time.Now(), socketsAt: old.socketsAt, listeners: old.listeners}
+	if c.cfg.Sockets != nil && time.Since(old.socketsAt) >= socketsTTL {
+		ns.socketsAt, ns.listeners = ns.at, nil
 		if socks, err := c.cfg.Sockets(ctx); err == nil {
 			for _, sk := range socks {
 				if sk.Listening() {
@@ -72,7 +95,6 @@ func (c *stateCache) get(ctx context.Context) *state {
 		ns.assignments, _ = c.cfg.Assignments.Assignments(ctx, portolan.AssignmentFilter{})
 	}
 	c.cur.Store(ns)
-	return ns
 }
 
 // in returns the elements of xs whose port lies in r.
