@@ -30,6 +30,8 @@ type Factory struct {
 	// OpenStore opens the store a spec names: "" (SQLite in the state
 	// directory), sqlite:PATH, or postgres://... for a shared PostgreSQL.
 	OpenStore func(spec string) (portolan.Store, error)
+	// StateDir is where leases, assignments and the server's token live.
+	StateDir func() (string, error)
 	// Server and Token name a remote portolan server; AddServerFlags sets
 	// them from --server/--token, which override PORTOLAN_ADDR and PORTOLAN_TOKEN.
 	Server, Token string

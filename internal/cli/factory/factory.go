@@ -27,6 +27,7 @@ func New(version string) *cmdutil.Factory {
 		IOStreams: iostreams.System(),
 		Registry:  registry.Default,
 		OpenStore: OpenStore,
+		StateDir:  StateDir,
 	}
 	f.Assignments = func() (portolan.AssignmentService, error) { return assignments(f) }
 	return f

@@ -11,6 +11,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/ranges"
 	registrycmd "github.com/portolan-dev/portolan/internal/cli/registry"
 	"github.com/portolan-dev/portolan/internal/cli/search"
+	"github.com/portolan-dev/portolan/internal/cli/serve"
 	"github.com/portolan-dev/portolan/internal/cli/unassign"
 	"github.com/spf13/cobra"
 )
@@ -45,5 +46,6 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(assign.NewCmdAssign(f))
 	cmd.AddCommand(assignments.NewCmdAssignments(f))
 	cmd.AddCommand(unassign.NewCmdUnassign(f))
+	cmd.AddCommand(serve.NewCmdServe(f))
 	return cmd
 }

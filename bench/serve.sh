@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# bench/serve.sh: drives `portolan serve`'s HTTP API on loopback.
+#   1. GET /v1/ports/443 with wrk (32 connections, 1 thread) and with the Go
+#      load generator, next to GET /healthz (the cheapest answer the same
+#      server gives) for the ratio; goal >= 20,000 req/s, p99 < 5 ms.
+#   2. Assignment writes (POST /v1/assignments) on SQLite and on PostgreSQL
+#      (a private server with default durability: fsync and synchronous_commit on).
+#   3. Lease grants over HTTP.
+# Installs wrk with apt-get when missing and root. Prints one line per figure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${DUR:-10}
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; else echo "bench/serve.sh: needs wrk" >&2; exit 1; fi
+fi
+mkdir -p bin
+go build -o bin/portolan ./cmd/portolan
+go build -o bin/serveload ./bench/serveload
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "${PGBIN:-}" ] && [ -d "$tmp/pg" ]; then runpg "$PGBIN/pg_ctl" -D "$tmp/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+export XDG_STATE_HOME=$tmp/state
+
+# start_serve STORE: starts a server on a free port; sets URL and TOKEN.
+start_serve() {
+  local log=$tmp/serve.$RANDOM.log
+  bin/portolan serve --listen 127.0.0.1:0 --portserver "" --store "$1" 2>"$log" &
+  pids+=($!)
+  for _ in $(seq 100); do
+    URL=$(sed -n 's/^portolan serve: API \([^,]*\),.*/\1/p' "$log")
+    [ -n "$URL" ] && break
+    sleep 0.1
+  done
+  [ -n "$URL" ] || { cat "$log" >&2; exit 1; }
+  TOKEN=$(head -n1 "$XDG_STATE_HOME/portolan/token")
+}
+
+wrk_line() { # wrk_line NAME PATH
+  local out rps p99
+  out=$(wrk -t1 -c32 -d"${DUR}s" --latency "$URL$2")
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  printf '%-34s %10s req/s  p99 %s\n' "$1" "$rps" "$p99" >&2
+  echo "$rps"
+}
+
+echo "== HTTP reads (wrk -t1 -c32 -d${DUR}s, loopback, SQLite store) $(date -u +%F)"
+start_serve "sqlite:$tmp/bench.db"
+curl -fsS "$URL/v1/ports/443" >/dev/null
+r443=$(wrk_line "GET /v1/ports/443 (portolan)" /v1/ports/443)
+rhz=$(wrk_line "GET /healthz (same server)" /healthz)
+awk -v a="$r443" -v b="$rhz" 'BEGIN { printf "ratio /v1/ports/443 : /healthz = %.2f\n", a / b }'
+bin/serveload -url "$URL" -mode get -path /v1/ports/443 -c 32 -d "${DUR}s"
+
+echo "== writes"
+printf 'SQLite     '; bin/serveload -url "$URL" -token "$TOKEN" -mode assign -c 8 -d "${DUR}s"
+printf 'SQLite     '; bin/serveload -url "$URL" -token "$TOKEN" -mode lease -c 32 -d "${DUR}s"
+
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
+if [ -z "$PGBIN" ]; then echo "PostgreSQL: no server binaries; skipped"; exit 0; fi
+runpg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+mkdir -p "$tmp/pg"; [ "$(id -u)" -eq 0 ] && chown postgres "$tmp/pg" && chmod 755 "$tmp"
+pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+runpg "$PGBIN/initdb" -D "$tmp/pg/data" -U postgres --auth=trust -E UTF8 >/dev/null
+runpg "$PGBIN/pg_ctl" -D "$tmp/pg/data" -l "$tmp/pg/log" -w -o "-c listen_addresses=127.0.0.1 -p $pgport -k $tmp/pg" start >/dev/null
+start_serve "postgres://postgres@127.0.0.1:$pgport/postgres?sslmode=disable"
+printf 'PostgreSQL '; bin/serveload -url "$URL" -token "$TOKEN" -mode assign -c 8 -d "${DUR}s"
+printf 'PostgreSQL '; bin/serveload -url "$URL" -token "$TOKEN" -mode lease -c 32 -d "${DUR}s"

@@ -1,0 +1,261 @@
+// Package serve is the `portolan serve` verb: the lease daemon and the
+// organisation's port registry behind one process. It composes the store
+// (SQLite by default, PostgreSQL for a team), the lease allocator and its
+// reclaim loop, the portserver Unix socket, the HTTP JSON API with its
+// metrics and web page, and optionally the kernel reservation of leased
+// ports.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/assignment"
+	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/registry"
+	"github.com/portolan-dev/portolan/sockets"
+	"github.com/spf13/cobra"
+)
+
+// DefaultListen is where the API listens unless --listen says otherwise:
+// loopback only, so nothing is exposed by default.
+const DefaultListen = "127.0.0.1:7780"
+
+// Options are the inputs of one run.
+type Options struct {
+	IO        *iostreams.IOStreams
+	Registry  func() (*registry.Registry, error)
+	OpenStore func(spec string) (portolan.Store, error)
+	StateDir  func() (string, error)
+
+	Listen       string
+	Store        string // sqlite:PATH, a path, or postgres://...
+	Portserver   string // "" to not serve the portserver socket
+	TokenFile    string
+	AdminTokens  []string
+	ReadTokens   []string
+	ReclaimEvery time.Duration
+
+	// Ready, when set, is called with the API's URL once everything listens.
+	Ready func(url string)
+}
+
+// NewCmdServe returns the serve command.
+func NewCmdServe(f *cmdutil.Factory) *cobra.Command {
+	opts := &Options{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the lease daemon, the JSON API, metrics and the web page",
+		Long: `Serve leases and the organisation's port registry.
+
+  - HTTP JSON API, metrics (/metrics) and the web page (/) on --listen, 127.0.0.1 by default.
+    Reads are open from loopback; writes need an admin bearer token. The admin token is kept
+    in --token-file (created with mode 0600 if missing); more tokens come from --admin-token
+    and --read-token.
+  - Google's portserver protocol on the Unix socket --portserver ("@name" is Linux's abstract
+    namespace); point PORTSERVER_ADDRESS at it for portpicker.
+  - Leases of dead owners and expired TTLs are reclaimed on start and every --reclaim-every.
+  - --store sqlite:PATH (default: the state directory's portolan.db) or postgres://... so
+    several servers share one registry.`,
+		Example: `  portolan serve
+  portolan serve --listen 0.0.0.0:7780 --store postgres://portolan@db/portolan
+  PORTSERVER_ADDRESS=@unittest-portserver python -m pytest`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Registry, opts.OpenStore, opts.StateDir = f.Registry, f.OpenStore, f.StateDir
+			if opts.Store == "" {
+				opts.Store = os.Getenv("PORTOLAN_STORE")
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Listen, "listen", DefaultListen, "HTTP address to listen on")
+	fl.StringVar(&opts.Store, "store", "", "sqlite:PATH or postgres://... (default $PORTOLAN_STORE, else SQLite in the state directory)")
+	fl.StringVar(&opts.Portserver, "portserver", "@unittest-portserver", "Unix socket for the portserver protocol (\"\" for none)")
+	fl.StringVar(&opts.TokenFile, "token-file", "", "file holding the admin token, created with mode 0600 if missing (default STATE_DIR/token)")
+	fl.StringArrayVar(&opts.AdminTokens, "admin-token", nil, "accept this admin bearer token too (repeatable)")
+	fl.StringArrayVar(&opts.ReadTokens, "read-token", nil, "accept this read-only bearer token (repeatable)")
+	fl.DurationVar(&opts.ReclaimEvery, "reclaim-every", 5*time.Second, "how often to reclaim leases of dead owners and expired TTLs")
+	return cmd
+}
+
+// IsPostgres reports whether a store spec names PostgreSQL.
+func IsPostgres(spec string) bool {
+	return strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://")
+}
+
+// tokens builds the accepted token set: the token file (created on first
+// start) and the flags.
+func (o *Options) tokens() (*porthttp.Tokens, string, error) {
+	path := o.TokenFile
+	if path == "" {
+		dir, err := o.StateDir()
+		if err != nil {
+			return nil, "", err
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, "", err
+		}
+		path = filepath.Join(dir, "token")
+	}
+	if _, err := porthttp.EnsureTokenFile(path); err != nil {
+		return nil, "", fmt.Errorf("token file %s: %w", path, err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return nil, "", portolan.Errorf(portolan.EINVALID, "token file %s is readable by others (mode %o): want mode 0600", path, fi.Mode().Perm())
+	}
+	t := porthttp.NewTokens()
+	if err := t.LoadTokenFile(path); err != nil {
+		return nil, "", err
+	}
+	for i, s := range o.AdminTokens {
+		if err := t.Add(s, fmt.Sprintf("admin-flag-%d", i+1), porthttp.RoleAdmin); err != nil {
+			return nil, "", err
+		}
+	}
+	for i, s := range o.ReadTokens {
+		if err := t.Add(s, fmt.Sprintf("read-flag-%d", i+1), porthttp.RoleRead); err != nil {
+			return nil, "", err
+		}
+	}
+	return t, path, nil
+}
+
+// Run serves until ctx ends (SIGINT, SIGTERM), then shuts down in order.
+func Run(ctx context.Context, o *Options) error {
+	reg, err := o.Registry()
+	if err != nil {
+		return err
+	}
+	host, _ := registry.Host()
+	store, err := o.OpenStore(o.Store)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	where := "sqlite (state directory)"
+	switch {
+	case IsPostgres(o.Store):
+		where = "postgres"
+	case o.Store != "":
+		where = o.Store
+	}
+	toks, tokenPath, err := o.tokens()
+	if err != nil {
+		return err
+	}
+	leases, reclaim, closeLeases := newLeases(store, reg)
+	defer closeLeases()
+	assigns := assignment.New(store, reg.ByPort, host.Ephemeral, host.UnprivilegedStart)
+
+	srv := porthttp.NewServer(porthttp.Config{
+		Registry: reg,
+		Search: func(q string, limit int) []portolan.Service {
+			hits := reg.Search(q, limit)
+			out := make([]portolan.Service, len(hits))
+			for i, h := range hits {
+				out[i] = h.Service
+			}
+			return out
+		},
+		Host: porthttp.HostInfo{Ephemeral: host.Ephemeral, Reserved: host.Reserved,
+			UnprivilegedStart: host.UnprivilegedStart, Defaults: host.Defaults, Source: host.Source},
+		Sockets: func(ctx context.Context) ([]portolan.Socket, error) {
+			return sockets.List(ctx, sockets.Filter{WithOwners: true})
+		},
+		Leases:      leases,
+		Assignments: assigns,
+		Health:      pinger(store),
+		Tokens:      toks,
+		UI:          webUI(),
+	})
+
+	// Leases of owners that died while we were down go back first.
+	n, err := reclaim(ctx)
+	if err != nil {
+		return err
+	}
+	srv.Reclaimed(n)
+
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return portolan.Errorf(portolan.EINVALID, "cannot listen on %s: %s; want a free HOST:PORT", o.Listen, errText(err))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 3)
+	go func() { errc <- srv.Serve(ctx, ln) }()
+	go func() { errc <- reclaimLoop(ctx, o.ReclaimEvery, reclaim, srv) }()
+	ps := "off"
+	if o.Portserver != "" {
+		pln, err := listenPortserver(o.Portserver)
+		if err != nil {
+			cancel()
+			<-errc
+			return portolan.Errorf(portolan.EINVALID, "cannot listen on portserver socket %s: %s", o.Portserver, errText(err))
+		}
+		ps = o.Portserver
+		go func() { errc <- servePortserver(ctx, pln, srv.LeaseService()) }()
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(o.IO.ErrOut, "portolan serve: API %s, portserver %s, store %s, admin token in %s\n", url, ps, where, tokenPath)
+	if o.Ready != nil {
+		o.Ready(url)
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	cancel()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+func errText(err error) string {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err.Error()
+	}
+	return err.Error()
+}
+
+func pinger(s portolan.Store) func(context.Context) error {
+	if p, ok := s.(interface{ Ping(context.Context) error }); ok {
+		return p.Ping
+	}
+	return func(ctx context.Context) error {
+		_, err := s.Assignments(ctx, portolan.AssignmentFilter{Owner: "\x00healthz"})
+		return err
+	}
+}
+
+func reclaimLoop(ctx context.Context, every time.Duration, reclaim func(context.Context) (int, error), srv *porthttp.Server) error {
+	if every <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if n, err := reclaim(ctx); err == nil {
+				srv.Reclaimed(n)
+			}
+		}
+	}
+}

@@ -1,0 +1,284 @@
+package serve_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/factory"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/cli/serve"
+	"github.com/portolan-dev/portolan/postgres/pgtest"
+	"github.com/portolan-dev/portolan/registry"
+)
+
+// The test binary doubles as `portolan serve` for the multi-process test:
+// with PORTOLAN_SERVE_CHILD set it runs the verb with the given arguments.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("PORTOLAN_SERVE_CHILD"); args != "" {
+		os.Exit(child(strings.Fields(args)))
+	}
+	os.Exit(pgtest.Main(m))
+}
+
+func child(args []string) int {
+	ios := iostreams.System()
+	f := &cmdutil.Factory{IOStreams: ios, Registry: registry.Default, OpenStore: factory.OpenStore, StateDir: factory.StateDir}
+	cmd := serve.NewCmdServe(f)
+	cmd.SetArgs(args)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { io.Copy(io.Discard, os.Stdin); cancel() }() // parent gone or closed stdin: stop
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "portolan:", cmdutil.Message(err))
+		return cmdutil.ExitCode(err)
+	}
+	return 0
+}
+
+var psSeq int
+
+// start runs serve in-process and returns its URL and a stop function.
+func start(t *testing.T, o serve.Options) (string, func()) {
+	t.Helper()
+	ios, _, _, errOut := iostreams.Test()
+	o.IO, o.Registry, o.OpenStore, o.StateDir = ios, registry.Default, factory.OpenStore, factory.StateDir
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:0"
+	}
+	ready := make(chan string, 1)
+	o.Ready = func(u string) { ready <- u }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve.Run(ctx, &o) }()
+	select {
+	case u := <-ready:
+		return u, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		}
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve did not start: %v (%s)", err, errOut)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("serve did not start in 30s")
+	}
+	return "", nil
+}
+
+func TestServeSQLite(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	psSeq++
+	ps := fmt.Sprintf("@portolan-serve-test-%d-%d", os.Getpid(), psSeq)
+	url, stop := start(t, serve.Options{Portserver: ps, ReadTokens: []string{"read-only-token-0123456789"}})
+
+	tokenFile := filepath.Join(state, "portolan", "token")
+	fi, err := os.Stat(tokenFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file %s: %v, mode %v; want created with 0600", tokenFile, err, fi.Mode())
+	}
+	b, _ := os.ReadFile(tokenFile)
+	token := strings.TrimSpace(string(b))
+	ctx := context.Background()
+	admin := porthttp.NewClient(url, token)
+	if err := admin.Health(ctx); err != nil {
+		t.Fatalf("healthz: %v", err)
+	}
+	if _, err := porthttp.NewClient(url, "").Assign(ctx, &portolan.Assignment{Port: 8123, Proto: portolan.TCP, Name: "billing"}, false); portolan.ErrorCode(err) != portolan.EUNAUTHORIZED {
+		t.Fatalf("assign without a token = %v, want EUNAUTHORIZED", err)
+	}
+	if _, err := porthttp.NewClient(url, "read-only-token-0123456789").Assign(ctx, &portolan.Assignment{Port: 8123, Proto: portolan.TCP, Name: "billing"}, false); portolan.ErrorCode(err) != portolan.EFORBIDDEN {
+		t.Fatalf("assign with a read token = %v, want EFORBIDDEN", err)
+	}
+	// The real registry: 5432/tcp is postgresql at IANA.
+	if _, err := admin.Assign(ctx, &portolan.Assignment{Port: 5432, Proto: portolan.TCP, Name: "billing-db"}, false); !strings.Contains(fmt.Sprint(err), "assigned by IANA to postgresql") {
+		t.Fatalf("assign 5432/tcp = %v; want the IANA conflict", err)
+	}
+	if _, err := admin.Assign(ctx, &portolan.Assignment{Port: 8123, Proto: portolan.TCP, Name: "billing"}, false); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := admin.Grant(ctx, portolan.LeaseRequest{Count: 2, Proto: portolan.TCP, TTL: time.Hour})
+	if err != nil || len(ls) != 2 {
+		t.Fatalf("grant over HTTP = %+v, %v", ls, err)
+	}
+	// The portserver socket hands out a port for this (live) process.
+	c, err := net.Dial("unix", ps)
+	if err != nil {
+		t.Fatalf("portserver %s: %v", ps, err)
+	}
+	fmt.Fprintf(c, "%d\n", os.Getpid())
+	line, err := bufio.NewReader(c).ReadString('\n')
+	c.Close()
+	pp, perr := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || perr != nil || pp <= 0 || pp > 65535 {
+		t.Fatalf("portserver answered %q, %v", line, err)
+	}
+	if info, err := admin.Port(ctx, "https"); err != nil || len(info.Records) == 0 {
+		t.Fatalf("GET /v1/ports/https = %+v, %v", info, err)
+	}
+	stop()
+
+	// A restart keeps the assignment and the leases (same state directory).
+	url, stop = start(t, serve.Options{Portserver: ""})
+	defer stop()
+	admin = porthttp.NewClient(url, token)
+	as, err := admin.Assignments(ctx, portolan.AssignmentFilter{})
+	if err != nil || len(as) != 1 || as[0].Name != "billing" {
+		t.Fatalf("after restart: assignments %+v, %v", as, err)
+	}
+	live, err := admin.Leases(ctx)
+	if err != nil || len(live) < 2 {
+		t.Fatalf("after restart: leases %+v, %v; want the two granted", live, err)
+	}
+}
+
+func TestServeRefusesBadSetup(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	ios, _, _, _ := iostreams.Test()
+	tf := filepath.Join(state, "loose-token")
+	os.WriteFile(tf, []byte("admin-token-0123456789\n"), 0o644)
+	err := serve.Run(context.Background(), &serve.Options{IO: ios, Registry: registry.Default, OpenStore: factory.OpenStore, StateDir: factory.StateDir, Listen: "127.0.0.1:0", TokenFile: tf})
+	if cmdutil.ExitCode(err) != 2 || !strings.Contains(cmdutil.Message(err), "readable by others (mode 644): want mode 0600") {
+		t.Errorf("world-readable token file: %v", err)
+	}
+	err = serve.Run(context.Background(), &serve.Options{IO: ios, Registry: registry.Default, OpenStore: factory.OpenStore, StateDir: factory.StateDir, Listen: "127.0.0.1:99999"})
+	if cmdutil.ExitCode(err) != 2 || !strings.Contains(cmdutil.Message(err), "cannot listen on 127.0.0.1:99999") {
+		t.Errorf("bad --listen: %v", err)
+	}
+}
+
+// proc is one `portolan serve` child process.
+type proc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	url   string
+}
+
+func spawn(t *testing.T, state string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "PORTOLAN_SERVE_CHILD="+strings.Join(args, " "), "XDG_STATE_HOME="+state)
+	stdin, _ := cmd.StdinPipe()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, stdin: stdin}
+	t.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stderr)
+	got := make(chan string, 1)
+	go func() {
+		var all []string
+		for sc.Scan() {
+			line := sc.Text()
+			all = append(all, line)
+			if _, rest, ok := strings.Cut(line, "portolan serve: API "); ok {
+				got <- strings.SplitN(rest, ",", 2)[0]
+				break
+			}
+		}
+		got <- "failed: " + strings.Join(all, " | ")
+		io.Copy(io.Discard, stderr)
+	}()
+	select {
+	case u := <-got:
+		if strings.HasPrefix(u, "failed") {
+			t.Fatalf("serve child: %s", u)
+		}
+		p.url = u
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve child did not start in 60s")
+	}
+	return p
+}
+
+// Several `portolan serve` processes share one PostgreSQL: assignments
+// raced through two processes have exactly one winner each, leases
+// granted through both never share a port, and both answer the same.
+func TestSeveralServeProcessesSharePostgres(t *testing.T) {
+	dsn := pgtest.New(t)
+	state := t.TempDir()
+	token := "shared-admin-token-0123456789"
+	var procs []*proc
+	for range 2 {
+		procs = append(procs, spawn(t, state, "--store", dsn, "--listen", "127.0.0.1:0", "--portserver=", "--admin-token", token))
+	}
+	ctx := context.Background()
+	clients := []*porthttp.Client{porthttp.NewClient(procs[0].url, token), porthttp.NewClient(procs[1].url, token)}
+	for round := range 10 {
+		port := portolan.Port(7200 + round)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = clients[i%2].Assign(ctx, &portolan.Assignment{Port: port, Proto: portolan.TCP, Name: fmt.Sprintf("svc-%d", i)}, true)
+			})
+		}
+		close(start)
+		wg.Wait()
+		wins := 0
+		for _, err := range errs {
+			if err == nil {
+				wins++
+			} else if portolan.ErrorCode(err) != portolan.ECONFLICT {
+				t.Fatalf("round %d: %v, want ECONFLICT", round, err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("round %d: %d winners for %d/tcp, want exactly 1", round, wins, port)
+		}
+	}
+	// Leases through both servers at once: no port twice.
+	var mu sync.Mutex
+	seen := map[portolan.Port]int{}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for range 10 {
+				ls, err := clients[i%2].Grant(ctx, portolan.LeaseRequest{Count: 2, Proto: portolan.TCP, TTL: time.Hour})
+				if err != nil {
+					t.Errorf("grant via server %d: %v", i%2, err)
+					return
+				}
+				mu.Lock()
+				for _, l := range ls {
+					seen[l.Port]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for p, n := range seen {
+		if n > 1 {
+			t.Errorf("port %d was leased %d times across the two servers", p, n)
+		}
+	}
+	a, _ := clients[0].Assignments(ctx, portolan.AssignmentFilter{})
+	b, _ := clients[1].Assignments(ctx, portolan.AssignmentFilter{})
+	la, _ := clients[0].Leases(ctx)
+	lb, _ := clients[1].Leases(ctx)
+	if len(a) != 10 || len(b) != 10 || len(la) != len(seen) || len(lb) != len(seen) {
+		t.Fatalf("servers see %d/%d assignments and %d/%d leases; want 10 and %d on both", len(a), len(b), len(la), len(lb), len(seen))
+	}
+}
