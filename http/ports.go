@@ -53,7 +53,7 @@ func (s *Server) getPort(w http.ResponseWriter, r *http.Request) error {
 	raw := r.PathValue("query")
 	st := s.state.get(r.Context())
 	if e, ok := s.ports.get(raw, st.gen); ok {
-		writeRaw(w, e.status, e.body)
+		e.write(w)
 		return nil
 	}
 	info, err := s.portInfo(raw, st)
@@ -65,8 +65,9 @@ func (s *Server) getPort(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	b = append(b, '\n')
-	s.ports.put(raw, cached{st.gen, http.StatusOK, b})
-	writeRaw(w, http.StatusOK, b)
+	e := newCached(st.gen, b)
+	s.ports.put(raw, e)
+	e.write(w)
 	return nil
 }
 
@@ -309,7 +310,7 @@ func (s *Server) ianaBits() []byte {
 func (s *Server) getMap(w http.ResponseWriter, r *http.Request) error {
 	st := s.state.get(r.Context())
 	if e, ok := s.mapc.get("", st.gen); ok {
-		writeRaw(w, e.status, e.body)
+		e.write(w)
 		return nil
 	}
 	m := PortMap{Size: portolan.MaxPort + 1, IANA: base64.StdEncoding.EncodeToString(s.ianaBits()),
@@ -334,7 +335,8 @@ func (s *Server) getMap(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	b = append(b, '\n')
-	s.mapc.put("", cached{st.gen, http.StatusOK, b})
-	writeRaw(w, http.StatusOK, b)
+	e := newCached(st.gen, b)
+	s.mapc.put("", e)
+	e.write(w)
 	return nil
 }
