@@ -3,6 +3,7 @@ package lease_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -62,3 +63,13 @@ func (l *ledger) give(p portolan.Port) {
 }
 
 func openAt(path string) (*sqlite.DB, error) { return sqlite.Open(path) }
+
+// deadPID returns the PID of a process that has exited and been reaped.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	c := exec.Command("true")
+	if err := c.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return c.Process.Pid
+}

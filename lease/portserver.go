@@ -27,7 +27,7 @@ const (
 	// maxRequest is the longest request accepted; longer is refused.
 	maxRequest = 20
 	// requestTimeout bounds how long one client may take to ask.
-	requestTimeout = 5 * time.Second
+	requestTimeout = 2 * time.Second
 	// maxConns bounds the connections served at once.
 	maxConns = 256
 )

@@ -1,0 +1,153 @@
+package lease_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/lease"
+)
+
+// startPortserver serves an allocator over a fresh abstract socket.
+func startPortserver(t *testing.T) (addr string, a *lease.Allocator) {
+	t.Helper()
+	store, _ := openStore(t)
+	a = lease.New(store, lease.Options{Host: fakeHost})
+	addr = fmt.Sprintf("@portolan-test-%d-%d", os.Getpid(), time.Now().UnixNano())
+	ln, err := lease.ListenUnix(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- lease.ServePortserver(ctx, ln, a) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("ServePortserver: %v", err)
+		}
+	})
+	return addr, a
+}
+
+// raw sends req over a new connection the way portpicker does and returns
+// everything the server wrote before closing.
+func raw(t *testing.T, addr, req string) string {
+	t.Helper()
+	c, err := net.Dial("unix", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.UnixConn).CloseWrite()
+	// A refusal with unread request bytes left arrives as a reset: still a
+	// close with nothing.
+	b, err := io.ReadAll(c)
+	if err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("reading the answer to %q: %v", req, err)
+	}
+	return string(b)
+}
+
+func TestPortserverRawClient(t *testing.T) {
+	addr, a := startPortserver(t)
+	if !strings.HasPrefix(addr, "@") {
+		t.Fatal("not an abstract address")
+	}
+	pid := os.Getpid()
+	ans := raw(t, addr, strconv.Itoa(pid)+"\n")
+	if !strings.HasSuffix(ans, "\n") || strings.Count(ans, "\n") != 1 {
+		t.Fatalf("answer %q, want one port and a newline", ans)
+	}
+	p, err := portolan.ParsePort(strings.TrimSuffix(ans, "\n"))
+	if err != nil || p < 1024 {
+		t.Fatalf("answer %q is not a user port: %v", ans, err)
+	}
+	ls, _ := a.Leases(ctxT(t))
+	if len(ls) != 1 || ls[0].Port != p || ls[0].PID != pid || ls[0].PIDStart == 0 {
+		t.Fatalf("leases %+v, want port %d owned by pid %d with its start tick", ls, p, pid)
+	}
+	if !strings.Contains(ls[0].Label, "portserver uid ") {
+		t.Errorf("label %q does not record who asked", ls[0].Label)
+	}
+	// The client library's path.
+	q, err := lease.AskPortserver(ctxT(t), addr, pid)
+	if err != nil || q == p {
+		t.Fatalf("AskPortserver = %d, %v; want a second, different port", q, err)
+	}
+}
+
+func TestPortserverRefusals(t *testing.T) {
+	addr, a := startPortserver(t)
+	dead := deadPID(t)
+	for _, req := range []string{
+		"garbage\n", "1\n", "0\n", "-5\n", strconv.Itoa(dead) + "\n",
+		strings.Repeat("1", 21) + "\n", "123 456\n", "\n", "",
+		strconv.Itoa(os.Getpid()) + "\n" + strconv.Itoa(os.Getpid()) + "\n",
+	} {
+		if ans := raw(t, addr, req); ans != "" {
+			t.Errorf("request %q answered %q, want a close with nothing", req, ans)
+		}
+	}
+	if ls, _ := a.Leases(ctxT(t)); len(ls) != 0 {
+		t.Errorf("refused requests left leases: %v", ls)
+	}
+	if _, err := lease.AskPortserver(ctxT(t), addr, 1); portolan.ErrorCode(err) != portolan.ECONFLICT {
+		t.Errorf("AskPortserver(pid 1) error = %v, want ECONFLICT (refused)", err)
+	}
+	// A PID without a newline, write side closed, is still one request.
+	if ans := raw(t, addr, strconv.Itoa(os.Getpid())); ans == "" {
+		t.Error("a request ended by closing the write side was refused")
+	}
+}
+
+func TestPortserverSlowClientTimesOut(t *testing.T) {
+	addr, _ := startPortserver(t)
+	c, err := net.Dial("unix", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("12"))
+	c.SetReadDeadline(time.Now().Add(15 * time.Second))
+	start := time.Now()
+	b, _ := io.ReadAll(c)
+	if len(b) != 0 || time.Since(start) > 10*time.Second {
+		t.Fatalf("a client that never finished got %q after %v, want a close with nothing within the request timeout", b, time.Since(start))
+	}
+}
+
+func TestListenUnixPath(t *testing.T) {
+	path := t.TempDir() + "/ps.sock"
+	ln, err := lease.ListenUnix("unix:" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lease.ListenUnix(path); portolan.ErrorCode(err) != portolan.ECONFLICT {
+		t.Errorf("second listener on a live socket: error = %v, want ECONFLICT", err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	// A stale socket file from a crashed server is replaced.
+	ln, err = lease.ListenUnix(path)
+	if err != nil {
+		t.Fatalf("listening over a stale socket file: %v", err)
+	}
+	ln.Close()
+	if _, err := lease.AskPortserver(ctxT(t), path, os.Getpid()); err == nil {
+		t.Error("AskPortserver to a closed socket succeeded")
+	}
+}
