@@ -15,10 +15,20 @@ import (
 // assignments (the allocator reads them from the store). reclaim frees the
 // leases of dead owners and expired TTLs; done releases what the allocator
 // holds (kernel reservations) on shutdown.
-func newLeases(store portolan.Store, reg *registry.Registry) (
-	svc portolan.LeaseService, reclaim func(context.Context) (int, error), done func()) {
-	a := lease.New(store, lease.Options{Assigned: reg.Assigned, Held: sockets.InUse})
-	return a, a.Reclaim, func() { a.Close() }
+// With reservedFile set (ip_local_reserved_ports, or a stand-in in
+// tests), leased ports are reserved in the kernel while leased.
+func newLeases(store portolan.Store, reg *registry.Registry, reservedFile string) (
+	svc portolan.LeaseService, reclaim func(context.Context) (int, error), done func(), err error) {
+	opts := lease.Options{Assigned: reg.Assigned, Held: sockets.InUse}
+	if reservedFile != "" {
+		r, err := lease.NewKernelReserver(reservedFile)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		opts.Reserver = r
+	}
+	a := lease.New(store, opts)
+	return a, a.Reclaim, func() { a.Close() }, nil
 }
 
 func listenPortserver(addr string) (net.Listener, error) { return lease.ListenUnix(addr) }

@@ -21,6 +21,7 @@ import (
 	porthttp "github.com/portolan-dev/portolan/http"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/lease"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/sockets"
 	"github.com/spf13/cobra"
@@ -37,13 +38,16 @@ type Options struct {
 	OpenStore func(spec string) (portolan.Store, error)
 	StateDir  func() (string, error)
 
-	Listen       string
-	Store        string // sqlite:PATH, a path, or postgres://...
-	Portserver   string // "" to not serve the portserver socket
-	TokenFile    string
-	AdminTokens  []string
-	ReadTokens   []string
-	ReclaimEvery time.Duration
+	Listen        string
+	Store         string // sqlite:PATH, a path, or postgres://...
+	Portserver    string // "" to not serve the portserver socket
+	TokenFile     string
+	AdminTokens   []string
+	ReadTokens    []string
+	ReclaimEvery  time.Duration
+	ReserveKernel bool
+	// ReservedPortsFile replaces ip_local_reserved_ports (tests).
+	ReservedPortsFile string
 
 	// Ready, when set, is called with the API's URL once everything listens.
 	Ready func(url string)
@@ -85,6 +89,7 @@ func NewCmdServe(f *cmdutil.Factory) *cobra.Command {
 	fl.StringVar(&opts.TokenFile, "token-file", "", "file holding the admin token, created with mode 0600 if missing (default STATE_DIR/token)")
 	fl.StringArrayVar(&opts.AdminTokens, "admin-token", nil, "accept this admin bearer token too (repeatable)")
 	fl.StringArrayVar(&opts.ReadTokens, "read-token", nil, "accept this read-only bearer token (repeatable)")
+	fl.BoolVar(&opts.ReserveKernel, "reserve-kernel", false, "while a port is leased, add it to ip_local_reserved_ports so bind(0) and outgoing connections skip it (root)")
 	fl.DurationVar(&opts.ReclaimEvery, "reclaim-every", 5*time.Second, "how often to reclaim leases of dead owners and expired TTLs")
 	return cmd
 }
@@ -154,7 +159,17 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	leases, reclaim, closeLeases := newLeases(store, reg)
+	reserved := ""
+	if o.ReserveKernel {
+		reserved = o.ReservedPortsFile
+		if reserved == "" {
+			reserved = lease.ReservedPortsFile
+		}
+	}
+	leases, reclaim, closeLeases, err := newLeases(store, reg, reserved)
+	if err != nil {
+		return err
+	}
 	defer closeLeases()
 	assigns := assignment.New(store, reg.ByPort, host.Ephemeral, host.UnprivilegedStart)
 

@@ -282,3 +282,34 @@ func TestSeveralServeProcessesSharePostgres(t *testing.T) {
 		t.Fatalf("servers see %d/%d assignments and %d/%d leases; want 10 and %d on both", len(a), len(b), len(la), len(lb), len(seen))
 	}
 }
+
+// --reserve-kernel keeps leased ports in ip_local_reserved_ports while
+// leased (a stand-in file here: the host's own file is not the test's to
+// change) and leaves the file as it found it on shutdown.
+func TestServeReserveKernel(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	file := filepath.Join(t.TempDir(), "ip_local_reserved_ports")
+	os.WriteFile(file, []byte("8080\n"), 0o644)
+	url, stop := start(t, serve.Options{Portserver: "", ReserveKernel: true, ReservedPortsFile: file, AdminTokens: []string{"admin-token-0123456789"}})
+	c := porthttp.NewClient(url, "admin-token-0123456789")
+	ctx := context.Background()
+	ls, err := c.Grant(ctx, portolan.LeaseRequest{Count: 1, Proto: portolan.TCP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ls[0].Port.String()
+	if b, _ := os.ReadFile(file); !strings.Contains(string(b), p) || !strings.Contains(string(b), "8080") {
+		t.Fatalf("after the grant the file holds %q; want 8080 and %s", b, p)
+	}
+	if err := c.Release(ctx, ls[0].Port); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(file); strings.Contains(string(b), p) {
+		t.Fatalf("after the release the file still holds %s: %q", p, b)
+	}
+	c.Grant(ctx, portolan.LeaseRequest{Count: 2, Proto: portolan.TCP})
+	stop()
+	if b, _ := os.ReadFile(file); strings.TrimSpace(string(b)) != "8080" {
+		t.Fatalf("after shutdown the file holds %q; want it as found (8080)", b)
+	}
+}
