@@ -71,22 +71,33 @@ func OpenStore(spec string) (portolan.Store, error) {
 	return sqlite.Open(path)
 }
 
-// assignments is the remote client when a server is named, else the local
-// store with the registry's conflict checks. A server on loopback without
-// a token gets the admin token this user's own `portolan serve` wrote.
-func assignments(f *cmdutil.Factory) (portolan.AssignmentService, error) {
-	if url, token := f.RemoteServer(); url != "" {
-		if token == "" {
-			if dir, err := StateDir(); err == nil && isLoopbackURL(url) {
-				if b, err := os.ReadFile(filepath.Join(dir, "token")); err == nil {
-					token = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
-				}
+// RemoteClient returns the HTTP client of the server named by --server or
+// PORTOLAN_ADDR, or nil to work locally. It implements portolan.LeaseService
+// and portolan.AssignmentService. A server on loopback without a token gets
+// the admin token this user's own `portolan serve` wrote.
+func RemoteClient(f *cmdutil.Factory) *porthttp.Client {
+	url, token := f.RemoteServer()
+	if url == "" {
+		return nil
+	}
+	if token == "" {
+		if dir, err := StateDir(); err == nil && isLoopbackURL(url) {
+			if b, err := os.ReadFile(filepath.Join(dir, "token")); err == nil {
+				token = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
 			}
 		}
-		c := porthttp.NewClient(url, token)
-		if u, err := user.Current(); err == nil {
-			c.User = u.Username
-		}
+	}
+	c := porthttp.NewClient(url, token)
+	if u, err := user.Current(); err == nil {
+		c.User = u.Username
+	}
+	return c
+}
+
+// assignments is the remote client when a server is named, else the local
+// store with the registry's conflict checks.
+func assignments(f *cmdutil.Factory) (portolan.AssignmentService, error) {
+	if c := RemoteClient(f); c != nil {
 		return c, nil
 	}
 	store, err := f.OpenStore("")
