@@ -32,6 +32,14 @@ type Factory struct {
 	OpenStore func(spec string) (portolan.Store, error)
 	// StateDir is where leases, assignments and the server's token live.
 	StateDir func() (string, error)
+	// Store returns the local store (PORTOLAN_STORE, else SQLite in the
+	// state directory), opened once per process.
+	Store func() (portolan.Store, error)
+	// LeaseService grants and releases leases: the HTTP client when
+	// --server / PORTOLAN_ADDR names a server, else an allocator over the
+	// local store that coordinates with other processes through a lock
+	// file in the state directory.
+	LeaseService func() (portolan.LeaseService, error)
 	// Server and Token name a remote portolan server; AddServerFlags sets
 	// them from --server/--token, which override PORTOLAN_ADDR and PORTOLAN_TOKEN.
 	Server, Token string

@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/assignment"
@@ -30,6 +31,8 @@ func New(version string) *cmdutil.Factory {
 		StateDir:  StateDir,
 	}
 	f.Assignments = func() (portolan.AssignmentService, error) { return assignments(f) }
+	f.Store = sync.OnceValues(func() (portolan.Store, error) { return f.OpenStore("") })
+	f.LeaseService = func() (portolan.LeaseService, error) { return leaseService(f) }
 	return f
 }
 
