@@ -61,8 +61,9 @@ wrk_line "GET /healthz (pings the store)" /healthz >/dev/null
 bin/serveload -url "$URL" -mode get -path /v1/ports/443 -c 32 -d "${DUR}s"
 
 echo "== writes"
-printf 'SQLite     '; bin/serveload -url "$URL" -token "$TOKEN" -mode assign -c 8 -d "${DUR}s"
+# Leases first: the assignment run fills most of the lease pool with assigned ports.
 printf 'SQLite     '; bin/serveload -url "$URL" -token "$TOKEN" -mode lease -c 32 -d "${DUR}s"
+printf 'SQLite     '; bin/serveload -url "$URL" -token "$TOKEN" -mode assign -c 8 -d "${DUR}s"
 
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
 if [ -z "$PGBIN" ]; then echo "PostgreSQL: no server binaries; skipped"; exit 0; fi
@@ -72,5 +73,5 @@ pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 runpg "$PGBIN/initdb" -D "$tmp/pg/data" -U postgres --auth=trust -E UTF8 >/dev/null
 runpg "$PGBIN/pg_ctl" -D "$tmp/pg/data" -l "$tmp/pg/log" -w -o "-c listen_addresses=127.0.0.1 -p $pgport -k $tmp/pg" start >/dev/null
 start_serve "postgres://postgres@127.0.0.1:$pgport/postgres?sslmode=disable"
-printf 'PostgreSQL '; bin/serveload -url "$URL" -token "$TOKEN" -mode assign -c 8 -d "${DUR}s"
 printf 'PostgreSQL '; bin/serveload -url "$URL" -token "$TOKEN" -mode lease -c 32 -d "${DUR}s"
+printf 'PostgreSQL '; bin/serveload -url "$URL" -token "$TOKEN" -mode assign -c 8 -d "${DUR}s"
