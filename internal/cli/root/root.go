@@ -7,9 +7,15 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/completion"
 	"github.com/portolan-dev/portolan/internal/cli/export"
+	"github.com/portolan-dev/portolan/internal/cli/free"
+	"github.com/portolan-dev/portolan/internal/cli/kill"
+	leasecmd "github.com/portolan-dev/portolan/internal/cli/lease"
+	"github.com/portolan-dev/portolan/internal/cli/ls"
 	"github.com/portolan-dev/portolan/internal/cli/query"
 	"github.com/portolan-dev/portolan/internal/cli/ranges"
 	registrycmd "github.com/portolan-dev/portolan/internal/cli/registry"
+	"github.com/portolan-dev/portolan/internal/cli/release"
+	"github.com/portolan-dev/portolan/internal/cli/run"
 	"github.com/portolan-dev/portolan/internal/cli/search"
 	"github.com/portolan-dev/portolan/internal/cli/serve"
 	"github.com/portolan-dev/portolan/internal/cli/unassign"
@@ -37,7 +43,10 @@ that never collide, and serves it all to a team.`,
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
 	// Verbs are added here, one package each.
-	query.Attach(cmd, f, func(o *query.Options) { o.Assignments, o.Leases = assignments.QuerySections(f) })
+	query.Attach(cmd, f, func(o *query.Options) {
+		o.Assignments, o.Leases = assignments.QuerySections(f)
+		o.Sockets = ls.QuerySockets
+	})
 	cmd.AddCommand(search.NewCmdSearch(f))
 	cmd.AddCommand(ranges.NewCmdRanges(f))
 	cmd.AddCommand(export.NewCmdExport(f))
@@ -47,5 +56,11 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(assignments.NewCmdAssignments(f))
 	cmd.AddCommand(unassign.NewCmdUnassign(f))
 	cmd.AddCommand(serve.NewCmdServe(f))
+	cmd.AddCommand(ls.NewCmdLs(f))
+	cmd.AddCommand(kill.NewCmdKill(f))
+	cmd.AddCommand(free.NewCmdFree(f))
+	cmd.AddCommand(leasecmd.NewCmdLease(f))
+	cmd.AddCommand(release.NewCmdRelease(f))
+	cmd.AddCommand(run.NewCmdRun(f))
 	return cmd
 }

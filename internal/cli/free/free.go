@@ -1,0 +1,113 @@
+// Package free is the `portolan free` verb: print ports that are free now
+// and stay free for the caller for a short hold, so concurrent invocations
+// (parallel test runners, scripts) never get the same port.
+package free
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/spf13/cobra"
+)
+
+// DefaultHold is how long `free` keeps its ports leased, so that the caller
+// has time to bind them before anyone else can be given them.
+const DefaultHold = 30 * time.Second
+
+// Options are the inputs of one run.
+type Options struct {
+	IO       *iostreams.IOStreams
+	Leases   func() (portolan.LeaseService, error)
+	Count    int
+	Pool     string
+	Proto    portolan.Proto
+	Hold     time.Duration
+	Assigned bool
+	JSON     bool
+}
+
+// NewCmdFree returns the free command.
+func NewCmdFree(f *cmdutil.Factory) *cobra.Command {
+	opts := &Options{IO: f.IOStreams}
+	var proto string
+	cmd := &cobra.Command{
+		Use:   "free [-n N] [--range user|dynamic|LO-HI] [--proto tcp|udp|both]",
+		Short: "Print free ports that really bind, never the same to two callers",
+		Long: `Print N distinct ports that are free now: each binds on the wildcard address of
+IPv4 and IPv6 for TCP and UDP (or --proto), lies outside this host's ephemeral range
+and reserved ports, is not IANA-assigned (unless --allow-assigned), is held by no
+socket and named by no lease or assignment.
+
+The ports stay leased for --hold (30s), so concurrent callers never get the same
+one; without a daemon they take turns through a lock file in the state directory.`,
+		Example: `  portolan free
+  portolan free -n 3 --range 20000-29999
+  PORT=$(portolan free --proto tcp) ./server`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := ParseProto(proto)
+			if err != nil {
+				return err
+			}
+			opts.Proto, opts.Leases = p, f.LeaseService
+			return Run(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVarP(&opts.Count, "count", "n", 1, "how many distinct ports")
+	fl.StringVar(&opts.Pool, "range", "user", "where to look: user (1024-49151 minus the ephemeral range), dynamic, or LO-HI")
+	fl.StringVar(&proto, "proto", "both", "free for tcp, udp or both")
+	fl.DurationVar(&opts.Hold, "hold", DefaultHold, "how long no one else may be given the ports")
+	fl.BoolVar(&opts.Assigned, "allow-assigned", false, "allow ports IANA assigns to a service")
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
+	cmdutil.AddServerFlags(cmd, f)
+	return cmd
+}
+
+// ParseProto parses the lease verbs' --proto: tcp, udp, or both (also "" and "any").
+func ParseProto(s string) (portolan.Proto, error) {
+	switch s {
+	case "", "both", "any":
+		return portolan.ProtoAny, nil
+	case "tcp":
+		return portolan.TCP, nil
+	case "udp":
+		return portolan.UDP, nil
+	}
+	return 0, cmdutil.FlagErrorf("--proto %q is not one of tcp, udp, both", s)
+}
+
+// Run leases the ports with a TTL of o.Hold and prints them, one a line.
+func Run(ctx context.Context, o *Options) error {
+	if o.Count < 1 || o.Count > 1000 {
+		return cmdutil.FlagErrorf("-n %d is out of range: want 1-1000", o.Count)
+	}
+	if o.Hold <= 0 {
+		return cmdutil.FlagErrorf("--hold %s is not positive: want a duration such as 30s", o.Hold)
+	}
+	svc, err := o.Leases()
+	if err != nil {
+		return err
+	}
+	ls, err := svc.Grant(ctx, portolan.LeaseRequest{Count: o.Count, Proto: o.Proto, Pool: o.Pool,
+		TTL: o.Hold, Label: "free", Assigned: o.Assigned})
+	if err != nil {
+		return err
+	}
+	return Print(o.IO, ls, o.JSON)
+}
+
+// Print writes leases as one port a line, or as JSON.
+func Print(io *iostreams.IOStreams, ls []portolan.Lease, asJSON bool) error {
+	if asJSON {
+		return cmdutil.WriteJSON(io, ls)
+	}
+	for _, l := range ls {
+		fmt.Fprintln(io.Out, l.Port)
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+// Package leasecmd is the `portolan lease` verb: lease ports to a process
+// (by default the shell or script that runs portolan), until it exits, a
+// TTL passes, or `portolan release`.
+package leasecmd
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/free"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/lease"
+	"github.com/spf13/cobra"
+)
+
+// Options are the inputs of one run.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Leases func() (portolan.LeaseService, error)
+	// Portserver is the portserver to ask (PORTSERVER_ADDRESS) when no
+	// portolan server is named; "" to use Leases.
+	Portserver string
+	Count      int
+	Pool       string
+	Proto      portolan.Proto
+	TTL        time.Duration
+	PID        int
+	Label      string
+	Assigned   bool
+	JSON       bool
+}
+
+// NewCmdLease returns the lease command.
+func NewCmdLease(f *cmdutil.Factory) *cobra.Command {
+	opts := &Options{IO: f.IOStreams}
+	var proto string
+	cmd := &cobra.Command{
+		Use:   "lease [--ttl D] [--pid N] [--proto tcp|udp|both]",
+		Short: "Lease free ports to a process until it exits, a TTL passes, or release",
+		Long: `Lease free ports (see 'portolan free' for what free means) and print them.
+
+The lease belongs to --pid, by default the process that ran portolan (your shell or
+script): when that process exits, the ports come back. A PID reused later by another
+process does not inherit them. --ttl ends the lease after a time; --pid 0 leaves it
+to the TTL or 'portolan release'.
+
+With PORTOLAN_ADDR (or --server) the lease comes from that portolan server; else with
+PORTSERVER_ADDRESS from that portserver (one port, owned by --pid); else from the
+local state directory.`,
+		Example: `  PORT=$(portolan lease)
+  portolan lease --ttl 10m --pid 0 -n 3 --label e2e`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := free.ParseProto(proto)
+			if err != nil {
+				return err
+			}
+			opts.Proto, opts.Leases = p, f.LeaseService
+			if url, _ := f.RemoteServer(); url == "" {
+				opts.Portserver = os.Getenv("PORTSERVER_ADDRESS")
+			}
+			if !cmd.Flags().Changed("pid") {
+				opts.PID = os.Getppid()
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVarP(&opts.Count, "count", "n", 1, "how many distinct ports")
+	fl.StringVar(&opts.Pool, "range", "user", "where to look: user, dynamic, or LO-HI")
+	fl.StringVar(&proto, "proto", "both", "free for tcp, udp or both")
+	fl.DurationVar(&opts.TTL, "ttl", 0, "end the lease after this long (0: when the owner exits or on release)")
+	fl.IntVar(&opts.PID, "pid", 0, "owner process (default: the parent of portolan; 0: none)")
+	fl.StringVar(&opts.Label, "label", "", "free text shown in listings")
+	fl.BoolVar(&opts.Assigned, "allow-assigned", false, "allow ports IANA assigns to a service")
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
+	cmdutil.AddServerFlags(cmd, f)
+	return cmd
+}
+
+// Run grants the leases and prints them.
+func Run(ctx context.Context, o *Options) error {
+	if o.Count < 1 || o.Count > lease.MaxCount {
+		return cmdutil.FlagErrorf("-n %d is out of range: want 1-%d", o.Count, lease.MaxCount)
+	}
+	if o.TTL < 0 {
+		return cmdutil.FlagErrorf("--ttl %s is negative: want a duration such as 10m, or 0 for none", o.TTL)
+	}
+	if o.PID < 0 {
+		return cmdutil.FlagErrorf("--pid %d is not a process id: want a number above 0, or 0 for none", o.PID)
+	}
+	if o.Portserver != "" {
+		return o.askPortserver(ctx)
+	}
+	svc, err := o.Leases()
+	if err != nil {
+		return err
+	}
+	ls, err := svc.Grant(ctx, portolan.LeaseRequest{Count: o.Count, Proto: o.Proto, Pool: o.Pool,
+		TTL: o.TTL, PID: o.PID, Label: o.Label, Assigned: o.Assigned})
+	if err != nil {
+		return err
+	}
+	return free.Print(o.IO, ls, o.JSON)
+}
+
+// askPortserver speaks the portserver protocol, which knows one port per
+// request and nothing but the owner PID.
+func (o *Options) askPortserver(ctx context.Context) error {
+	if o.TTL != 0 || o.PID == 0 || o.Label != "" || o.Assigned || o.Proto != portolan.ProtoAny || (o.Pool != "" && o.Pool != lease.PoolUser) {
+		return cmdutil.FlagErrorf("PORTSERVER_ADDRESS=%s speaks the portserver protocol, which takes only an owner pid: unset it, or use --server for --ttl, --label, --proto, --range, --allow-assigned", o.Portserver)
+	}
+	var ls []portolan.Lease
+	for range o.Count {
+		p, err := lease.AskPortserver(ctx, o.Portserver, o.PID)
+		if err != nil {
+			return err
+		}
+		ls = append(ls, portolan.Lease{Port: p, PID: o.PID})
+	}
+	return free.Print(o.IO, ls, o.JSON)
+}

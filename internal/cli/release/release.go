@@ -1,0 +1,68 @@
+// Package release is the `portolan release` verb: end leases before their
+// owner exits or their TTL passes.
+package release
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/spf13/cobra"
+)
+
+// Options are the inputs of one run.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Leases func() (portolan.LeaseService, error)
+	Ports  []portolan.Port
+}
+
+// NewCmdRelease returns the release command.
+func NewCmdRelease(f *cmdutil.Factory) *cobra.Command {
+	opts := &Options{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "release PORT...",
+		Short: "End leases so their ports can be handed out again",
+		Example: `  portolan release 21417
+  portolan release $(portolan lease -n 2)`,
+		Args: cmdutil.MinimumArgs(1, "PORT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, a := range args {
+				p, err := portolan.ParsePort(a)
+				if err != nil {
+					return err
+				}
+				opts.Ports = append(opts.Ports, p)
+			}
+			opts.Leases = f.LeaseService
+			return Run(cmd.Context(), opts)
+		},
+	}
+	cmdutil.AddServerFlags(cmd, f)
+	return cmd
+}
+
+// Run releases each port. A port that is not leased is reported and the
+// rest still released; the run then exits 1.
+func Run(ctx context.Context, o *Options) error {
+	svc, err := o.Leases()
+	if err != nil {
+		return err
+	}
+	var failed error
+	for _, p := range o.Ports {
+		err := svc.Release(ctx, p)
+		switch {
+		case err == nil:
+			fmt.Fprintf(o.IO.Out, "released %d\n", p)
+		case portolan.ErrorCode(err) == portolan.ENOTFOUND:
+			fmt.Fprintf(o.IO.ErrOut, "portolan: %s\n", portolan.ErrorMessage(err))
+			failed = cmdutil.Exit(cmdutil.ExitNotFound)
+		default:
+			return err
+		}
+	}
+	return failed
+}
