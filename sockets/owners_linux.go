@@ -3,11 +3,13 @@ package sockets
 import (
 	"context"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/portolan-dev/portolan"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,8 +20,9 @@ import (
 //     is wanted, as kill needs),
 //   - reads links relative to an open /proc/PID/fd directory (one path
 //     component to resolve, not four) without allocating,
-//   - splits large fd tables into spans that one worker per CPU lists and
-//     resolves in parallel, while a producer walks /proc in pid order.
+//   - probes descriptor numbers instead of listing the directory where
+//     the table is dense, in spans that one worker per CPU resolves in
+//     parallel while a producer walks the processes.
 type ownerScan struct {
 	want      map[uint64]int32 // inode -> index into first
 	first     []atomic.Int32   // lowest pid seen holding each wanted inode
@@ -29,8 +32,9 @@ type ownerScan struct {
 	mu      sync.Mutex
 	holders []holding // every holder, when every is set
 
-	onlyPID  int    // scan this process alone
-	onlyName string // scan only processes whose comm matches
+	uids     []uint32 // the wanted sockets' uids: their processes are scanned first
+	onlyPID  int      // scan this process alone
+	onlyName string   // scan only processes whose comm matches
 
 	denied atomic.Int32 // fd directories /proc refused to open
 }
@@ -43,24 +47,31 @@ type holding struct {
 
 // fdRange is a span of one process's descriptor numbers for a worker to
 // resolve: [lo, hi), hi < 0 meaning to the end. dir is an already open
-// /proc/PID/fd for the span, or -1 to open one.
+// /proc/PID/fd for the span, or -1 to open one. A probe span reads the link
+// of every number in it; a listed span reads the directory first.
 type fdRange struct {
 	pid    int32
 	dir    int
 	lo, hi int
+	probe  bool
 }
 
-// rangeFDs is the span one task covers in a large fd table. Listing
-// /proc/PID/fd costs about as much as reading the links (the kernel builds
-// a dentry per descriptor), so a table of 10,000 sockets is split and
-// every worker lists and resolves its own span.
-const rangeFDs = 1024
+// spanFDs is the size of one probe span. Listing /proc/PID/fd costs about
+// half as much again as reading the links (the kernel builds a dentry per
+// descriptor), and descriptor tables are dense at the bottom, so the
+// numbers below the count of open descriptors (the directory's size on
+// Linux 6.2+) are probed directly, in spans that the workers resolve in
+// parallel; only the numbers above the count are listed.
+const spanFDs = 256
 
-func newOwnerScan(inodes []uint64, every bool) *ownerScan {
-	s := &ownerScan{want: make(map[uint64]int32, len(inodes)), every: every}
-	for _, ino := range inodes {
-		if _, dup := s.want[ino]; ino != 0 && !dup {
-			s.want[ino] = int32(len(s.want))
+func newOwnerScan(socks []portolan.Socket, every bool) *ownerScan {
+	s := &ownerScan{want: make(map[uint64]int32, len(socks)), every: every}
+	for _, sk := range socks {
+		if _, dup := s.want[sk.Inode]; sk.Inode != 0 && !dup {
+			s.want[sk.Inode] = int32(len(s.want))
+			if !slices.Contains(s.uids, sk.UID) {
+				s.uids = append(s.uids, sk.UID)
+			}
 		}
 	}
 	s.first = make([]atomic.Int32, len(s.want))
@@ -119,51 +130,80 @@ func (s *ownerScan) run(ctx context.Context) error {
 	return err
 }
 
-// produce walks /proc in directory order (ascending pids) and hands out
-// each process's descriptors.
+// produce walks the processes, newest first (a port's holder is more
+// often a recent server than an old daemon), those running as a wanted
+// socket's uid before the rest, and hands out their descriptors.
 func (s *ownerScan) produce(ctx context.Context, tasks chan<- fdRange) error {
 	if s.onlyPID > 0 {
 		s.sendProcess(s.onlyPID, tasks)
 		return nil
 	}
-	proc, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	pids, err := s.pids()
 	if err != nil {
 		return err
 	}
-	defer unix.Close(proc)
-	buf := make([]byte, 16<<10)
-	for !s.done() {
+	for _, pid := range pids {
+		if s.done() {
+			break
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, err := unix.Getdents(proc, buf)
-		if err == unix.EINTR {
+		if s.onlyName != "" && !commMatches(pid, s.onlyName) {
 			continue
-		} else if err != nil {
-			return err
-		} else if n == 0 {
-			return nil
 		}
-		for b := buf[:n]; len(b) > 0 && !s.done(); {
-			name, next := direntName(b)
-			b = next
-			pid, ok := atoiBytes(name)
-			if !ok || pid <= 0 {
-				continue
-			}
-			if s.onlyName != "" && !commMatches(pid, s.onlyName) {
-				continue
-			}
-			s.sendProcess(pid, tasks)
-		}
+		s.sendProcess(pid, tasks)
 	}
 	return nil
 }
 
-// sendProcess opens /proc/PID/fd and queues its descriptors, split into
-// spans when the table is large. Linux 6.2+ reports the number of open
-// descriptors as the directory's size; older kernels report 0 and get one
-// span.
+// pids lists /proc's processes in scan order.
+func (s *ownerScan) pids() ([]int, error) {
+	proc, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(proc)
+	var pids []int
+	buf := make([]byte, 16<<10)
+	for {
+		n, err := unix.Getdents(proc, buf)
+		if err == unix.EINTR {
+			continue
+		} else if err != nil {
+			return nil, err
+		} else if n == 0 {
+			break
+		}
+		for b := buf[:n]; len(b) > 0; {
+			name, next := direntName(b)
+			b = next
+			if pid, ok := atoiBytes(name); ok && pid > 0 {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	slices.Sort(pids)
+	slices.Reverse(pids)
+	if len(s.uids) == 0 {
+		return pids, nil
+	}
+	var st unix.Stat_t
+	mine := make([]int, 0, len(pids))
+	rest := make([]int, 0, len(pids))
+	for _, pid := range pids {
+		if unix.Fstatat(proc, strconv.Itoa(pid), &st, 0) == nil && slices.Contains(s.uids, st.Uid) {
+			mine = append(mine, pid)
+		} else {
+			rest = append(rest, pid)
+		}
+	}
+	return append(mine, rest...), nil
+}
+
+// sendProcess opens /proc/PID/fd and queues its descriptors: probe spans
+// below the count of open descriptors, then one listed span for the rest.
+// Kernels before 6.2 report a size of 0 and get one listed span.
 func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange) {
 	dir, err := openFDDir(pid)
 	if err != nil {
@@ -177,34 +217,23 @@ func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange) {
 	if unix.Fstat(dir, &st) == nil {
 		n = int(st.Size)
 	}
-	if n <= rangeFDs {
-		tasks <- fdRange{pid: int32(pid), dir: dir, hi: -1}
-		return
-	}
-	spans := (n + rangeFDs - 1) / rangeFDs
-	for i := range spans {
-		t := fdRange{pid: int32(pid), dir: -1, lo: i * rangeFDs, hi: (i + 1) * rangeFDs}
-		if i == 0 {
-			t.dir = dir
-		}
-		if i == spans-1 {
-			t.hi = -1 // a sparse table's high descriptors land in the last span
+	for lo := 0; lo < n; lo += spanFDs {
+		t := fdRange{pid: int32(pid), dir: -1, lo: lo, hi: min(lo+spanFDs, n), probe: true}
+		if lo == 0 {
+			t.dir, dir = dir, -1
 		}
 		tasks <- t
 	}
+	tasks <- fdRange{pid: int32(pid), dir: dir, lo: n, hi: -1}
 }
 
 func openFDDir(pid int) (int, error) {
 	return unix.Open("/proc/"+strconv.Itoa(pid)+"/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 }
 
-// work resolves spans of descriptors: it lists the span's names (seeking
-// to lo: the offset of /proc/PID/fd is the descriptor number plus 2) and
-// reads each link.
+// work resolves spans of descriptors.
 func (s *ownerScan) work(tasks <-chan fdRange) {
-	var name [16]byte
-	var link [64]byte
-	buf := make([]byte, 8<<10)
+	w := worker{s: s, buf: make([]byte, 8<<10)}
 	for t := range tasks {
 		if s.done() {
 			if t.dir >= 0 {
@@ -212,49 +241,72 @@ func (s *ownerScan) work(tasks <-chan fdRange) {
 			}
 			continue
 		}
-		dir := t.dir
-		if dir < 0 {
+		if t.dir < 0 {
 			var err error
-			if dir, err = openFDDir(int(t.pid)); err != nil {
+			if t.dir, err = openFDDir(int(t.pid)); err != nil {
 				continue
 			}
 		}
-		if t.lo > 0 {
-			if _, err := unix.Seek(dir, int64(t.lo)+2, 0); err != nil {
-				unix.Close(dir)
+		if t.probe {
+			for fd := t.lo; fd < t.hi && !s.done(); fd++ {
+				w.resolve(t.dir, fd, t.pid)
+			}
+		} else {
+			w.list(t)
+		}
+		unix.Close(t.dir)
+	}
+}
+
+// worker holds one goroutine's buffers.
+type worker struct {
+	s    *ownerScan
+	buf  []byte
+	name [16]byte
+	link [64]byte
+}
+
+// resolve reads the link of descriptor fd; numbers that are not open fail
+// with ENOENT and are skipped.
+func (w *worker) resolve(dir, fd int, pid int32) {
+	nb := append(strconv.AppendInt(w.name[:0], int64(fd), 10), 0)
+	k, err := readlinkat(dir, &nb[0], w.link[:])
+	if err != nil {
+		return
+	}
+	if ino, ok := socketInode(w.link[:k]); ok {
+		w.s.found(ino, pid)
+	}
+}
+
+// list reads the directory from descriptor t.lo on (the offset of
+// /proc/PID/fd is the descriptor number plus 2) and resolves each entry.
+func (w *worker) list(t fdRange) {
+	if t.lo > 0 {
+		if _, err := unix.Seek(t.dir, int64(t.lo)+2, 0); err != nil {
+			return
+		}
+	}
+	for !w.s.done() {
+		n, err := unix.Getdents(t.dir, w.buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return
+		}
+		for b := w.buf[:n]; len(b) > 0 && !w.s.done(); {
+			nm, next := direntName(b)
+			b = next
+			fd, ok := atoiBytes(nm)
+			if !ok {
 				continue
 			}
+			if t.hi >= 0 && fd >= t.hi {
+				return
+			}
+			w.resolve(t.dir, fd, t.pid)
 		}
-	span:
-		for !s.done() {
-			n, err := unix.Getdents(dir, buf)
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil || n <= 0 {
-				break
-			}
-			for b := buf[:n]; len(b) > 0 && !s.done(); {
-				nm, next := direntName(b)
-				b = next
-				fd, ok := atoiBytes(nm)
-				if !ok {
-					continue
-				}
-				if t.hi >= 0 && fd >= t.hi {
-					break span
-				}
-				nb := append(strconv.AppendInt(name[:0], int64(fd), 10), 0)
-				k, err := readlinkat(dir, &nb[0], link[:])
-				if err != nil {
-					continue
-				}
-				if ino, ok := socketInode(link[:k]); ok {
-					s.found(ino, t.pid)
-				}
-			}
-		}
-		unix.Close(dir)
 	}
 }
 

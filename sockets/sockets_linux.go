@@ -111,11 +111,7 @@ func readProcNet(path string, fn func(*diagEntry) bool) error {
 // attachOwners finds the process holding each socket and fills Owner, or
 // Hidden when /proc would not show it.
 func attachOwners(ctx context.Context, q *query, socks []portolan.Socket) error {
-	inodes := make([]uint64, 0, len(socks))
-	for _, s := range socks {
-		inodes = append(inodes, s.Inode)
-	}
-	sc := newOwnerScan(inodes, false)
+	sc := newOwnerScan(socks, false)
 	sc.onlyPID, sc.onlyName = q.pid, q.proc
 	if err := sc.run(ctx); err != nil {
 		return err
@@ -172,11 +168,7 @@ func Holders(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]port
 	if err != nil || len(socks) == 0 {
 		return nil, err
 	}
-	inodes := make([]uint64, 0, len(socks))
-	for _, s := range socks {
-		inodes = append(inodes, s.Inode)
-	}
-	sc := newOwnerScan(inodes, true)
+	sc := newOwnerScan(socks, true)
 	if err := sc.run(ctx); err != nil {
 		return nil, err
 	}

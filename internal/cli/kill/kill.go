@@ -1,0 +1,371 @@
+// Package kill implements `portolan kill PORT...`: stop the processes that
+// listen on exact ports, carefully. Only listening owners are signalled,
+// never clients; the port must really be free before it reports success;
+// SIGKILL comes only with --force; init, portolan itself and its parent are
+// never signalled.
+package kill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/sockets"
+	"github.com/spf13/cobra"
+)
+
+// Options are the inputs of one kill run.
+type Options struct {
+	IO *iostreams.IOStreams
+	// Holders returns every process holding the listening sockets on a port.
+	Holders func(context.Context, portolan.Port, portolan.Proto) ([]portolan.Socket, error)
+	// Listening returns the listening sockets on a port, without owners,
+	// for the wait until the port is free.
+	Listening func(context.Context, portolan.Port, portolan.Proto) ([]portolan.Socket, error)
+	// Signal delivers sig to p unless p's pid now names another process.
+	Signal func(p *portolan.Process, sig Signal) error
+
+	Args       []string
+	SignalName string
+	Timeout    time.Duration
+	Force      bool
+	DryRun     bool
+	Self       int // never signalled: portolan itself
+	Parent     int // never signalled: the shell or program that ran portolan
+}
+
+// NewCmdKill returns the kill command.
+func NewCmdKill(f *cmdutil.Factory) *cobra.Command {
+	o := &Options{IO: f.IOStreams, Holders: sockets.Holders, Listening: listening, Signal: signalProcess,
+		Self: os.Getpid(), Parent: os.Getppid()}
+	cmd := &cobra.Command{
+		Use:   "kill PORT[/PROTO]... [--signal S] [--timeout D] [--force] [--dry-run]",
+		Short: "Stop the processes listening on ports, and wait until the ports are free",
+		Long: `Send SIGTERM to every process that listens on exactly PORT (TCP and UDP unless
+/tcp or /udp is given) and wait until its sockets are really gone, up to --timeout.
+Clients connected to the port are never signalled. SIGKILL follows only with --force.
+pid 1, portolan itself and its parent are refused. Exit 1 when nothing listens on a
+port or a process could not be stopped, 124 when a port is still held after --timeout.`,
+		Example: `  portolan kill 3000                  stop the dev server on 3000
+  portolan kill 8080 8443 --dry-run   show who would be signalled, and their command lines
+  portolan kill 5353/udp --force      SIGKILL if SIGTERM has not freed the port in 5s`,
+		Args: cmdutil.MinimumArgs(1, "PORT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
+			return Run(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&o.SignalName, "signal", "s", "TERM", "signal to send: a name (TERM, INT, HUP, KILL, ...) or number")
+	fl.DurationVar(&o.Timeout, "timeout", 5*time.Second, "how long to wait for the ports to be free (0: do not wait)")
+	fl.BoolVar(&o.Force, "force", false, "send SIGKILL to processes still holding a port after --timeout")
+	fl.BoolVarP(&o.DryRun, "dry-run", "n", false, "print who would be signalled, with their command lines, and do nothing")
+	return cmd
+}
+
+// listening is the cheap inventory query behind the wait: one port, the
+// kernel filters, no owners.
+func listening(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]portolan.Socket, error) {
+	f := sockets.Filter{Port: p}
+	if proto != portolan.ProtoAny {
+		f.Protos = []portolan.Proto{proto}
+	}
+	return sockets.List(ctx, f)
+}
+
+// target is one PORT[/PROTO] argument.
+type target struct {
+	port  portolan.Port
+	proto portolan.Proto
+}
+
+func (t target) String() string {
+	if t.proto == portolan.ProtoAny {
+		return t.port.String()
+	}
+	return t.port.String() + "/" + t.proto.String()
+}
+
+func parseTarget(s string) (target, error) {
+	body, proto, hasProto := strings.Cut(s, "/")
+	var t target
+	if hasProto {
+		p, err := portolan.ParseProto(proto)
+		if err != nil || (p != portolan.TCP && p != portolan.UDP) {
+			return t, cmdutil.FlagErrorf("%q: protocol %q is not tcp or udp; want PORT, PORT/tcp or PORT/udp", s, proto)
+		}
+		t.proto = p
+	}
+	p, err := portolan.ParsePort(body)
+	if err != nil {
+		return t, err
+	}
+	if p == 0 {
+		return t, cmdutil.FlagErrorf("port 0 cannot be listened on: want a port 1-65535")
+	}
+	t.port = p
+	return t, nil
+}
+
+// victim is one process to signal and the sockets it holds.
+type victim struct {
+	proc  *portolan.Process
+	socks []portolan.Socket
+}
+
+func (v *victim) describe() string {
+	var where []string
+	for _, s := range v.socks {
+		w := s.Proto.String() + " " + s.Local.String()
+		if !slices.Contains(where, w) {
+			where = append(where, w)
+		}
+	}
+	user := ""
+	if v.proc.User != "" {
+		user = ", user " + v.proc.User
+	}
+	return fmt.Sprintf("pid %d (%s%s) holding %s", v.proc.PID, v.proc.Name, user, strings.Join(where, ", "))
+}
+
+// report collects the problems of a run; the exit code is 124 when a port
+// outlived the timeout, else 1 when anything went wrong.
+type report struct {
+	io       *iostreams.IOStreams
+	problems int
+	timedOut bool
+}
+
+func (r *report) fail(err error) {
+	r.problems++
+	if portolan.ErrorCode(err) == portolan.ETIMEOUT {
+		r.timedOut = true
+	}
+	fmt.Fprintf(r.io.ErrOut, "portolan: %s\n", cmdutil.Message(err))
+}
+
+func (r *report) err() error {
+	switch {
+	case r.timedOut:
+		return cmdutil.Exit(cmdutil.ExitTimeout)
+	case r.problems > 0:
+		return cmdutil.Exit(cmdutil.ExitNotFound)
+	}
+	return nil
+}
+
+// Run finds the listening owners of every target, signals them, and waits
+// until each target's sockets are gone.
+func Run(ctx context.Context, o *Options) error {
+	var targets []target
+	for _, a := range o.Args {
+		t, err := parseTarget(a)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(targets, t) {
+			targets = append(targets, t)
+		}
+	}
+	sig, err := ParseSignal(o.SignalName)
+	if err != nil {
+		return err
+	}
+	if o.Timeout < 0 {
+		return cmdutil.FlagErrorf("--timeout %s is negative: want a duration such as 5s, or 0 not to wait", o.Timeout)
+	}
+	if o.Force && o.Timeout == 0 {
+		return cmdutil.FlagErrorf("--force needs a --timeout above 0: SIGKILL follows only when the port outlives it")
+	}
+	rep := &report{io: o.IO}
+	victims, held, err := o.find(ctx, targets, rep)
+	if err != nil {
+		return err
+	}
+	if o.DryRun {
+		for _, v := range victims {
+			fmt.Fprintf(o.IO.Out, "would send %s to %s\n", sig, v.describe())
+			if len(v.proc.Cmdline) > 0 {
+				fmt.Fprintf(o.IO.Out, "    %s\n", strings.Join(v.proc.Cmdline, " "))
+			}
+		}
+		return rep.err()
+	}
+	start := time.Now()
+	for _, v := range victims {
+		if err := o.Signal(v.proc, sig); err != nil && !errors.Is(err, errGone) {
+			rep.fail(signalError(v, sig, err))
+			continue
+		}
+		fmt.Fprintf(o.IO.Out, "sent %s to %s\n", sig, v.describe())
+	}
+	if o.Timeout == 0 || len(victims) == 0 {
+		return rep.err()
+	}
+	left, err := o.waitFree(ctx, held, o.Timeout)
+	if err != nil {
+		return err
+	}
+	if len(left) > 0 && o.Force {
+		for _, v := range victims {
+			if holdsAny(v, left) {
+				if err := o.Signal(v.proc, sigKill); err != nil && !errors.Is(err, errGone) {
+					rep.fail(signalError(v, sigKill, err))
+					continue
+				}
+				fmt.Fprintf(o.IO.Out, "sent KILL to pid %d (%s): %s did not free the port within %s\n", v.proc.PID, v.proc.Name, sig, o.Timeout)
+			}
+		}
+		if left, err = o.waitFree(ctx, left, o.Timeout); err != nil {
+			return err
+		}
+	}
+	for _, t := range targets {
+		if socks, ok := left[t]; ok {
+			rep.fail(portolan.Errorf(portolan.ETIMEOUT, "port %s is still held after %s by %s%s", t, time.Since(start).Round(time.Millisecond),
+				holderNames(victims, socks), forceHint(o.Force)))
+		} else if _, ok := held[t]; ok {
+			fmt.Fprintf(o.IO.Out, "port %s is free after %s\n", t, time.Since(start).Round(time.Millisecond))
+		}
+	}
+	return rep.err()
+}
+
+// find looks up the holders of every target and refuses the processes that
+// must never be signalled.
+func (o *Options) find(ctx context.Context, targets []target, rep *report) ([]*victim, map[target][]portolan.Socket, error) {
+	var victims []*victim
+	byPID := map[int]*victim{}
+	held := map[target][]portolan.Socket{}
+	for _, t := range targets {
+		socks, err := o.Holders(ctx, t.port, t.proto)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(socks) == 0 {
+			rep.fail(portolan.Errorf(portolan.ENOTFOUND, "nothing listens on port %s", t))
+			continue
+		}
+		ok := true
+		for _, s := range socks {
+			switch {
+			case s.Owner == nil && s.Hidden:
+				rep.fail(portolan.Errorf(portolan.EFORBIDDEN, "port %s (%s %s) is held by a process of user %s that /proc hides from you: run as that user or root",
+					t, s.Proto, s.Local, sockets.UserName(s.UID)))
+				ok = false
+			case s.Owner == nil:
+				rep.fail(portolan.Errorf(portolan.ENOTFOUND, "port %s (%s %s) is held by no process this host shows (a socket being closed, or another PID namespace)", t, s.Proto, s.Local))
+				ok = false
+			case s.Owner.PID == 1 || s.Owner.PID == o.Self || s.Owner.PID == o.Parent:
+				rep.fail(portolan.Errorf(portolan.EFORBIDDEN, "refusing to signal pid %d (%s) holding port %s: it is %s", s.Owner.PID, s.Owner.Name, t, o.whom(s.Owner.PID)))
+				ok = false
+			default:
+				v := byPID[s.Owner.PID]
+				if v == nil {
+					v = &victim{proc: s.Owner}
+					byPID[s.Owner.PID] = v
+					victims = append(victims, v)
+				}
+				v.socks = append(v.socks, s)
+			}
+		}
+		if ok {
+			held[t] = socks
+		}
+	}
+	return victims, held, nil
+}
+
+func (o *Options) whom(pid int) string {
+	switch pid {
+	case 1:
+		return "init"
+	case o.Self:
+		return "portolan itself"
+	}
+	return "portolan's parent"
+}
+
+// waitFree polls the socket table until none of the held sockets (by
+// inode) is listening any more, or until d passes. It returns the targets
+// whose sockets are still there.
+func (o *Options) waitFree(ctx context.Context, held map[target][]portolan.Socket, d time.Duration) (map[target][]portolan.Socket, error) {
+	deadline := time.Now().Add(d)
+	pause := 5 * time.Millisecond
+	for {
+		left := map[target][]portolan.Socket{}
+		for t, was := range held {
+			now, err := o.Listening(ctx, t.port, t.proto)
+			if err != nil {
+				return nil, err
+			}
+			for _, s := range was {
+				if slices.ContainsFunc(now, func(n portolan.Socket) bool { return n.Inode == s.Inode && n.Proto == s.Proto }) {
+					left[t] = append(left[t], s)
+				}
+			}
+		}
+		if len(left) == 0 || !time.Now().Before(deadline) {
+			return left, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(min(pause, time.Until(deadline))):
+		}
+		pause = min(pause*2, 100*time.Millisecond)
+	}
+}
+
+func holdsAny(v *victim, left map[target][]portolan.Socket) bool {
+	for _, socks := range left {
+		for _, s := range socks {
+			if s.Owner != nil && s.Owner.PID == v.proc.PID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func holderNames(victims []*victim, socks []portolan.Socket) string {
+	var names []string
+	for _, s := range socks {
+		if s.Owner == nil {
+			continue
+		}
+		n := fmt.Sprintf("pid %d (%s)", s.Owner.PID, s.Owner.Name)
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func forceHint(force bool) string {
+	if force {
+		return ""
+	}
+	return "; --force sends SIGKILL after --timeout"
+}
+
+// signalError explains a failed signal: EPERM means the process belongs to
+// another user.
+func signalError(v *victim, sig Signal, err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		user := v.proc.User
+		if user == "" {
+			user = "another user"
+		}
+		return portolan.Errorf(portolan.EFORBIDDEN, "cannot send %s to pid %d (%s) of user %s: operation not permitted; run as %s or root",
+			sig, v.proc.PID, v.proc.Name, user, user)
+	}
+	return portolan.Errorf(portolan.EINTERNAL, "cannot send %s to pid %d (%s): %v", sig, v.proc.PID, v.proc.Name, err)
+}

@@ -1,0 +1,333 @@
+// Package ls implements `portolan ls`: the sockets on this host with the
+// processes that hold them, the port's class and the service it is known
+// for.
+package ls
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/registry"
+	"github.com/portolan-dev/portolan/sockets"
+	"github.com/spf13/cobra"
+)
+
+// Watch intervals are bounded: faster would spin the CPU on the owner
+// scan, slower is not watching.
+const (
+	minInterval     = 100 * time.Millisecond
+	maxInterval     = time.Hour
+	defaultInterval = 2 * time.Second
+)
+
+// Options are the inputs of one ls run.
+type Options struct {
+	IO       *iostreams.IOStreams
+	List     func(context.Context, sockets.Filter) ([]portolan.Socket, error)
+	Registry func() (*registry.Registry, error)
+
+	All      bool
+	TCP, UDP bool
+	IPv4     bool
+	IPv6     bool
+	Port     string
+	PID      int
+	Proc     string
+	States   []string
+	JSON     bool
+	Watch    bool
+	Interval time.Duration
+	Now      func() time.Time
+}
+
+// NewCmdLs returns the ls command.
+func NewCmdLs(f *cmdutil.Factory) *cobra.Command {
+	o := &Options{IO: f.IOStreams, List: sockets.List, Registry: f.Registry, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "ls [-a] [--tcp|--udp] [-4|-6] [--port P] [--pid N] [--proc NAME] [--state S]",
+		Short: "List the sockets on this host and the processes that hold them",
+		Long: `List listening TCP sockets and bound UDP sockets (all states with -a), with the
+port's RFC 6335 class, the IANA service name (or a common use, marked *), and the
+process that holds each socket: pid, name and user. A socket whose process /proc
+hides from you (another user's, hidepid) shows the socket's user and "hidden".`,
+		Example: `  portolan ls                   what listens here
+  portolan ls --port 8080       who holds port 8080
+  portolan ls -a --tcp -6       every IPv6 TCP socket, connections included
+  portolan ls --proc node --json`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return Run(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVarP(&o.All, "all", "a", false, "all states: connections, TIME_WAIT, ... (adds remote address and state)")
+	fl.BoolVarP(&o.TCP, "tcp", "t", false, "TCP only")
+	fl.BoolVarP(&o.UDP, "udp", "u", false, "UDP only")
+	fl.BoolVarP(&o.IPv4, "ipv4", "4", false, "IPv4 only")
+	fl.BoolVarP(&o.IPv6, "ipv6", "6", false, "IPv6 only")
+	fl.StringVar(&o.Port, "port", "", "only local port `P`")
+	fl.IntVar(&o.PID, "pid", 0, "only sockets held by process `N`")
+	fl.StringVar(&o.Proc, "proc", "", "only sockets held by processes named `NAME`")
+	fl.StringSliceVar(&o.States, "state", nil, "only state `S` (listen, unconn, established, time-wait, ...; repeatable)")
+	fl.BoolVarP(&o.Watch, "watch", "w", false, "refresh until interrupted (in place on a terminal)")
+	fl.DurationVar(&o.Interval, "interval", defaultInterval, "refresh interval for --watch (100ms-1h)")
+	cmdutil.AddJSONFlag(cmd, &o.JSON)
+	return cmd
+}
+
+// filter validates the flags and builds the inventory filter.
+func (o *Options) filter() (sockets.Filter, error) {
+	f := sockets.Filter{WithOwners: true, All: o.All, PID: o.PID, Proc: o.Proc}
+	if o.TCP {
+		f.Protos = append(f.Protos, portolan.TCP)
+	}
+	if o.UDP {
+		f.Protos = append(f.Protos, portolan.UDP)
+	}
+	if o.IPv4 {
+		f.Families = append(f.Families, 4)
+	}
+	if o.IPv6 {
+		f.Families = append(f.Families, 6)
+	}
+	if o.Port != "" {
+		p, err := portolan.ParsePort(o.Port)
+		if err != nil {
+			return f, err
+		}
+		if p == 0 {
+			return f, cmdutil.FlagErrorf("--port 0 matches no socket: want a port 1-65535")
+		}
+		f.Port = p
+	}
+	if o.PID < 0 {
+		return f, cmdutil.FlagErrorf("--pid %d is not a process id: want a positive number", o.PID)
+	}
+	for _, s := range o.States {
+		st, err := sockets.ParseState(s)
+		if err != nil {
+			return f, err
+		}
+		f.States = append(f.States, st)
+	}
+	if o.Watch && (o.Interval < minInterval || o.Interval > maxInterval) {
+		return f, cmdutil.FlagErrorf("--interval %s is out of range: want 100ms-1h", o.Interval)
+	}
+	return f, nil
+}
+
+// wide reports whether the remote address and state columns show.
+func (o *Options) wide() bool { return o.All || len(o.States) > 0 }
+
+// Run lists the sockets once, or until ctx ends with --watch.
+func Run(ctx context.Context, o *Options) error {
+	f, err := o.filter()
+	if err != nil {
+		return err
+	}
+	if !o.Watch {
+		socks, names, err := o.snapshot(ctx, f)
+		if err != nil {
+			return err
+		}
+		if err := o.render(socks, names); err != nil {
+			return err
+		}
+		if len(socks) == 0 {
+			if o.JSON {
+				return cmdutil.Exit(cmdutil.ExitNotFound)
+			}
+			return portolan.Errorf(portolan.ENOTFOUND, "no sockets match")
+		}
+		return nil
+	}
+	return o.watch(ctx, f)
+}
+
+// watch redraws the list every interval until ctx ends (Ctrl-C), which is
+// a normal end, not an error. On a terminal each frame replaces the last.
+func (o *Options) watch(ctx context.Context, f sockets.Filter) error {
+	tick := time.NewTicker(o.Interval)
+	defer tick.Stop()
+	for {
+		socks, names, err := o.snapshot(ctx, f)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if o.IO.IsStdoutTTY() && !o.JSON {
+			fmt.Fprint(o.IO.Out, "\x1b[H\x1b[2J")
+			fmt.Fprintf(o.IO.Out, "%s  every %s, Ctrl-C to stop\n\n", o.IO.Dim(o.Now().Format("15:04:05")), o.Interval)
+		}
+		if err := o.render(socks, names); err != nil {
+			return err
+		}
+		if len(socks) == 0 && !o.JSON {
+			fmt.Fprintln(o.IO.Out, "no sockets match")
+		}
+		if !o.IO.IsStdoutTTY() && !o.JSON {
+			fmt.Fprintln(o.IO.Out) // frames on a pipe are separated by a blank line
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// Row is one socket as ls prints it; --json writes these fields.
+type Row struct {
+	Proto         portolan.Proto `json:"proto"`
+	Family        int            `json:"family"` // 4 or 6
+	LocalAddress  string         `json:"local_address"`
+	Port          portolan.Port  `json:"port"`
+	RemoteAddress string         `json:"remote_address,omitempty"`
+	RemotePort    portolan.Port  `json:"remote_port,omitempty"`
+	State         string         `json:"state"`
+	Class         portolan.Class `json:"class"`
+	Service       string         `json:"service,omitempty"`
+	// ServiceSource says where Service comes from: "iana" for the
+	// registry's primary name, "common" for a de-facto use IANA does not list.
+	ServiceSource string     `json:"service_source,omitempty"`
+	PID           int        `json:"pid,omitempty"`
+	Process       string     `json:"process,omitempty"`
+	User          string     `json:"user,omitempty"`
+	UID           uint32     `json:"uid"`
+	Cmdline       []string   `json:"cmdline,omitempty"`
+	Start         *time.Time `json:"start,omitempty"`
+	PIDHidden     bool       `json:"pid_hidden,omitempty"`
+	Inode         uint64     `json:"inode,omitempty"`
+}
+
+// snapshot lists the sockets and prepares the service names.
+func (o *Options) snapshot(ctx context.Context, f sockets.Filter) ([]portolan.Socket, *serviceNames, error) {
+	socks, err := o.List(ctx, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	var reg *registry.Registry
+	if len(socks) > 0 && o.Registry != nil {
+		reg, _ = o.Registry() // without a registry the service column stays empty
+	}
+	return socks, &serviceNames{reg: reg, cache: map[portolan.Key]service{}}, nil
+}
+
+// toRow adds to a socket what people read it by.
+func toRow(s *portolan.Socket, names *serviceNames) Row {
+	p := portolan.Port(s.Local.Port())
+	r := Row{
+		Proto: s.Proto, Family: 6, LocalAddress: s.Local.Addr().String(), Port: p,
+		State: s.State, Class: portolan.ClassOf(p), UID: s.UID, PIDHidden: s.Hidden, Inode: s.Inode,
+	}
+	if s.Local.Addr().Is4() {
+		r.Family = 4
+	}
+	if s.Remote.IsValid() {
+		r.RemoteAddress, r.RemotePort = s.Remote.Addr().String(), portolan.Port(s.Remote.Port())
+	}
+	svc := names.lookup(p, s.Proto)
+	r.Service, r.ServiceSource = svc.name, svc.source
+	switch {
+	case s.Owner != nil:
+		o := s.Owner
+		r.PID, r.Process, r.User, r.UID, r.Cmdline = o.PID, o.Name, o.User, o.UID, o.Cmdline
+		if !o.Start.IsZero() {
+			start := o.Start
+			r.Start = &start
+		}
+	case s.Hidden || s.Inode != 0:
+		r.User = sockets.UserName(s.UID)
+	}
+	return r
+}
+
+type service struct{ name, source string }
+
+// serviceNames looks up the service column once per (port, protocol).
+type serviceNames struct {
+	reg   *registry.Registry
+	cache map[portolan.Key]service
+}
+
+func (n *serviceNames) lookup(p portolan.Port, proto portolan.Proto) service {
+	if n.reg == nil {
+		return service{}
+	}
+	k := portolan.Key{Port: p, Proto: proto}
+	if s, ok := n.cache[k]; ok {
+		return s
+	}
+	var s service
+	if rec, ok := n.reg.Primary(p, proto); ok {
+		s = service{rec.Name, "iana"}
+	} else {
+		for _, c := range n.reg.CommonUses(p) {
+			if c.Proto.Matches(proto) {
+				s = service{c.Name, "common"}
+				break
+			}
+		}
+	}
+	n.cache[k] = s
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func remote(r Row) string {
+	if r.RemoteAddress == "" {
+		return "-"
+	}
+	if r.Family == 6 {
+		return "[" + r.RemoteAddress + "]:" + r.RemotePort.String()
+	}
+	return r.RemoteAddress + ":" + r.RemotePort.String()
+}
+
+// cells returns a row's table cells: pid and process say "hidden" when
+// /proc hides the owner, and a common use is marked with a star.
+func cells(r Row, wide bool) []string {
+	pid, proc := "-", "-"
+	switch {
+	case r.PID != 0:
+		pid, proc = strconv.Itoa(r.PID), r.Process
+	case r.PIDHidden:
+		pid, proc = "hidden", "hidden"
+	}
+	svc := r.Service
+	if r.ServiceSource == "common" {
+		svc += "*"
+	}
+	c := []string{r.Proto.String(), r.LocalAddress, r.Port.String()}
+	if wide {
+		c = append(c, remote(r), r.State)
+	}
+	return append(c, r.Class.String(), orDash(svc), pid, orDash(proc), orDash(r.User))
+}
+
+// header names the columns of cells.
+func header(wide bool) []string {
+	h := []string{"proto", "local address", "port"}
+	if wide {
+		h = append(h, "remote address", "state")
+	}
+	return append(h, "class", "service", "pid", "process", "user")
+}
+
+// sanitize keeps a process name on one line of the table.
+func sanitize(s string) string {
+	return string(appendClean(nil, s))
+}

@@ -1,0 +1,133 @@
+package ls
+
+import (
+	"bufio"
+	"fmt"
+	"strconv"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
+	"github.com/portolan-dev/portolan/sockets"
+)
+
+// render prints the sockets: JSON rows, an aligned table with a header on
+// a terminal, or tab-separated rows without a header on a pipe.
+func (o *Options) render(socks []portolan.Socket, names *serviceNames) error {
+	switch {
+	case o.JSON:
+		rows := make([]Row, len(socks))
+		for i := range socks {
+			rows[i] = toRow(&socks[i], names)
+		}
+		return cmdutil.WriteJSON(o.IO, rows)
+	case o.IO.IsStdoutTTY():
+		return o.renderTable(socks, names)
+	}
+	return o.renderPlain(socks, names)
+}
+
+// renderTable prints through the shared table printer, for people.
+func (o *Options) renderTable(socks []portolan.Socket, names *serviceNames) error {
+	wide := o.wide()
+	t := tableprinter.New(o.IO, header(wide)...)
+	common := false
+	for i := range socks {
+		r := toRow(&socks[i], names)
+		r.Process = sanitize(r.Process)
+		common = common || r.ServiceSource == "common"
+		t.AddRow(cells(r, wide)...)
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	if common {
+		_, err := fmt.Fprintln(o.IO.Out, o.IO.Dim("* a common use of the port, not an IANA assignment"))
+		return err
+	}
+	return nil
+}
+
+// renderPlain writes the table printer's pipe format (the same cells,
+// tab-separated, no header) straight from the sockets: ls -a prints ten
+// thousand rows in the benchmark, and building strings per cell would
+// cost more than reading the socket table.
+func (o *Options) renderPlain(socks []portolan.Socket, names *serviceNames) error {
+	w := bufio.NewWriterSize(o.IO.Out, 64<<10)
+	wide := o.wide()
+	var b []byte
+	for i := range socks {
+		b = appendPlain(b[:0], &socks[i], names, wide)
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}
+
+// appendPlain appends one row as cells would print it.
+func appendPlain(b []byte, s *portolan.Socket, names *serviceNames, wide bool) []byte {
+	p := portolan.Port(s.Local.Port())
+	b = append(b, s.Proto.String()...)
+	b = append(b, '\t')
+	b = s.Local.Addr().AppendTo(b)
+	b = append(b, '\t')
+	b = strconv.AppendUint(b, uint64(p), 10)
+	if wide {
+		b = append(b, '\t')
+		if s.Remote.IsValid() {
+			b = s.Remote.AppendTo(b)
+		} else {
+			b = append(b, '-')
+		}
+		b = append(b, '\t')
+		b = append(b, s.State...)
+	}
+	b = append(b, '\t')
+	b = append(b, portolan.ClassOf(p).String()...)
+	b = append(b, '\t')
+	svc := names.lookup(p, s.Proto)
+	if svc.name == "" {
+		b = append(b, '-')
+	} else {
+		b = appendClean(b, svc.name)
+		if svc.source == "common" {
+			b = append(b, '*')
+		}
+	}
+	b = append(b, '\t')
+	switch {
+	case s.Owner != nil:
+		b = strconv.AppendInt(b, int64(s.Owner.PID), 10)
+		b = append(b, '\t')
+		b = appendClean(b, orDash(s.Owner.Name))
+		b = append(b, '\t')
+		b = appendClean(b, orDash(s.Owner.User))
+	case s.Hidden:
+		b = append(b, "hidden\thidden\t"...)
+		b = appendClean(b, sockets.UserName(s.UID))
+	case s.Inode != 0:
+		b = append(b, "-\t-\t"...)
+		b = appendClean(b, sockets.UserName(s.UID))
+	default:
+		b = append(b, "-\t-\t-"...)
+	}
+	return append(b, '\n')
+}
+
+// appendClean appends s with control characters replaced, so each row
+// stays one line of tab-separated fields.
+func appendClean(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c == 0x7f {
+			if c == '\t' || c == '\n' {
+				c = ' '
+			} else {
+				c = '?'
+			}
+		}
+		b = append(b, c)
+	}
+	return b
+}
