@@ -1,0 +1,103 @@
+package leasecmd_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	leasecmd "github.com/portolan-dev/portolan/internal/cli/lease"
+	"github.com/portolan-dev/portolan/lease"
+	"github.com/portolan-dev/portolan/sqlite"
+)
+
+func service(t *testing.T) *lease.Allocator {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return lease.New(db, lease.Options{})
+}
+
+func run(t *testing.T, a portolan.LeaseService, o leasecmd.Options) (string, error) {
+	t.Helper()
+	ios, _, out, _ := iostreams.Test()
+	o.IO = ios
+	o.Leases = func() (portolan.LeaseService, error) { return a, nil }
+	if o.Count == 0 {
+		o.Count = 1
+	}
+	err := leasecmd.Run(context.Background(), &o)
+	return out.String(), err
+}
+
+// The lease belongs to the given process and comes back when it dies.
+func TestLeaseOwnedByProcess(t *testing.T) {
+	a := service(t)
+	owner := exec.Command("sleep", "60")
+	if err := owner.Start(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, a, leasecmd.Options{PID: owner.Process.Pid, Label: "shell", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := portolan.ParsePort(strings.TrimSpace(out))
+	if err != nil {
+		t.Fatalf("output %q is not a port", out)
+	}
+	ls, _ := a.Leases(context.Background())
+	if len(ls) != 1 || ls[0].Port != p || ls[0].PID != owner.Process.Pid || ls[0].PIDStart == 0 || ls[0].Label != "shell" || ls[0].Expires.IsZero() {
+		t.Fatalf("leases %+v, want %d owned by pid %d with start tick, label and TTL", ls, p, owner.Process.Pid)
+	}
+	owner.Process.Kill()
+	owner.Wait()
+	if n, _ := a.Reclaim(context.Background()); n != 1 {
+		t.Errorf("reclaimed %d after the owner died, want 1", n)
+	}
+}
+
+func TestLeaseErrors(t *testing.T) {
+	a := service(t)
+	for _, o := range []leasecmd.Options{{Count: -1}, {TTL: -time.Second}, {PID: -3}, {PID: 1 << 30}, {Pool: "x"}} {
+		if _, err := run(t, a, o); cmdutil.ExitCode(err) != 2 {
+			t.Errorf("%+v: exit %d (%v), want 2", o, cmdutil.ExitCode(err), err)
+		}
+	}
+}
+
+func TestLeaseViaPortserver(t *testing.T) {
+	a := service(t)
+	addr := fmt.Sprintf("@portolan-cli-test-%d", time.Now().UnixNano())
+	ln, err := lease.ListenUnix(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go lease.ServePortserver(ctx, ln, a)
+	out, err := run(t, a, leasecmd.Options{Portserver: addr, PID: os.Getpid(), Count: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := strings.Fields(out); len(f) != 2 || f[0] == f[1] {
+		t.Fatalf("output %q, want two distinct ports", out)
+	}
+	ls, _ := a.Leases(context.Background())
+	if len(ls) != 2 || ls[0].PID != os.Getpid() {
+		t.Fatalf("leases %+v, want two owned by this process", ls)
+	}
+	_, err = run(t, a, leasecmd.Options{Portserver: addr, PID: os.Getpid(), TTL: time.Minute})
+	if cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), "PORTSERVER_ADDRESS") {
+		t.Errorf("--ttl over the portserver: %v, want exit 2 naming PORTSERVER_ADDRESS", err)
+	}
+}

@@ -1,0 +1,46 @@
+package release_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/cli/release"
+	"github.com/portolan-dev/portolan/lease"
+	"github.com/portolan-dev/portolan/sqlite"
+)
+
+func TestRelease(t *testing.T) {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a := lease.New(db, lease.Options{})
+	ctx := context.Background()
+	ls, err := a.Grant(ctx, portolan.LeaseRequest{Count: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ios, _, out, errOut := iostreams.Test()
+	o := &release.Options{IO: ios, Leases: func() (portolan.LeaseService, error) { return a, nil },
+		Ports: []portolan.Port{ls[0].Port, 9, ls[1].Port}}
+	err = release.Run(ctx, o)
+	if cmdutil.ExitCode(err) != 1 {
+		t.Errorf("exit %d, want 1 (port 9 was not leased)", cmdutil.ExitCode(err))
+	}
+	want := "released " + ls[0].Port.String() + "\nreleased " + ls[1].Port.String() + "\n"
+	if out.String() != want {
+		t.Errorf("stdout %q, want %q", out.String(), want)
+	}
+	if !strings.Contains(errOut.String(), "port 9 is not leased") {
+		t.Errorf("stderr %q should say port 9 is not leased", errOut.String())
+	}
+	if left, _ := a.Leases(ctx); len(left) != 0 {
+		t.Errorf("leases left: %v", left)
+	}
+}
