@@ -103,7 +103,7 @@ func assignments(f *cmdutil.Factory) (portolan.AssignmentService, error) {
 	if c := RemoteClient(f); c != nil {
 		return c, nil
 	}
-	store, err := f.OpenStore("")
+	store, err := f.Store()
 	if err != nil {
 		return nil, err
 	}
