@@ -34,8 +34,13 @@ func QuerySections(f *cmdutil.Factory) (
 				return
 			}
 			all, _ = svc.Assignments(ctx, portolan.AssignmentFilter{})
-			// Remote: the server's live leases; local: the store's.
-			if ls, ok := svc.(portolan.LeaseService); ok {
+			// The live leases: the server's, or the local allocator's
+			// (which leaves out dead owners); else what the store holds.
+			if f.LeaseService != nil {
+				if ls, err := f.LeaseService(); err == nil {
+					live, _ = ls.Leases(ctx)
+				}
+			} else if ls, ok := svc.(portolan.LeaseService); ok {
 				live, _ = ls.Leases(ctx)
 			} else if local, ok := svc.(*assignment.Service); ok {
 				if st, ok := local.Store.(portolan.LeaseStore); ok {
