@@ -202,11 +202,12 @@ func Run(ctx context.Context, o *Options) error {
 	for _, v := range victims {
 		if err := o.Signal(v.proc, sig); err != nil && !errors.Is(err, errGone) {
 			rep.fail(signalError(v, sig, err))
+			dropHeldBy(held, v.proc.PID) // its ports will not come free: do not wait for them
 			continue
 		}
 		fmt.Fprintf(o.IO.Out, "sent %s to %s\n", sig, v.describe())
 	}
-	if o.Timeout == 0 || len(victims) == 0 {
+	if o.Timeout == 0 || len(held) == 0 {
 		return rep.err()
 	}
 	left, err := o.waitFree(ctx, held, o.Timeout)
@@ -218,6 +219,8 @@ func Run(ctx context.Context, o *Options) error {
 			if holdsAny(v, left) {
 				if err := o.Signal(v.proc, sigKill); err != nil && !errors.Is(err, errGone) {
 					rep.fail(signalError(v, sigKill, err))
+					dropHeldBy(left, v.proc.PID)
+					dropHeldBy(held, v.proc.PID)
 					continue
 				}
 				fmt.Fprintf(o.IO.Out, "sent KILL to pid %d (%s): %s did not free the port within %s\n", v.proc.PID, v.proc.Name, sig, o.Timeout)
@@ -324,6 +327,15 @@ func (o *Options) waitFree(ctx context.Context, held map[target][]portolan.Socke
 	}
 }
 
+// dropHeldBy forgets the targets that process pid holds.
+func dropHeldBy(held map[target][]portolan.Socket, pid int) {
+	for t, socks := range held {
+		if slices.ContainsFunc(socks, func(s portolan.Socket) bool { return s.Owner != nil && s.Owner.PID == pid }) {
+			delete(held, t)
+		}
+	}
+}
+
 func holdsAny(v *victim, left map[target][]portolan.Socket) bool {
 	for _, socks := range left {
 		for _, s := range socks {
@@ -360,12 +372,16 @@ func forceHint(force bool) string {
 // another user.
 func signalError(v *victim, sig Signal, err error) error {
 	if errors.Is(err, os.ErrPermission) {
-		user := v.proc.User
-		if user == "" {
+		user, who := v.proc.User, "root"
+		switch user {
+		case "":
 			user = "another user"
+		case "root":
+		default:
+			who = user + " or root"
 		}
-		return portolan.Errorf(portolan.EFORBIDDEN, "cannot send %s to pid %d (%s) of user %s: operation not permitted; run as %s or root",
-			sig, v.proc.PID, v.proc.Name, user, user)
+		return portolan.Errorf(portolan.EFORBIDDEN, "cannot send %s to pid %d (%s) of user %s: operation not permitted; run as %s",
+			sig, v.proc.PID, v.proc.Name, user, who)
 	}
 	return portolan.Errorf(portolan.EINTERNAL, "cannot send %s to pid %d (%s): %v", sig, v.proc.PID, v.proc.Name, err)
 }
