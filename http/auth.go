@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -210,6 +211,10 @@ func (s *Server) authorize(r *http.Request, write bool) (*http.Request, error) {
 		return r, portolan.Errorf(portolan.EFORBIDDEN, "token %s is read-only: %s %s needs an admin token", c.token.name, r.Method, r.URL.Path)
 	case !write && c.token.role == 0 && !fromLoopback(r):
 		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "reads from outside this host need a bearer token")
+	case !write && c.token.role == 0 && !literalHost(r.Host):
+		// DNS rebinding: a web page on evil.example resolving to 127.0.0.1
+		// would otherwise read this host's sockets through the browser.
+		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "reads without a token must address the server by IP or localhost, not %q", r.Host)
 	}
 	if c.token.role == 0 {
 		return r, nil // anonymous loopback read: keep the request as it is (no allocation)
@@ -223,4 +228,22 @@ func (s *Server) authorize(r *http.Request, write bool) (*http.Request, error) {
 func fromLoopback(r *http.Request) bool {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	return err == nil && ap.Addr().Unmap().IsLoopback()
+}
+
+// literalHost reports whether a Host header names the server by an IP
+// address or "localhost" (with or without a port): names a browser could
+// be tricked into resolving to loopback are refused for anonymous reads.
+func literalHost(host string) bool {
+	if host == "" {
+		return true // HTTP/1.0 without Host: not a browser
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	_, err := netip.ParseAddr(host)
+	return err == nil
 }

@@ -18,7 +18,7 @@ func BenchmarkGetPort443(b *testing.B) {
 	e := newEnv(&testing.T{}, nil, nil)
 	h := e.srv.Handler()
 	req := httptest.NewRequest("GET", "/v1/ports/443", nil)
-	req.RemoteAddr = "127.0.0.1:40000"
+	req.RemoteAddr, req.Host = "127.0.0.1:40000", "127.0.0.1:7780"
 	w := &nullWriter{h: http.Header{}}
 	h.ServeHTTP(w, req)
 	b.ReportAllocs()
@@ -33,7 +33,7 @@ func TestGetPortAllocs(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	h := e.srv.Handler()
 	req := httptest.NewRequest("GET", "/v1/ports/443", nil)
-	req.RemoteAddr = "127.0.0.1:40000"
+	req.RemoteAddr, req.Host = "127.0.0.1:40000", "127.0.0.1:7780"
 	w := &nullWriter{h: http.Header{}}
 	h.ServeHTTP(w, req)
 	n := testing.AllocsPerRun(200, func() { h.ServeHTTP(w, req) })

@@ -36,7 +36,7 @@ func FuzzAPIBodies(f *testing.F) {
 		req := httptest.NewRequest("GET", "/v1/ports/x", nil)
 		req.SetPathValue("query", body)
 		req.URL.Path = "/v1/ports/" + strings.ReplaceAll(body, "/", "%2F")
-		req.RemoteAddr = "127.0.0.1:1"
+		req.RemoteAddr, req.Host = "127.0.0.1:1", "127.0.0.1:7780"
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code >= 500 {

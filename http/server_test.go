@@ -146,24 +146,29 @@ func TestErrors(t *testing.T) {
 func TestReadsFromOutsideNeedToken(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	for _, tc := range []struct {
-		remote, token string
-		want          int
+		remote, host, token string
+		want                int
 	}{
-		{"127.0.0.1:5000", "", 200},
-		{"[::1]:5000", "", 200},
-		{"192.0.2.7:5000", "", 401},
-		{"192.0.2.7:5000", readToken, 200},
-		{"192.0.2.7:5000", adminToken, 200},
+		{"127.0.0.1:5000", "127.0.0.1:7780", "", 200},
+		{"[::1]:5000", "[::1]:7780", "", 200},
+		{"127.0.0.1:5000", "localhost:7780", "", 200},
+		{"192.0.2.7:5000", "192.0.2.1:7780", "", 401},
+		{"192.0.2.7:5000", "192.0.2.1:7780", readToken, 200},
+		{"192.0.2.7:5000", "ports.example", adminToken, 200},
+		// DNS rebinding: a browser on a page of evil.example that resolves to 127.0.0.1.
+		{"127.0.0.1:5000", "evil.example:7780", "", 401},
+		{"127.0.0.1:5000", "evil.example:7780", readToken, 200},
 	} {
 		req := httptest.NewRequest("GET", "/v1/ranges", nil)
 		req.RemoteAddr = tc.remote
+		req.Host = tc.host
 		if tc.token != "" {
 			req.Header.Set("Authorization", "Bearer "+tc.token)
 		}
 		rec := httptest.NewRecorder()
 		e.srv.Handler().ServeHTTP(rec, req)
 		if rec.Code != tc.want {
-			t.Errorf("GET /v1/ranges from %s with token %q = %d, want %d", tc.remote, tc.token, rec.Code, tc.want)
+			t.Errorf("GET /v1/ranges from %s to Host %s with token %q = %d, want %d", tc.remote, tc.host, tc.token, rec.Code, tc.want)
 		}
 	}
 }
