@@ -51,6 +51,9 @@ const maxRangeQuery = 4096
 // generation, so a hot port costs a map lookup and one write.
 func (s *Server) getPort(w http.ResponseWriter, r *http.Request) error {
 	raw := r.PathValue("query")
+	if proto := r.PathValue("proto"); proto != "" {
+		raw += "/" + proto
+	}
 	st := s.state.get(r.Context())
 	if e, ok := s.ports.get(raw, st.gen); ok {
 		e.write(w)

@@ -130,6 +130,7 @@ func (s *Server) Handler() http.Handler { return s.mux }
 
 func (s *Server) routes() {
 	s.handle("GET /v1/ports/{query}", "ports", false, s.getPort)
+	s.handle("GET /v1/ports/{query}/{proto}", "ports", false, s.getPort) // 53/udp written with a plain slash
 	s.handle("GET /v1/search", "search", false, s.getSearch)
 	s.handle("GET /v1/ranges", "ranges", false, s.getRanges)
 	s.handle("GET /v1/sockets", "sockets", false, s.getSockets)

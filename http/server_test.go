@@ -79,6 +79,10 @@ func TestGetPort(t *testing.T) {
 	if err != nil || len(got.Records) != 1 || got.Records[0].Name != "x11" {
 		t.Errorf("6010/tcp = %+v, %v; want x11", got, err)
 	}
+	// curl users write the protocol with a plain slash.
+	if st, m, _ := call(t, "GET", e.url+"/v1/ports/443/udp", "", ""); st != 200 || m["query"] != "443/udp" || len(m["records"].([]any)) != 1 {
+		t.Errorf("GET /v1/ports/443/udp = %d %v", st, m)
+	}
 	// This host's listener on 8080 shows up; the connected socket does not.
 	got, _ = e.anon.Port(ctx, "8080")
 	if len(got.Sockets) != 1 || got.Sockets[0].Owner.Name != "web" {
