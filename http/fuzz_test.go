@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portolan-dev/portolan/internal/memstore"
 	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/internal/memstore"
 )
 
 // Any body to the write endpoints, and any query text, gets a JSON answer
