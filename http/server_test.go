@@ -430,3 +430,36 @@ func TestUIMountedAtRoot(t *testing.T) {
 		t.Errorf("the UI shadows the API: /v1/ranges = %d", st)
 	}
 }
+
+// At most MaxConns connections are served at once; the next waits until
+// one closes.
+func TestMaxConns(t *testing.T) {
+	e := newEnv(t, nil, func(c *porthttp.Config) { c.MaxConns = 2 })
+	addr := strings.TrimPrefix(e.url, "http://")
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held = append(held, c)
+	}
+	time.Sleep(100 * time.Millisecond) // let the server accept both
+	third, err := net.Dial("tcp", addr) // the kernel's backlog accepts it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	third.Write([]byte("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+	third.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, _ := third.Read(make([]byte, 64)); n != 0 {
+		t.Fatal("a third connection was served while two were open")
+	}
+	held[0].Close()
+	third.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b := make([]byte, 64)
+	if n, err := third.Read(b); err != nil || !strings.HasPrefix(string(b[:n]), "HTTP/1.1 200") {
+		t.Fatalf("after one closed, the third got %q, %v", b[:n], err)
+	}
+}
