@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -60,10 +61,16 @@ func openDiag() (*diagConn, error) {
 	// kernel from hanging the command.
 	tv := unix.NsecToTimeval(int64(5 * time.Second))
 	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	return &diagConn{fd: fd, buf: make([]byte, diagRecvBytes)}, nil
+	return &diagConn{fd: fd, buf: bufPool.Get().(*[diagRecvBytes]byte)[:]}, nil
 }
 
-func (c *diagConn) close() { unix.Close(c.fd) }
+// bufPool keeps receive buffers for callers that poll (wait, kill).
+var bufPool = sync.Pool{New: func() any { return new([diagRecvBytes]byte) }}
+
+func (c *diagConn) close() {
+	unix.Close(c.fd)
+	bufPool.Put((*[diagRecvBytes]byte)(c.buf))
+}
 
 // Bytecode ops (enum in linux/inet_diag.h) and the request attribute
 // that carries them.
@@ -158,6 +165,7 @@ func (c *diagConn) dump(ctx context.Context, family, proto uint8, states uint32,
 	}
 	ne := binary.NativeEndian
 	stopped := false
+	var e diagEntry // one for the whole dump: fn's pointer makes it escape
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -194,7 +202,8 @@ func (c *diagConn) dump(ctx context.Context, family, proto uint8, states uint32,
 				}
 				return nil
 			case unix.SOCK_DIAG_BY_FAMILY:
-				if e, ok := parseDiagMsg(payload); ok && !stopped && !fn(&e) {
+				var ok bool
+				if e, ok = parseDiagMsg(payload); ok && !stopped && !fn(&e) {
 					stopped = true
 				}
 			}

@@ -23,14 +23,20 @@ import (
 //   - probes descriptor numbers instead of listing the directory where
 //     the table is dense, in spans that one worker per CPU resolves in
 //     parallel while a producer walks the processes.
+//
+// The scan can also start before the wanted inodes are known (ls of every
+// socket reads the socket table and /proc at the same time): until want is
+// called it remembers every socket inode it meets.
 type ownerScan struct {
-	want      map[uint64]int32 // inode -> index into first
-	first     []atomic.Int32   // lowest pid seen holding each wanted inode
-	remaining atomic.Int64     // wanted inodes without an owner yet
+	mu        sync.Mutex
+	ready     bool             // want has been called
+	seen      map[uint64]int32 // before ready: every socket inode met -> lowest pid
+	index     map[uint64]int32 // wanted inode -> index into first
+	first     []int32          // lowest pid seen holding each wanted inode
+	remaining int              // wanted inodes without an owner yet
 	every     bool             // record every holder and scan every process
-
-	mu      sync.Mutex
-	holders []holding // every holder, when every is set
+	holders   []holding        // every holder, when every is set
+	stop      atomic.Bool      // every wanted inode has an owner
 
 	uids     []uint32 // the wanted sockets' uids: their processes are scanned first
 	onlyPID  int      // scan this process alone
@@ -64,54 +70,90 @@ type fdRange struct {
 // parallel; only the numbers above the count are listed.
 const spanFDs = 256
 
+// newOwnerScan returns a scan for the owners of socks.
 func newOwnerScan(socks []portolan.Socket, every bool) *ownerScan {
-	s := &ownerScan{want: make(map[uint64]int32, len(socks)), every: every}
-	for _, sk := range socks {
-		if _, dup := s.want[sk.Inode]; sk.Inode != 0 && !dup {
-			s.want[sk.Inode] = int32(len(s.want))
-			if !slices.Contains(s.uids, sk.UID) {
-				s.uids = append(s.uids, sk.UID)
-			}
-		}
-	}
-	s.first = make([]atomic.Int32, len(s.want))
-	s.remaining.Store(int64(len(s.want)))
+	s := &ownerScan{every: every}
+	s.want(socks)
 	return s
 }
 
-// owner returns the pid found for inode, or 0.
+// newEarlyScan returns a scan that starts before the wanted sockets are
+// known; call want once they are.
+func newEarlyScan() *ownerScan {
+	return &ownerScan{seen: map[uint64]int32{}}
+}
+
+// want sets the wanted sockets. Inodes the scan has already met get their
+// owner at once; if that was all of them, the scan stops.
+func (s *ownerScan) want(socks []portolan.Socket) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.index = make(map[uint64]int32, len(socks))
+	for _, sk := range socks {
+		if _, dup := s.index[sk.Inode]; sk.Inode == 0 || dup {
+			continue
+		}
+		s.index[sk.Inode] = int32(len(s.first))
+		pid := s.seen[sk.Inode]
+		s.first = append(s.first, pid)
+		if pid == 0 {
+			s.remaining++
+		}
+		if !slices.Contains(s.uids, sk.UID) {
+			s.uids = append(s.uids, sk.UID)
+		}
+	}
+	s.seen, s.ready = nil, true
+	if s.remaining == 0 && !s.every {
+		s.stop.Store(true)
+	}
+}
+
+// owner returns the pid found for inode, or 0; call it after the scan.
 func (s *ownerScan) owner(inode uint64) int32 {
-	if i, ok := s.want[inode]; ok {
-		return s.first[i].Load()
+	if i, ok := s.index[inode]; ok {
+		return s.first[i]
 	}
 	return 0
 }
 
-func (s *ownerScan) done() bool { return !s.every && s.remaining.Load() <= 0 }
+func (s *ownerScan) done() bool { return s.stop.Load() }
 
+// found records that pid holds socket inode. It runs once per socket
+// descriptor, thousands of times per scan, and a lock costs nothing next
+// to the readlink that found it.
 func (s *ownerScan) found(inode uint64, pid int32) {
-	i, ok := s.want[inode]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ready {
+		if cur, ok := s.seen[inode]; !ok || pid < cur {
+			s.seen[inode] = pid
+		}
+		return
+	}
+	i, ok := s.index[inode]
 	if !ok {
 		return
 	}
 	if s.every {
-		s.mu.Lock()
 		s.holders = append(s.holders, holding{inode, pid})
-		s.mu.Unlock()
 	}
-	slot := &s.first[i]
-	if slot.CompareAndSwap(0, pid) {
-		s.remaining.Add(-1)
-		return
-	}
-	for cur := slot.Load(); pid < cur && !slot.CompareAndSwap(cur, pid); cur = slot.Load() {
+	switch cur := s.first[i]; {
+	case cur == 0:
+		s.first[i] = pid
+		s.remaining--
+		if s.remaining == 0 && !s.every {
+			s.stop.Store(true)
+		}
+	case pid < cur:
+		s.first[i] = pid
 	}
 }
 
 // run scans /proc until every wanted inode is found, /proc is exhausted or
 // ctx ends.
 func (s *ownerScan) run(ctx context.Context) error {
-	if len(s.want) == 0 {
+	if s.done() {
 		return nil
 	}
 	workers := max(1, runtime.GOMAXPROCS(0))
@@ -185,14 +227,17 @@ func (s *ownerScan) pids() ([]int, error) {
 	}
 	slices.Sort(pids)
 	slices.Reverse(pids)
-	if len(s.uids) == 0 {
+	s.mu.Lock()
+	uids := s.uids // an early scan does not know them yet
+	s.mu.Unlock()
+	if len(uids) == 0 {
 		return pids, nil
 	}
 	var st unix.Stat_t
 	mine := make([]int, 0, len(pids))
 	rest := make([]int, 0, len(pids))
 	for _, pid := range pids {
-		if unix.Fstatat(proc, strconv.Itoa(pid), &st, 0) == nil && slices.Contains(s.uids, st.Uid) {
+		if unix.Fstatat(proc, strconv.Itoa(pid), &st, 0) == nil && slices.Contains(uids, st.Uid) {
 			mine = append(mine, pid)
 		} else {
 			rest = append(rest, pid)

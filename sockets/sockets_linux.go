@@ -11,12 +11,30 @@ import (
 
 // list dumps the sockets q selects and, when asked, finds their owners.
 func list(ctx context.Context, q query) ([]portolan.Socket, error) {
+	var early *ownerScan
+	var scanned chan error
+	if q.withOwners && q.pid == 0 && q.proc == "" && q.lo == 0 && q.hi == portolan.MaxPort {
+		// Every port: the owners are most of the sockets on the host, so
+		// /proc is read while the kernel dumps the socket table.
+		early, scanned = newEarlyScan(), make(chan error, 1)
+		go func() { scanned <- early.run(ctx) }()
+	}
 	socks, err := dump(ctx, &q)
+	if early != nil {
+		if err != nil {
+			early.want(nil) // stops the scan
+		} else {
+			early.want(socks)
+		}
+		if serr := <-scanned; err == nil {
+			err = serr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	if q.withOwners && len(socks) > 0 {
-		if err := attachOwners(ctx, &q, socks); err != nil {
+		if err := attachOwners(ctx, &q, socks, early); err != nil {
 			return nil, err
 		}
 		socks = q.keepOwned(socks)
@@ -110,11 +128,13 @@ func readProcNet(path string, fn func(*diagEntry) bool) error {
 
 // attachOwners finds the process holding each socket and fills Owner, or
 // Hidden when /proc would not show it.
-func attachOwners(ctx context.Context, q *query, socks []portolan.Socket) error {
-	sc := newOwnerScan(socks, false)
-	sc.onlyPID, sc.onlyName = q.pid, q.proc
-	if err := sc.run(ctx); err != nil {
-		return err
+func attachOwners(ctx context.Context, q *query, socks []portolan.Socket, sc *ownerScan) error {
+	if sc == nil {
+		sc = newOwnerScan(socks, false)
+		sc.onlyPID, sc.onlyName = q.pid, q.proc
+		if err := sc.run(ctx); err != nil {
+			return err
+		}
 	}
 	euid := uint32(os.Geteuid())
 	fullScan := q.pid == 0 && q.proc == ""

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# See-local benchmark: a helper holds 10,000 loopback TCP sockets (2,000
+# listening, 8,000 established), then one hyperfine run per comparison times
+# portolan against the tools people use instead, and the script prints the
+# ratios against the issue's goals:
+#   portolan ls            vs ss -tlnp                         goal <= 0.3
+#   portolan ls -a         vs ss -tanp                         goal <= 0.5
+#   portolan ls --port P   vs ss -tlnp 'sport = :P'            goal <= 0.1
+#                          vs lsof -nP -iTCP:P -sTCP:LISTEN    goal <= 0.05
+#   peak RSS of portolan ls -a (GNU time)                      goal <= 40 MB
+# It also checks that portolan's listening TCP ports equal ss's in the run.
+# Usage: bench/see-local.sh   (from anywhere; builds bin/portolan like make build)
+# Env: RUNS (default 30), LISTEN (2000), CONNS (4000 connections = 8000 sockets).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v hyperfine >/dev/null || need+=(hyperfine)
+command -v lsof >/dev/null || need+=(lsof)
+command -v ss >/dev/null || need+=(iproute2)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 ||
+			{ apt-get update -qq >/dev/null && apt-get install -y -qq "${need[@]}" >/dev/null; }
+	else
+		echo "bench/see-local.sh: needs ${need[*]} (apt-get install ${need[*]})" >&2
+		exit 2
+	fi
+fi
+
+tmp=$(mktemp -d)
+holder=""
+cleanup() {
+	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o bin/portolan ./cmd/portolan
+go build -o "$tmp/holdsockets" ./bench/cmd/holdsockets
+bin=$PWD/bin/portolan
+
+"$tmp/holdsockets" -listen "${LISTEN:-2000}" -conns "${CONNS:-4000}" -ports "$tmp/ports" >"$tmp/ready" &
+holder=$!
+for _ in $(seq 100); do
+	grep -q ready "$tmp/ready" 2>/dev/null && break
+	sleep 0.1
+done
+grep -q ready "$tmp/ready" || { echo "holdsockets did not start" >&2; exit 1; }
+P=$(sed -n "$(( $(wc -l <"$tmp/ports") / 2 ))p" "$tmp/ports")
+echo "holding: $(cat "$tmp/ready"); one port: $P; $(ss -Htan | wc -l) TCP sockets on this host" >&2
+
+# The listening TCP ports must be the same set as ss's, in this run. Other
+# processes on a shared machine open and close listeners, so a mismatch is
+# retried a few times before it counts.
+same=no
+for _ in 1 2 3; do
+	ss -Htln | awk '{n=split($4,a,":"); print a[n]}' | sort -n >"$tmp/ss.ports"
+	"$bin" ls --tcp | cut -f3 | sort -n >"$tmp/portolan.ports"
+	if cmp -s "$tmp/ss.ports" "$tmp/portolan.ports"; then same=yes; break; fi
+done
+echo "listening TCP ports: ss $(wc -l <"$tmp/ss.ports"), portolan $(wc -l <"$tmp/portolan.ports"); same set: $same" >&2
+[ "$same" = yes ] || diff "$tmp/ss.ports" "$tmp/portolan.ports" | head >&2 || true
+
+runs=${RUNS:-30}
+hf() { hyperfine -N --warmup 3 --runs "$runs" --export-json "$tmp/$1.json" "${@:2}" >&2; }
+hf ls "$bin ls" "ss -tlnp"
+hf all "$bin ls -a" "ss -tanp"
+hf one "$bin ls --port $P" "$bin $P" "ss -tlnp 'sport = :$P'" "lsof -nP -iTCP:$P -sTCP:LISTEN"
+
+rss_kb=$( { /usr/bin/time -v "$bin" ls -a >/dev/null; } 2>&1 | awk -F': ' '/Maximum resident set size/ {print $2}')
+
+python3 - "$tmp" "$bin" "$P" "$rss_kb" "$same" <<'PY'
+import json, sys, os
+tmp, binp, port, rss_kb, same = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+def load(n):
+    return {x["command"].replace(binp, "portolan"): x for x in json.load(open(os.path.join(tmp, n + ".json")))["results"]}
+r = {}
+for n in ("ls", "all", "one"):
+    r.update(load(n))
+for c, x in r.items():
+    print(f"{c:45s} mean {x['mean']*1e3:8.2f} ms   median {x['median']*1e3:8.2f} ms")
+print()
+rows = [
+    ("portolan ls", "ss -tlnp", 0.3),
+    ("portolan ls -a", "ss -tanp", 0.5),
+    (f"portolan ls --port {port}", f"ss -tlnp 'sport = :{port}'", 0.1),
+    (f"portolan ls --port {port}", f"lsof -nP -iTCP:{port} -sTCP:LISTEN", 0.05),
+    (f"portolan {port}", f"ss -tlnp 'sport = :{port}'", 0.1),
+    (f"portolan {port}", f"lsof -nP -iTCP:{port} -sTCP:LISTEN", 0.05),
+]
+for a, b, goal in rows:
+    m = r[a]["mean"] / r[b]["mean"]
+    md = r[a]["median"] / r[b]["median"]
+    ok = "meets" if m <= goal else "MISSES"
+    print(f"{a:28s} / {b:38s} mean ratio {m:5.3f}  median ratio {md:5.3f}  goal <= {goal}: {ok}")
+mb = rss_kb / 1024
+print(f"peak RSS of portolan ls -a: {mb:.1f} MB  goal <= 40 MB: {'meets' if mb <= 40 else 'MISSES'}")
+print(f"listening TCP ports equal ss's: {same}")
+PY
