@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -193,7 +194,7 @@ func Run(ctx context.Context, o *Options) error {
 		for _, v := range victims {
 			fmt.Fprintf(o.IO.Out, "would send %s to %s\n", sig, v.describe())
 			if len(v.proc.Cmdline) > 0 {
-				fmt.Fprintf(o.IO.Out, "    %s\n", strings.Join(v.proc.Cmdline, " "))
+				fmt.Fprintf(o.IO.Out, "    %s\n", commandLine(v.proc.Cmdline))
 			}
 		}
 		return rep.err()
@@ -366,6 +367,30 @@ func forceHint(force bool) string {
 		return ""
 	}
 	return "; --force sends SIGKILL after --timeout"
+}
+
+// commandLine prints argv on one line as a shell would read it back:
+// arguments with spaces or quotes in single quotes, control characters
+// (a newline in a script passed with -c) escaped Go-style.
+func commandLine(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		switch {
+		case strings.ContainsFunc(a, func(r rune) bool { return r < ' ' || r == 0x7f }):
+			out[i] = "$" + quoteANSIC(a)
+		case a == "" || strings.ContainsAny(a, " '\"\\$`!*?&;|<>()[]{}#~"):
+			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		default:
+			out[i] = a
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// quoteANSIC quotes s as bash's $'...' so escapes stay visible.
+func quoteANSIC(s string) string {
+	q := strconv.Quote(s)
+	return "'" + strings.ReplaceAll(q[1:len(q)-1], "'", `\'`) + "'"
 }
 
 // signalError explains a failed signal: EPERM means the process belongs to

@@ -120,7 +120,7 @@ func TestKillDryRun(t *testing.T) {
 	o.DryRun, o.SignalName = true, "sigint"
 	out, errOut, code := run(t, o)
 	want := fmt.Sprintf("would send INT to pid %d (", server.PID)
-	if code != 0 || !strings.Contains(out, want) || !strings.Contains(out, "    "+strings.Join(server.Args, " ")+"\n") {
+	if code != 0 || !strings.Contains(out, want) || !strings.Contains(out, "    "+commandLine(server.Args)+"\n") {
 		t.Fatalf("--dry-run: %q %q exit %d; want %q and the command line %q", out, errOut, code, want, server.Args)
 	}
 	if server.Exited(200 * time.Millisecond) {
@@ -298,4 +298,12 @@ func exeForNobody(t *testing.T) string {
 	}
 	out.Close()
 	return exe
+}
+
+func TestCommandLineStaysOnOneLine(t *testing.T) {
+	got := commandLine([]string{"python3", "-c", "import os\nprint('hi')", "a b", "plain", ""})
+	want := `python3 -c $'import os\nprint(\'hi\')' 'a b' plain ''`
+	if got != want {
+		t.Errorf("commandLine = %s; want %s", got, want)
+	}
 }
