@@ -5,6 +5,7 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,15 +66,33 @@ func TestGrantSkipsHeldPorts(t *testing.T) {
 		defer ln.Close()
 		held = append(held, ln)
 	}
-	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer udp.Close()
 	ports := []portolan.Port{
 		portolan.Port(held[0].Addr().(*net.TCPAddr).Port),
 		portolan.Port(held[1].Addr().(*net.TCPAddr).Port),
-		portolan.Port(udp.LocalAddr().(*net.UDPAddr).Port),
+	}
+	for _, addr := range []string{"127.0.0.1:0", "[::1]:0", "0.0.0.0:0"} {
+		udp, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer udp.Close()
+		ports = append(ports, portolan.Port(udp.LocalAddr().(*net.UDPAddr).Port))
+	}
+	// A TCP socket bound (not listening, no SO_REUSEADDR) on 127.0.0.1.
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	ports = append(ports, portolan.Port(sa.(*syscall.SockaddrInet4).Port))
+	for _, p := range ports {
+		if lease.Bindable(p, portolan.ProtoAny) {
+			t.Errorf("Bindable(%d) = true while a loopback socket holds it", p)
+		}
 	}
 	for _, p := range ports {
 		// A one-port pool around the held port: the bind check must refuse it.

@@ -145,18 +145,32 @@ func (a *Allocator) Leases(ctx context.Context) ([]portolan.Lease, error) {
 		return nil, err
 	}
 	now := a.opts.Now()
+	alive := map[Owner]bool{}
 	out := ls[:0]
 	for _, l := range ls {
-		if !a.dead(l, now) {
+		if !a.dead(l, now, alive) {
 			out = append(out, l)
 		}
 	}
 	return out, nil
 }
 
-// dead reports whether l should be reclaimed at now.
-func (a *Allocator) dead(l portolan.Lease, now time.Time) bool {
-	return l.Expired(now) || (l.PID > 0 && !a.opts.Alive(Owner{PID: l.PID, Start: l.PIDStart}))
+// dead reports whether l should be reclaimed at now. alive memoises owner
+// checks within one pass: many leases usually share a few owners.
+func (a *Allocator) dead(l portolan.Lease, now time.Time, alive map[Owner]bool) bool {
+	if l.Expired(now) {
+		return true
+	}
+	if l.PID <= 0 {
+		return false
+	}
+	o := Owner{PID: l.PID, Start: l.PIDStart}
+	ok, seen := alive[o]
+	if !seen {
+		ok = a.opts.Alive(o)
+		alive[o] = ok
+	}
+	return !ok
 }
 
 // Release ends the lease on port; ENOTFOUND when there is none.
@@ -191,8 +205,9 @@ func (a *Allocator) Reclaim(ctx context.Context) (int, error) {
 	var ids []int64
 	var gone []portolan.Port
 	taken := &bitset{}
+	alive := map[Owner]bool{}
 	for _, l := range ls {
-		if a.dead(l, now) {
+		if a.dead(l, now, alive) {
 			ids = append(ids, l.ID)
 			gone = append(gone, l.Port)
 		} else {

@@ -21,13 +21,13 @@ func (d *DB) CreateAssignment(ctx context.Context, a *portolan.Assignment) error
 	now := time.Now().UTC()
 	var id int64
 	err := d.write(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRow(`INSERT INTO assignments (port, proto, name, owner, note, hosts, created, created_by)
+		err := d.queryRow(tx, `INSERT INTO assignments (port, proto, name, owner, note, hosts, created, created_by)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			int(a.Port), protoText(a.Proto), a.Name, a.Owner, a.Note, a.Hosts, nanos(now), a.CreatedBy).Scan(&id)
 		switch {
 		case isUnique(err):
 			var name string
-			if tx.QueryRow("SELECT name FROM assignments WHERE port = ? AND proto = ?", int(a.Port), protoText(a.Proto)).Scan(&name) == nil {
+			if d.queryRow(tx, "SELECT name FROM assignments WHERE port = ? AND proto = ?", int(a.Port), protoText(a.Proto)).Scan(&name) == nil {
 				return portolan.Errorf(portolan.ECONFLICT, "%s is already assigned to %s", subject(a.Port, a.Proto), name)
 			}
 			return portolan.Errorf(portolan.ECONFLICT, "%s is already assigned", subject(a.Port, a.Proto))
@@ -36,7 +36,7 @@ func (d *DB) CreateAssignment(ctx context.Context, a *portolan.Assignment) error
 		case err != nil:
 			return err
 		}
-		_, err = tx.Exec(`INSERT INTO audit (time, actor, action, subject, detail) VALUES (?, ?, 'assign', ?, ?)`,
+		_, err = d.exec(tx, `INSERT INTO audit (time, actor, action, subject, detail) VALUES (?, ?, 'assign', ?, ?)`,
 			nanos(now), a.CreatedBy, subject(a.Port, a.Proto), a.Name)
 		return err
 	})
@@ -98,13 +98,13 @@ func (d *DB) Assignments(ctx context.Context, f portolan.AssignmentFilter) ([]po
 func (d *DB) DeleteAssignment(ctx context.Context, port portolan.Port, proto portolan.Proto, actor string) error {
 	return d.write(ctx, func(tx *sql.Tx) error {
 		var name string
-		err := tx.QueryRow("DELETE FROM assignments WHERE port = ? AND proto = ? RETURNING name", int(port), protoText(proto)).Scan(&name)
+		err := d.queryRow(tx, "DELETE FROM assignments WHERE port = ? AND proto = ? RETURNING name", int(port), protoText(proto)).Scan(&name)
 		if errors.Is(err, sql.ErrNoRows) {
 			return portolan.Errorf(portolan.ENOTFOUND, "%s is not assigned", subject(port, proto))
 		} else if err != nil {
 			return err
 		}
-		_, err = tx.Exec(`INSERT INTO audit (time, actor, action, subject, detail) VALUES (?, ?, 'unassign', ?, ?)`,
+		_, err = d.exec(tx, `INSERT INTO audit (time, actor, action, subject, detail) VALUES (?, ?, 'unassign', ?, ?)`,
 			nanos(time.Now()), actor, subject(port, proto), name)
 		return err
 	})

@@ -24,7 +24,7 @@ func (d *DB) InsertLeases(ctx context.Context, ls []*portolan.Lease) error {
 			if !l.Expires.IsZero() {
 				exp = nanos(l.Expires)
 			}
-			err := tx.QueryRow(`INSERT INTO leases (port, proto, pid, pid_start, label, created, expires, host, created_by)
+			err := d.queryRow(tx, `INSERT INTO leases (port, proto, pid, pid_start, label, created, expires, host, created_by)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				int(l.Port), protoText(l.Proto), l.PID, int64(l.PIDStart), l.Label, nanos(now), exp, l.Host, l.CreatedBy).Scan(&ids[i])
 			switch {
@@ -78,7 +78,7 @@ func (d *DB) Leases(ctx context.Context) ([]portolan.Lease, error) {
 // DeleteLease removes the lease on port; ENOTFOUND when there is none.
 func (d *DB) DeleteLease(ctx context.Context, port portolan.Port) error {
 	return d.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec("DELETE FROM leases WHERE port = ?", int(port))
+		res, err := d.exec(tx, "DELETE FROM leases WHERE port = ?", int(port))
 		if err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func (d *DB) DeleteLeases(ctx context.Context, ids []int64) (int, error) {
 				args[i] = id
 			}
 			q := "DELETE FROM leases WHERE id IN (?" + strings.Repeat(",?", len(chunk)-1) + ")"
-			res, err := tx.Exec(q, args...)
+			res, err := d.exec(tx, q, args...)
 			if err != nil {
 				return err
 			}

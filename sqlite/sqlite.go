@@ -49,6 +49,8 @@ type DB struct {
 
 	ops       chan *op
 	commits   atomic.Uint64
+	stmtMu    sync.Mutex
+	stmts     map[string]*sql.Stmt
 	quit      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -82,7 +84,7 @@ func Open(path string) (*DB, error) {
 	sdb.SetMaxOpenConns(8)
 	sdb.SetMaxIdleConns(8)
 	sdb.SetConnMaxIdleTime(0)
-	d := &DB{db: sdb, path: path, ops: make(chan *op, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	d := &DB{db: sdb, path: path, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout)
 	defer cancel()
 	if err := d.migrate(ctx); err != nil {
@@ -258,13 +260,13 @@ func (d *DB) commit(batch []*op) {
 			errs[i] = err
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+		if _, err := d.exec(tx, "SAVEPOINT op"); err != nil {
 			errs[i] = err
 			continue
 		}
 		if err := o.fn(tx); err != nil {
 			errs[i] = err
-			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO op"); rerr != nil {
+			if _, rerr := d.exec(tx, "ROLLBACK TO op"); rerr != nil {
 				// The transaction is unusable: fail the whole batch.
 				tx.Rollback()
 				for _, o := range batch {
@@ -273,7 +275,7 @@ func (d *DB) commit(batch []*op) {
 				return
 			}
 		}
-		tx.ExecContext(ctx, "RELEASE op")
+		d.exec(tx, "RELEASE op")
 		ran = true
 	}
 	if !ran {
@@ -290,6 +292,49 @@ func (d *DB) commit(batch []*op) {
 	for i, o := range batch {
 		o.err <- errs[i]
 	}
+}
+
+// stmt returns q prepared once for the whole DB, bound to tx: the writer
+// runs the same few statements thousands of times a second, and parsing
+// them each time cost more than running them.
+func (d *DB) stmt(tx *sql.Tx, q string) (*sql.Stmt, error) {
+	d.stmtMu.Lock()
+	s, ok := d.stmts[q]
+	d.stmtMu.Unlock()
+	if !ok {
+		var err error
+		if s, err = d.db.Prepare(q); err != nil {
+			return nil, err
+		}
+		d.stmtMu.Lock()
+		if prev, ok := d.stmts[q]; ok {
+			s.Close()
+			s = prev
+		} else {
+			d.stmts[q] = s
+		}
+		d.stmtMu.Unlock()
+	}
+	return tx.Stmt(s), nil
+}
+
+// exec runs a cached statement in tx.
+func (d *DB) exec(tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	s, err := d.stmt(tx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.Exec(args...)
+}
+
+// queryRow runs a cached single-row query in tx.
+func (d *DB) queryRow(tx *sql.Tx, q string, args ...any) *sql.Row {
+	s, err := d.stmt(tx, q)
+	if err != nil {
+		// Let Scan report it: QueryRow on a closed statement does.
+		return tx.QueryRow(q, args...)
+	}
+	return s.QueryRow(args...)
 }
 
 // isUnique reports whether err is a UNIQUE constraint violation.
