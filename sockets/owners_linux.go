@@ -80,7 +80,7 @@ func newOwnerScan(socks []portolan.Socket, every bool) *ownerScan {
 // newEarlyScan returns a scan that starts before the wanted sockets are
 // known; call want once they are.
 func newEarlyScan() *ownerScan {
-	return &ownerScan{seen: map[uint64]int32{}}
+	return &ownerScan{seen: make(map[uint64]int32, 1024)}
 }
 
 // want sets the wanted sockets. Inodes the scan has already met get their

@@ -11,6 +11,7 @@
 package sockets
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -269,27 +270,52 @@ func (q *query) keepOwned(socks []portolan.Socket) []portolan.Socket {
 }
 
 // sortSockets orders sockets for people: protocol, local port, family,
-// address, then the remote end.
+// address, then the remote end. ls -a sorts ten thousand sockets, so it
+// sorts small (key, index) pairs and compares whole sockets only on ties.
 func sortSockets(s []portolan.Socket) {
-	slices.SortFunc(s, func(a, b portolan.Socket) int {
-		if a.Proto != b.Proto {
-			return int(a.Proto) - int(b.Proto)
+	type entry struct {
+		key uint64
+		i   int32
+	}
+	es := make([]entry, len(s))
+	for i := range s {
+		k := uint64(s[i].Proto)<<40 | uint64(s[i].Local.Port())<<24
+		if !s[i].Local.Addr().Is4() {
+			k |= 1 << 23
 		}
-		if a.Local.Port() != b.Local.Port() {
-			return int(a.Local.Port()) - int(b.Local.Port())
+		es[i] = entry{k, int32(i)}
+	}
+	slices.SortFunc(es, func(a, b entry) int {
+		if a.key != b.key {
+			return cmp.Compare(a.key, b.key)
 		}
-		if a4, b4 := a.Local.Addr().Is4(), b.Local.Addr().Is4(); a4 != b4 {
-			if a4 {
-				return -1
-			}
-			return 1
-		}
-		if c := a.Local.Addr().Compare(b.Local.Addr()); c != 0 {
-			return c
-		}
-		if c := a.Remote.Compare(b.Remote); c != 0 {
-			return c
-		}
-		return strings.Compare(a.State, b.State)
+		return compareSockets(&s[a.i], &s[b.i])
 	})
+	sorted := make([]portolan.Socket, len(s))
+	for j, e := range es {
+		sorted[j] = s[e.i]
+	}
+	copy(s, sorted)
+}
+
+func compareSockets(a, b *portolan.Socket) int {
+	if a.Proto != b.Proto {
+		return int(a.Proto) - int(b.Proto)
+	}
+	if a.Local.Port() != b.Local.Port() {
+		return int(a.Local.Port()) - int(b.Local.Port())
+	}
+	if a4, b4 := a.Local.Addr().Is4(), b.Local.Addr().Is4(); a4 != b4 {
+		if a4 {
+			return -1
+		}
+		return 1
+	}
+	if c := a.Local.Addr().Compare(b.Local.Addr()); c != 0 {
+		return c
+	}
+	if c := a.Remote.Compare(b.Remote); c != 0 {
+		return c
+	}
+	return strings.Compare(a.State, b.State)
 }

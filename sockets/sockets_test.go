@@ -1,6 +1,8 @@
 package sockets
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,6 +50,27 @@ func TestCompile(t *testing.T) {
 	} {
 		if _, err := compile(f); portolan.ErrorCode(err) != portolan.EINVALID {
 			t.Errorf("compile(%+v) error = %v; want EINVALID", f, err)
+		}
+	}
+}
+
+func TestSortSockets(t *testing.T) {
+	addrs := []string{"127.0.0.1", "0.0.0.0", "::1", "::", "10.0.0.2"}
+	var socks []portolan.Socket
+	for i := 0; i < 400; i++ {
+		a := netip.MustParseAddr(addrs[i*7%len(addrs)])
+		s := portolan.Socket{Proto: portolan.Protos[i%2], Local: netip.AddrPortFrom(a, uint16(i*13%17)), State: stateNames[1+i%12]}
+		if i%3 == 0 {
+			s.Remote = netip.AddrPortFrom(a, uint16(i))
+		}
+		socks = append(socks, s)
+	}
+	want := slices.Clone(socks)
+	slices.SortStableFunc(want, func(a, b portolan.Socket) int { return compareSockets(&a, &b) })
+	sortSockets(socks)
+	for i := range want {
+		if compareSockets(&socks[i], &want[i]) != 0 {
+			t.Fatalf("position %d: %+v, want %+v", i, socks[i], want[i])
 		}
 	}
 }

@@ -177,7 +177,7 @@ func TestLsRendering(t *testing.T) {
 func TestPlainMatchesCells(t *testing.T) {
 	reg, _ := registry.Default()
 	for _, wide := range []bool{false, true} {
-		names := &serviceNames{reg: reg, cache: map[portolan.Key]service{}}
+		names := &serviceNames{reg: reg}
 		for i := range sample {
 			r := toRow(&sample[i], names)
 			r.Process = sanitize(r.Process)
