@@ -152,8 +152,9 @@ func parseDiagMsg(p []byte) (diagEntry, bool) {
 
 // dump runs one inet_diag dump and calls fn for each socket until fn
 // returns false; the rest of the dump is then read and dropped, so the
-// connection is ready for the next request. Errors the kernel reports for the request itself (no
-// udp_diag module, a refused request) are errRefused.
+// connection is ready for the next request. Errors the kernel reports for
+// the request itself (no udp_diag module, a refused request) are
+// errRefused.
 func (c *diagConn) dump(ctx context.Context, family, proto uint8, states uint32, lo, hi uint16, fn func(*diagEntry) bool) error {
 	c.seq++
 	req := request(c.buf, c.seq, family, proto, states, lo, hi)
@@ -163,9 +164,7 @@ func (c *diagConn) dump(ctx context.Context, family, proto uint8, states uint32,
 		}
 		return err
 	}
-	ne := binary.NativeEndian
-	stopped := false
-	var e diagEntry // one for the whole dump: fn's pointer makes it escape
+	r := reader{seq: c.seq, fn: fn}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -178,37 +177,54 @@ func (c *diagConn) dump(ctx context.Context, family, proto uint8, states uint32,
 		} else if n > len(c.buf) {
 			return errors.New("sock_diag: message larger than the receive buffer")
 		}
-		b := c.buf[:n]
-		for len(b) >= nlmsgHdrLen {
-			l := int(ne.Uint32(b[0:]))
-			if l < nlmsgHdrLen || l > len(b) {
-				return errors.New("sock_diag: malformed netlink message")
+		if done, err := r.read(c.buf[:n]); done || err != nil {
+			return err
+		}
+	}
+}
+
+// reader decodes the answers to one dump request.
+type reader struct {
+	seq     uint32
+	fn      func(*diagEntry) bool
+	stopped bool      // fn asked for no more
+	e       diagEntry // one for the whole dump: fn's pointer makes it escape
+}
+
+// read decodes one datagram of netlink messages. It reports done at the
+// end of the dump (NLMSG_DONE, or an NLMSG_ERROR for the request).
+func (r *reader) read(b []byte) (done bool, err error) {
+	ne := binary.NativeEndian
+	for len(b) >= nlmsgHdrLen {
+		l := int(ne.Uint32(b[0:]))
+		if l < nlmsgHdrLen || l > len(b) {
+			return true, errors.New("sock_diag: malformed netlink message")
+		}
+		typ, seq := ne.Uint16(b[4:]), ne.Uint32(b[8:])
+		payload := b[nlmsgHdrLen:l]
+		b = b[min(len(b), (l+3)&^3):]
+		if seq != r.seq {
+			continue // an answer to an earlier request
+		}
+		switch typ {
+		case nlmDone:
+			if len(payload) >= 4 && int32(ne.Uint32(payload)) < 0 {
+				return true, diagErrno(payload)
 			}
-			typ, seq := ne.Uint16(b[4:]), ne.Uint32(b[8:])
-			payload := b[nlmsgHdrLen:l]
-			b = b[min(len(b), (l+3)&^3):]
-			if seq != c.seq {
-				continue
+			return true, nil
+		case nlmError:
+			if len(payload) >= 4 && int32(ne.Uint32(payload)) != 0 {
+				return true, diagErrno(payload)
 			}
-			switch typ {
-			case nlmDone:
-				if len(payload) >= 4 && int32(ne.Uint32(payload)) < 0 {
-					return diagErrno(payload)
-				}
-				return nil
-			case nlmError:
-				if len(payload) >= 4 && int32(ne.Uint32(payload)) != 0 {
-					return diagErrno(payload)
-				}
-				return nil
-			case unix.SOCK_DIAG_BY_FAMILY:
-				var ok bool
-				if e, ok = parseDiagMsg(payload); ok && !stopped && !fn(&e) {
-					stopped = true
-				}
+			return true, nil
+		case unix.SOCK_DIAG_BY_FAMILY:
+			var ok bool
+			if r.e, ok = parseDiagMsg(payload); ok && !r.stopped && !r.fn(&r.e) {
+				r.stopped = true
 			}
 		}
 	}
+	return false, nil
 }
 
 func diagErrno(payload []byte) error {
