@@ -1,0 +1,71 @@
+package ui_test
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"testing"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/assignment"
+	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/http/ui"
+	"github.com/portolan-dev/portolan/lease"
+	"github.com/portolan-dev/portolan/registry"
+	"github.com/portolan-dev/portolan/sockets"
+	"github.com/portolan-dev/portolan/sqlite"
+)
+
+const adminToken = "ui-test-admin-token-0123456789"
+
+// realServer starts the real API server with the page, the embedded IANA
+// registry, this host's sockets and a fresh SQLite store on 127.0.0.1:0,
+// composed as `portolan serve` composes it. It returns the base URL and
+// the store.
+func realServer(t testing.TB) (string, portolan.Store) {
+	t.Helper()
+	reg, err := registry.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := registry.Host()
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "portolan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	toks := porthttp.NewTokens()
+	if err := toks.Add(adminToken, "ui-test", porthttp.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	leases := lease.New(store, lease.Options{Assigned: reg.Assigned, Held: sockets.InUse})
+	t.Cleanup(func() { leases.Close() })
+	srv := porthttp.NewServer(porthttp.Config{
+		Registry: reg,
+		Search: func(q string, limit int) []portolan.Service {
+			var out []portolan.Service
+			for _, h := range reg.Search(q, limit) {
+				out = append(out, h.Service)
+			}
+			return out
+		},
+		Host: porthttp.HostInfo{Ephemeral: host.Ephemeral, Reserved: host.Reserved,
+			UnprivilegedStart: host.UnprivilegedStart, Defaults: host.Defaults, Source: host.Source},
+		Sockets: func(ctx context.Context) ([]portolan.Socket, error) {
+			return sockets.List(ctx, sockets.Filter{WithOwners: true})
+		},
+		Leases:      leases,
+		Assignments: assignment.New(store, reg.ByPort, host.Ephemeral, host.UnprivilegedStart),
+		Tokens:      toks,
+		UI:          ui.Handler(),
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return "http://" + ln.Addr().String(), store
+}

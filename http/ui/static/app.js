@@ -1,0 +1,268 @@
+// portolan's web page: search, the port map, and this host's and the
+// organisation's state, all read from the JSON API under /v1/. The page
+// polls while it is visible, so a lease or an assignment made elsewhere
+// shows up within a few seconds.
+import { $, debounce, getJSON, h, num, portButton, replace, table } from './dom.js';
+import { PortMap, axis } from './map.js';
+import * as details from './details.js';
+
+const REFRESH_MS = 3000;
+const PORTISH = /^\d{1,5}(-\d{1,5})?(\/[a-z]+)?$/i;
+
+const page = { sockets: [], leases: [], assignments: [], by: new Map(), seen: {} };
+let map;
+
+// ---- details -------------------------------------------------------------
+
+let openCtl;
+// open shows everything about a port, range or name in the details panel.
+async function open(query, { focus = false, hash = true } = {}) {
+  if (openCtl) openCtl.abort();
+  const ctl = (openCtl = new AbortController());
+  const panel = $('#details');
+  panel.hidden = false;
+  panel.setAttribute('aria-busy', 'true');
+  try {
+    const info = await getJSON('/v1/ports/' + encodeURIComponent(query), ctl.signal);
+    details.render(panel, info, (p) => openPort(p, { focus: true }));
+    if (info.ports) map.select(Number(String(info.ports).split('-')[0]));
+    if (hash && location.hash !== '#' + info.query) history.replaceState(null, '', '#' + info.query);
+    if (focus) $('#details-title').focus();
+    return info;
+  } catch (e) {
+    if (e.name === 'AbortError') return null;
+    replace(panel, h('h2', { id: 'details-title', tabindex: '-1' }, query), h('p', { class: 'error' }, e.message));
+    return null;
+  } finally {
+    if (openCtl === ctl) panel.removeAttribute('aria-busy');
+  }
+}
+
+function openPort(p, opts) {
+  map.select(p);
+  return open(String(p), opts);
+}
+
+// ---- search --------------------------------------------------------------
+
+let searchCtl;
+async function search(raw) {
+  const q = raw.trim();
+  if (searchCtl) searchCtl.abort();
+  const status = $('#status'), list = $('#results');
+  if (!q) {
+    replace(list);
+    status.textContent = '';
+    return;
+  }
+  const ctl = (searchCtl = new AbortController());
+  // A port or range: its own records lead (free-text search ranks words,
+  // not numbers), and its details open at once.
+  const direct = PORTISH.test(q) ? open(q) : Promise.resolve(null);
+  try {
+    const [info, res] = await Promise.all([direct, getJSON('/v1/search?q=' + encodeURIComponent(q) + '&limit=40', ctl.signal)]);
+    if (ctl.signal.aborted) return;
+    const rs = [], seen = new Set();
+    for (const r of [...(info ? info.records : []), ...(res.results || [])]) {
+      const k = r.name + '/' + r.protocol + '/' + r.ports + '/' + r.status;
+      if (!seen.has(k)) { seen.add(k); rs.push(r); }
+    }
+    replace(list, rs.map(result));
+    status.textContent = rs.length
+      ? num(rs.length) + (rs.length === 1 ? ' result' : ' results') + ' for “' + q + '”'
+      : 'Nothing in the IANA registry matches “' + q + '”';
+  } catch (e) {
+    if (e.name === 'AbortError') return;
+    replace(list);
+    status.textContent = e.message;
+  }
+}
+
+function result(r) {
+  const where = r.has_port ? String(r.ports) : '';
+  const target = where ? where.split('-')[0] : r.name;
+  return h('li', {},
+    h('button', { type: 'button', class: 'result', onclick: () => (where ? openPort(Number(target), { focus: true }) : open(r.name, { focus: true })) },
+      h('span', { class: 'r-port mono' }, where || '—', h('span', { class: 'r-proto' }, r.protocol && r.protocol !== 'any' ? '/' + r.protocol : '')),
+      h('span', { class: 'r-name' }, r.name || r.status, r.status !== 'assigned' ? h('span', { class: 'badge muted' }, r.status) : null),
+      h('span', { class: 'r-desc' }, (r.description || '').replace(/<br\s*\/?>/gi, ' '))));
+}
+
+// Arrow keys walk from the search box through the results.
+function resultKeys(ev) {
+  const items = [...document.querySelectorAll('#results .result')];
+  if (!items.length || (ev.key !== 'ArrowDown' && ev.key !== 'ArrowUp')) return;
+  const i = items.indexOf(document.activeElement);
+  const next = ev.key === 'ArrowDown' ? Math.min(items.length - 1, i + 1) : i - 1;
+  ev.preventDefault();
+  if (next < 0) $('#q').focus();
+  else items[next].focus();
+}
+
+// ---- panels --------------------------------------------------------------
+
+// changed reports whether a source's JSON differs from the last render.
+function changed(key, v) {
+  const s = JSON.stringify(v);
+  if (page.seen[key] === s) return false;
+  page.seen[key] = s;
+  return true;
+}
+
+// note shows a message in a panel; `code` in it becomes <code>.
+function note(id, text) {
+  replace($(id), h('p', { class: 'empty' }, text.split('`').map((part, i) => (i % 2 ? h('code', {}, part) : part))));
+}
+
+async function loadMap() {
+  const m = await getJSON('/v1/map');
+  if (!changed('map', { ...m, generated: 0 })) return;
+  map.set(m);
+  for (const k of ['listeners', 'leases', 'assignments']) $('#count-' + k).textContent = num((m[k] || []).length);
+}
+
+async function loadSockets() {
+  try {
+    page.sockets = await getJSON('/v1/sockets');
+  } catch (e) {
+    page.sockets = [];
+    if (changed('sockets', e.message)) note('#listeners-body', e.message);
+    return;
+  }
+  page.sockets.sort((a, b) => Number(a.local.split(':').pop()) - Number(b.local.split(':').pop()) || a.local.localeCompare(b.local));
+  if (!changed('sockets', page.sockets)) return;
+  index();
+  $('#listeners-count').textContent = num(page.sockets.length);
+  if (!page.sockets.length) return note('#listeners-body', 'Nothing listens on this host.');
+  replace($('#listeners-body'), table('Listening sockets on this host', ['Port', 'Proto', 'Address', 'Process', 'PID', 'User'],
+    page.sockets.map((s) => details.socketRow(s, openPort))));
+}
+
+async function loadLeases() {
+  try {
+    page.leases = await getJSON('/v1/leases');
+  } catch (e) {
+    page.leases = [];
+    if (changed('leases', e.message)) note('#leases-body', e.message);
+    return;
+  }
+  if (!changed('leases', page.leases)) return;
+  index();
+  $('#leases-count').textContent = num(page.leases.length);
+  if (!page.leases.length) return note('#leases-body', 'No live leases. `portolan lease` or POST /v1/leases grants one.');
+  replace($('#leases-body'), table('Live leases', ['Port', 'Proto', 'Label', 'Owner PID', 'Expires', 'By'],
+    page.leases.map((l) => details.leaseRow(l, openPort))));
+}
+
+async function loadAssignments() {
+  let rows;
+  try {
+    rows = await getJSON('/v1/assignments?conflicts=1');
+  } catch (e) {
+    if (e.status !== 501) {
+      if (changed('assignments', e.message)) note('#assignments-body', e.message);
+      return;
+    }
+    rows = (await getJSON('/v1/assignments')).map((a) => ({ assignment: a }));
+  }
+  if (!changed('assignments', rows)) return;
+  page.assignments = rows.map((r) => r.assignment);
+  index();
+  const clashing = rows.filter((r) => r.conflicts && r.conflicts.length).length;
+  $('#assignments-count').textContent = num(rows.length) + (clashing ? ' · ' + num(clashing) + ' with conflicts' : '');
+  if (!rows.length) return note('#assignments-body', 'No assignments yet. `portolan assign PORT/PROTO NAME` or POST /v1/assignments makes one.');
+  const head = ['Port', 'Name', 'Owner', 'Hosts', 'Note'];
+  if (rows.some((r) => r.conflicts)) head.push('Conflicts');
+  replace($('#assignments-body'), table('The organisation’s assignments', head,
+    rows.map((r) => details.assignmentRow(r.assignment, r.conflicts, openPort))));
+}
+
+// index maps ports to the page's facts for the map's tooltip.
+function index() {
+  const by = new Map();
+  const add = (p, s) => (by.get(p) || by.set(p, []).get(p)).push(s);
+  for (const a of page.assignments) add(a.port, 'assigned: ' + a.name + '/' + a.protocol + (a.owner ? ' (' + a.owner + ')' : ''));
+  for (const l of page.leases) add(l.port, 'leased' + (l.label ? ': ' + l.label : '') + (l.pid ? ' (pid ' + l.pid + ')' : ''));
+  for (const s of page.sockets) {
+    const p = Number(s.local.split(':').pop());
+    const who = s.owner ? s.owner.name + ' (pid ' + s.owner.pid + ')' : 'owner unknown';
+    const line = 'listening: ' + who + ' ' + s.protocol;
+    if (!(by.get(p) || []).includes(line)) add(p, line);
+  }
+  page.by = by;
+}
+
+async function loadRanges() {
+  const r = await getJSON('/v1/ranges');
+  const host = r.host;
+  const parts = [];
+  if (host.ephemeral && host.ephemeral !== '0') parts.push(h('span', {}, 'ephemeral ', h('b', { class: 'mono' }, host.ephemeral)));
+  if (host.unprivileged_start !== undefined) parts.push(h('span', {}, 'unprivileged from ', h('b', { class: 'mono' }, String(host.unprivileged_start))));
+  if (host.reserved && host.reserved.length) parts.push(h('span', {}, 'reserved ', h('b', { class: 'mono' }, host.reserved.join(', '))));
+  replace($('#hostline'), h('span', { class: 'host-label' }, 'This host'), parts, host.defaults ? h('span', { class: 'badge muted' }, 'defaults, not read from the OS') : null);
+}
+
+let refreshing = false;
+async function refresh() {
+  if (refreshing) return;
+  refreshing = true;
+  try {
+    const drawn = loadMap().then(() => replace($('#map-error')), (e) => note('#map-error', 'The port map did not load: ' + e.message));
+    await Promise.allSettled([drawn, loadSockets(), loadLeases(), loadAssignments()]);
+    $('#updated').textContent = 'Updated ' + new Date().toLocaleTimeString();
+    $('#updated').dateTime = new Date().toISOString();
+  } finally {
+    refreshing = false;
+  }
+}
+
+// ---- start ---------------------------------------------------------------
+
+function start() {
+  map = new PortMap($('#map'), {
+    onOpen: (p) => open(String(p)),
+    annotate: (p) => page.by.get(p) || [],
+    lookup: (p) => getJSON('/v1/ports/' + p).then((i) => {
+      const r = i.records.find((x) => x.status === 'assigned' && x.name);
+      return r ? r.name : '';
+    }),
+    readout: $('#map-readout'),
+  });
+  axis($('#map-axis'));
+
+  const q = $('#q');
+  const run = debounce(() => search(q.value), 150);
+  q.addEventListener('input', run);
+  q.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') { q.value = ''; search(''); }
+  });
+  $('#search-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const first = $('#results .result');
+    if (first) first.click();
+    else if (q.value.trim()) open(q.value.trim(), { focus: true });
+  });
+  $('#search').addEventListener('keydown', resultKeys);
+  document.addEventListener('keydown', (ev) => {
+    const t = ev.target;
+    if (ev.key === '/' && !(t instanceof HTMLInputElement) && !(t instanceof HTMLTextAreaElement)) {
+      ev.preventDefault();
+      q.focus();
+    }
+  });
+  for (const box of document.querySelectorAll('[data-layer]')) {
+    box.addEventListener('change', () => map.setLayer(box.dataset.layer, box.checked));
+  }
+  window.addEventListener('hashchange', () => {
+    const want = decodeURIComponent(location.hash.slice(1));
+    if (want) open(want, { hash: false });
+  });
+  if (location.hash.length > 1) open(decodeURIComponent(location.hash.slice(1)), { hash: false });
+
+  loadRanges().catch(() => {});
+  refresh();
+  setInterval(() => { if (document.visibilityState === 'visible') refresh(); }, REFRESH_MS);
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refresh(); });
+}
+
+start();

@@ -1,0 +1,157 @@
+// The details panel: everything GET /v1/ports/{query} says about a port, a
+// range or a service name. Search results and map cells both open it.
+import { h, num, portButton, relative, replace, table, when } from './dom.js';
+
+const STATUS_NOTE = {
+  assigned: '', reserved: 'reserved', unassigned: 'unassigned', alias: 'alias',
+  historic: 'historic', removed: 'removed', 'name-only': 'no port',
+};
+
+function badge(text, kind = '') {
+  return h('span', { class: 'badge ' + kind }, text);
+}
+
+function person(p) {
+  if (!p) return '';
+  const label = p.name || p.id;
+  if (p.uri && /^(mailto:|https?:)/.test(p.uri)) return h('a', { href: p.uri, rel: 'noreferrer' }, label);
+  return label;
+}
+
+// ref renders an IANA cross-reference (rfc, uri, ...) as a safe link.
+function ref(r) {
+  if (r.type === 'rfc') {
+    const n = r.data.replace(/^rfc/i, '');
+    return h('a', { href: 'https://www.rfc-editor.org/rfc/rfc' + encodeURIComponent(n), rel: 'noreferrer' }, 'RFC ' + n);
+  }
+  if (r.type === 'uri' && /^https?:\/\//.test(r.data)) return h('a', { href: r.data, rel: 'noreferrer' }, r.data);
+  return r.type + ': ' + r.data;
+}
+
+// clean removes the IANA registry's <br/> markers from descriptions.
+const clean = (s) => (s || '').replace(/<br\s*\/?>/gi, ' ').replace(/\s+/g, ' ').trim();
+
+// records lists IANA's records, one entry per service and port with its
+// protocols together (ssh 22 is tcp, udp and sctp with one description).
+function records(recs, open) {
+  if (!recs.length) return h('p', { class: 'empty' }, 'IANA lists no service here.');
+  const groups = new Map();
+  for (const r of recs) {
+    const k = [r.name, r.ports, r.status, clean(r.description)].join('|');
+    const g = groups.get(k);
+    if (g) g.protos.push(r.protocol || 'any');
+    else groups.set(k, { r, protos: [r.protocol || 'any'] });
+  }
+  return h('ul', { class: 'records', 'aria-label': 'IANA records' }, [...groups.values()].map(({ r, protos }) => {
+    const who = person(r.assignee || r.contact);
+    const refs = (r.refs || []).filter((x) => x.type !== 'person');
+    const meta = [
+      who ? ['Assignee ', who] : null,
+      r.registered ? 'registered ' + r.registered : null,
+      r.updated ? 'updated ' + r.updated : null,
+      refs.length ? refs.map((x, i) => [i ? ', ' : '', ref(x)]) : null,
+    ].filter(Boolean);
+    return h('li', { class: 'rec' },
+      h('div', { class: 'rec-head' },
+        h('span', { class: 'svc' }, r.name || r.status),
+        r.has_port ? portButton(Number(String(r.ports).split('-')[0]), String(r.ports), open) : null,
+        h('span', { class: 'protos' }, protos.join(' · ')),
+        r.status !== 'assigned' ? badge(STATUS_NOTE[r.status] || r.status, 'muted') : null,
+        r.alias_of ? h('span', { class: 'sub-inline' }, 'alias of ' + r.alias_of) : null),
+      r.description ? h('p', { class: 'rec-desc' }, clean(r.description)) : null,
+      r.note ? h('p', { class: 'sub' }, clean(r.note)) : null,
+      r.unauthorized ? h('p', { class: 'sub warn' }, 'Unauthorized use reported: ' + clean(r.unauthorized)) : null,
+      meta.length ? h('p', { class: 'rec-meta' }, meta.map((m, i) => [i ? ' · ' : '', m])) : null);
+  }));
+}
+
+function commonUses(cus) {
+  if (!cus.length) return null;
+  return h('section', { class: 'block' },
+    h('h3', {}, 'Common use ', badge('not IANA', 'muted')),
+    h('ul', { class: 'plain' }, cus.map((c) => h('li', {},
+      h('strong', {}, c.name), ' ', h('span', { class: 'mono' }, c.ports + (c.protocol && c.protocol !== 'any' ? '/' + c.protocol : '')),
+      ' — ', c.description, c.source ? h('span', { class: 'sub' }, 'Source: ' + c.source) : null))));
+}
+
+export function socketRow(s, open) {
+  const o = s.owner;
+  const port = Number(String(s.local).split(':').pop());
+  return [
+    portButton(port, String(port), open),
+    s.protocol,
+    h('span', { class: 'mono' }, s.local),
+    o ? h('span', {}, h('strong', {}, o.name), o.cmdline && o.cmdline.length ? h('span', { class: 'sub mono cmd', title: o.cmdline.join(' ') }, o.cmdline.join(' ')) : null) : (s.pid_hidden ? 'hidden' : '—'),
+    o ? String(o.pid) : '',
+    o && o.user ? o.user : String(s.uid),
+  ];
+}
+
+export function leaseRow(l, open) {
+  return [
+    portButton(l.port, String(l.port), open),
+    l.protocol === 'any' ? 'tcp+udp' : l.protocol,
+    l.label || '',
+    l.pid ? String(l.pid) : '—',
+    l.expires ? h('time', { datetime: l.expires, title: when(l.expires) }, relative(l.expires)) : 'when released',
+    l.created_by || '',
+  ];
+}
+
+export function conflictList(cs) {
+  if (!cs || !cs.length) return h('span', { class: 'ok' }, 'none');
+  return h('ul', { class: 'conflicts' }, cs.map((c) =>
+    h('li', { class: 'sev-' + c.severity }, badge(c.kind, 'sev-' + c.severity), ' ', c.message)));
+}
+
+export function assignmentRow(a, conflicts, open) {
+  return [
+    portButton(a.port, a.port + '/' + a.protocol, open),
+    h('strong', {}, a.name),
+    a.owner || '',
+    a.hosts || 'all hosts',
+    a.note || '',
+    conflicts === undefined ? null : conflictList(conflicts),
+  ].filter((c) => c !== null);
+}
+
+function hostFacts(info) {
+  const out = [];
+  const c = info.class;
+  if (c) out.push(badge(c.class + ' · ' + c.names.join(' / '), 'class-' + c.class));
+  const f = info.host;
+  if (f) {
+    if (f.in_ephemeral) out.push(badge("in this host's ephemeral range " + f.ephemeral, 'warn'));
+    if (f.in_reserved) out.push(badge('reserved on this host', 'warn'));
+    if (f.needs_privilege) out.push(badge('binding needs privilege (below ' + (f.unprivileged_start || 1024) + ')', 'muted'));
+  }
+  return out;
+}
+
+function title(info) {
+  if (info.ports) {
+    const r = String(info.ports);
+    return r.includes('-') ? 'Ports ' + r : 'Port ' + r;
+  }
+  return info.query;
+}
+
+// render fills el with info; open(port) opens another port's details.
+export function render(el, info, open) {
+  const n = info.records.length;
+  const primary = info.records.find((r) => r.status === 'assigned' && r.name);
+  replace(el,
+    h('header', { class: 'details-head' },
+      h('h2', { id: 'details-title', tabindex: '-1' }, title(info), primary ? h('span', { class: 'primary' }, ' ' + primary.name) : null),
+      h('div', { class: 'badges' }, hostFacts(info)),
+      h('a', { class: 'json', href: '/v1/ports/' + encodeURIComponent(info.query), target: '_blank', rel: 'noreferrer' }, 'JSON')),
+    h('section', { class: 'block' }, h('h3', {}, 'IANA registry', h('span', { class: 'count' }, num(n))), records(info.records, open)),
+    commonUses(info.common_uses || []),
+    info.assignments && info.assignments.length ? h('section', { class: 'block' }, h('h3', {}, 'Assigned in the organisation'),
+      table('Assignments', ['Port', 'Name', 'Owner', 'Hosts', 'Note'], info.assignments.map((a) => assignmentRow(a, undefined, open)))) : null,
+    info.sockets && info.sockets.length ? h('section', { class: 'block' }, h('h3', {}, 'Listening on this host'),
+      table('Listeners', ['Port', 'Proto', 'Address', 'Process', 'PID', 'User'], info.sockets.map((s) => socketRow(s, open)))) : null,
+    info.leases && info.leases.length ? h('section', { class: 'block' }, h('h3', {}, 'Leased'),
+      table('Leases', ['Port', 'Proto', 'Label', 'Owner PID', 'Expires', 'By'], info.leases.map((l) => leaseRow(l, open)))) : null,
+  );
+}
