@@ -50,8 +50,8 @@ type Stats struct {
 	SRTT        time.Duration `json:"srtt"`
 	RTTVar      time.Duration `json:"rttvar"`
 	Timeout     time.Duration `json:"timeout"`
-	Window      int           `json:"window"`      // connects in flight allowed at the end
-	Limit       int           `json:"limit"`       // the descriptor budget
+	Window      int           `json:"window"`       // connects in flight allowed at the end
+	Limit       int           `json:"limit"`        // the descriptor budget
 	MaxInFlight int           `json:"max_inflight"` // the most connects in flight at once
 	Elapsed     time.Duration `json:"elapsed"`
 }
