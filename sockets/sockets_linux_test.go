@@ -379,3 +379,35 @@ func TestNetlinkMatchesProcNet(t *testing.T) {
 	}
 	t.Errorf("netlink and /proc/net disagree after 5 attempts:\n%s", strings.Join(problems, "\n"))
 }
+
+// TestOwnerInALargeTable: a process with a thousand listeners, opened in
+// order (the bisection finds each in a few links) and then with its lowest
+// descriptors reused by newer sockets (the bisection misses; the full
+// read finds them).
+func TestOwnerInALargeTable(t *testing.T) {
+	child := sockhold.Start(t, "many:1000", "refill:50")
+	for _, i := range []int{0, 25, 49, 50, 500, 999} {
+		p := child.Ports[i]
+		owners, err := Owners(ctxT(t), p, portolan.TCP)
+		mine := slices.IndexFunc(owners, func(s portolan.Socket) bool { return s.Local.Addr().Is4() && s.Local.Addr().IsLoopback() })
+		if err != nil || mine < 0 || owners[mine].Owner == nil || owners[mine].Owner.PID != child.PID {
+			t.Errorf("listener %d (port %d): Owners = %+v, %v; want pid %d", i, p, owners, err, child.PID)
+		}
+	}
+	// Within the child alone: an in-order socket costs a bisection; a
+	// refilled one, out of inode order, is found by reading the table.
+	for _, c := range []struct {
+		i        int
+		min, max int64
+	}{{500, 1, 60}, {999, 1, 60}, {25, 1, 2000}} {
+		socks := mustList(t, Filter{Port: child.Ports[c.i], Families: []int{4}, Protos: []portolan.Proto{portolan.TCP}})
+		sc := newOwnerScan(socks, false)
+		sc.onlyPID = child.PID
+		if err := sc.run(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		if n := sc.links.Load(); len(socks) != 1 || sc.owner(socks[0].Inode) != int32(child.PID) || n < c.min || n > c.max {
+			t.Errorf("listener %d: owner %d after %d links; want %d after %d-%d links", c.i, sc.owner(socks[0].Inode), n, child.PID, c.min, c.max)
+		}
+	}
+}

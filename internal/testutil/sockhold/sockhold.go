@@ -44,8 +44,10 @@ type Child struct {
 }
 
 // Start runs a holder. Each spec is "tcp:ADDR:PORT" (listen), "udp:ADDR:PORT"
-// (bind), "connect:ADDR:PORT" (a TCP client connection) or "ignore-term"
-// (the child ignores SIGTERM). Port 0 lets the kernel choose; Ports reports
+// (bind), "connect:ADDR:PORT" (a TCP client connection), "many:N" (N
+// listeners on 127.0.0.1, one port each), "refill:K" (close the first K
+// sockets and listen again, so low descriptors hold the newest sockets) or
+// "ignore-term" (the child ignores SIGTERM). Port 0 lets the kernel choose; Ports reports
 // the result. The child ends when the test ends (its stdin closes) or when
 // it is signalled.
 func Start(t testing.TB, specs ...string) *Child {
@@ -153,6 +155,29 @@ func hold(specs []string) int {
 			}
 			keep = append(keep, pc)
 			ports = append(ports, strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port))
+		case "many": // N listeners on 127.0.0.1, opened one after another
+			n, _ := strconv.Atoi(addr)
+			for range n {
+				ln, err := net.Listen("tcp4", "127.0.0.1:0")
+				if err != nil {
+					fmt.Println("error", err)
+					return 1
+				}
+				keep = append(keep, ln)
+				ports = append(ports, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+			}
+		case "refill": // close the first K sockets and open K new listeners in their descriptors
+			k, _ := strconv.Atoi(addr)
+			for i := 0; i < k && i < len(keep); i++ {
+				keep[i].Close()
+				ln, err := net.Listen("tcp4", "127.0.0.1:0")
+				if err != nil {
+					fmt.Println("error", err)
+					return 1
+				}
+				keep[i] = ln
+				ports[i] = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+			}
 		case "connect":
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
