@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -123,8 +124,15 @@ func TestStateAppearsOnThePage(t *testing.T) {
 
 	tb := newTab(t, 25*time.Second)
 	tb.open(t, url)
-	tb.waitFor(t, "this test's listener in the table",
-		fmt.Sprintf(`[...document.querySelectorAll('#listeners-body .port-link')].some(b => b.textContent === '%d')`, lport), 5*time.Second)
+	// Other tests may hold thousands of sockets: find ours with the filter.
+	tb.do(t, "filtering the listeners", chromedp.SendKeys(chromedp.CSS("#listeners-filter"), fmt.Sprint(lport)))
+	rowJS := fmt.Sprintf(`[...document.querySelectorAll('#listeners-body tbody tr')].find(r => r.textContent.startsWith('%d/tcp127.0.0.1:%d'))`, lport, lport)
+	tb.waitFor(t, "this test's listener in the table", rowJS, 5*time.Second)
+	tb.waitFor(t, "the filter to leave only matches",
+		fmt.Sprintf(`[...document.querySelectorAll('#listeners-body tbody tr')].every(r => r.textContent.includes('%d'))`, lport), 5*time.Second)
+	if row := eval[string](t, tb, rowJS+`.textContent`); !strings.Contains(row, fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Errorf("listener row does not name this process (pid %d): %q", os.Getpid(), row)
+	}
 	if got := tb.text(t, "#assignments-body"); !strings.Contains(got, "No assignments yet") {
 		t.Errorf("assignments before any: %q", got)
 	}

@@ -7,6 +7,10 @@ import { PortMap, axis } from './map.js';
 import * as details from './details.js';
 
 const REFRESH_MS = 3000;
+// Listing sockets with their owners walks /proc on the server: less often.
+const SOCKETS_EVERY = 4;
+// Rows shown in the listeners table; the map and search cover the rest.
+const MAX_ROWS = 300;
 const PORTISH = /^\d{1,5}(-\d{1,5})?(\/[a-z]+)?$/i;
 
 const page = { sockets: [], leases: [], assignments: [], by: new Map(), seen: {} };
@@ -133,9 +137,24 @@ async function loadSockets() {
   if (!changed('sockets', page.sockets)) return;
   index();
   $('#listeners-count').textContent = num(page.sockets.length);
+  renderSockets();
+}
+
+// renderSockets shows the listeners that match the filter box, at most
+// MAX_ROWS of them.
+function renderSockets() {
   if (!page.sockets.length) return note('#listeners-body', 'Nothing listens on this host.');
-  replace($('#listeners-body'), table('Listening sockets on this host', ['Port', 'Proto', 'Address', 'Process', 'PID', 'User'],
-    page.sockets.map((s) => details.socketRow(s, openPort))));
+  const f = $('#listeners-filter').value.trim().toLowerCase();
+  const match = !f ? page.sockets : page.sockets.filter((s) => {
+    const o = s.owner || {};
+    return [s.local + '/' + s.protocol, o.name, o.user, String(o.pid || ''), (o.cmdline || []).join(' ')].some((v) => (v || '').toLowerCase().includes(f));
+  });
+  if (!match.length) return note('#listeners-body', 'No listener matches “' + f + '”.');
+  const shown = match.slice(0, MAX_ROWS);
+  replace($('#listeners-body'), table('Listening sockets on this host', ['Port', 'Address', 'Process', 'User'],
+    shown.map((s) => details.socketRow(s, openPort))),
+  match.length > shown.length ? h('p', { class: 'sub' }, 'The first ' + num(shown.length) + ' of ' + num(match.length) +
+    ' by port; filter by port or process for the others.') : null);
 }
 
 async function loadLeases() {
@@ -202,13 +221,14 @@ async function loadRanges() {
   replace($('#hostline'), h('span', { class: 'host-label' }, 'This host'), parts, host.defaults ? h('span', { class: 'badge muted' }, 'defaults, not read from the OS') : null);
 }
 
-let refreshing = false;
-async function refresh() {
+let refreshing = false, rounds = 0;
+async function refresh(all = false) {
   if (refreshing) return;
   refreshing = true;
+  const sockets = all || rounds++ % SOCKETS_EVERY === 0;
   try {
     const drawn = loadMap().then(() => replace($('#map-error')), (e) => note('#map-error', 'The port map did not load: ' + e.message));
-    await Promise.allSettled([drawn, loadSockets(), loadLeases(), loadAssignments()]);
+    await Promise.allSettled([drawn, sockets ? loadSockets() : null, loadLeases(), loadAssignments()]);
     $('#updated').textContent = 'Updated ' + new Date().toLocaleTimeString();
     $('#updated').dateTime = new Date().toISOString();
   } finally {
@@ -243,6 +263,10 @@ function start() {
     else if (q.value.trim()) open(q.value.trim(), { focus: true });
   });
   $('#search').addEventListener('keydown', resultKeys);
+  $('#listeners-filter').addEventListener('input', debounce(renderSockets, 100));
+  for (const b of document.querySelectorAll('[data-q]')) {
+    b.addEventListener('click', () => { q.value = b.dataset.q; search(q.value); q.focus(); });
+  }
   document.addEventListener('keydown', (ev) => {
     const t = ev.target;
     if (ev.key === '/' && !(t instanceof HTMLInputElement) && !(t instanceof HTMLTextAreaElement)) {
@@ -262,7 +286,7 @@ function start() {
   loadRanges().catch(() => {});
   refresh();
   setInterval(() => { if (document.visibilityState === 'visible') refresh(); }, REFRESH_MS);
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refresh(); });
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refresh(true); });
 }
 
 start();

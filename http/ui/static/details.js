@@ -78,11 +78,11 @@ export function socketRow(s, open) {
   const o = s.owner;
   const port = Number(String(s.local).split(':').pop());
   return [
-    portButton(port, String(port), open),
-    s.protocol,
+    portButton(port, port + '/' + s.protocol, open),
     h('span', { class: 'mono' }, s.local),
-    o ? h('span', {}, h('strong', {}, o.name), o.cmdline && o.cmdline.length ? h('span', { class: 'sub mono cmd', title: o.cmdline.join(' ') }, o.cmdline.join(' ')) : null) : (s.pid_hidden ? 'hidden' : '—'),
-    o ? String(o.pid) : '',
+    o ? h('span', {}, h('strong', {}, o.name), h('span', { class: 'pid' }, ' pid ' + o.pid),
+      o.cmdline && o.cmdline.length ? h('span', { class: 'sub mono cmd', title: o.cmdline.join(' ') }, o.cmdline.join(' ')) : null)
+      : (s.pid_hidden ? 'hidden from this user' : '—'),
     o && o.user ? o.user : String(s.uid),
   ];
 }
@@ -107,7 +107,7 @@ export function conflictList(cs) {
 export function assignmentRow(a, conflicts, open) {
   return [
     portButton(a.port, a.port + '/' + a.protocol, open),
-    h('strong', {}, a.name),
+    h('strong', { class: 'nowrap' }, a.name),
     a.owner || '',
     a.hosts || 'all hosts',
     a.note || '',
@@ -150,7 +150,7 @@ export function render(el, info, open) {
     info.assignments && info.assignments.length ? h('section', { class: 'block' }, h('h3', {}, 'Assigned in the organisation'),
       table('Assignments', ['Port', 'Name', 'Owner', 'Hosts', 'Note'], info.assignments.map((a) => assignmentRow(a, undefined, open)))) : null,
     info.sockets && info.sockets.length ? h('section', { class: 'block' }, h('h3', {}, 'Listening on this host'),
-      table('Listeners', ['Port', 'Proto', 'Address', 'Process', 'PID', 'User'], info.sockets.map((s) => socketRow(s, open)))) : null,
+      table('Listeners', ['Port', 'Address', 'Process', 'User'], info.sockets.map((s) => socketRow(s, open)))) : null,
     info.leases && info.leases.length ? h('section', { class: 'block' }, h('h3', {}, 'Leased'),
       table('Leases', ['Port', 'Proto', 'Label', 'Owner PID', 'Expires', 'By'], info.leases.map((l) => leaseRow(l, open)))) : null,
   );

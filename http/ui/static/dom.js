@@ -1,6 +1,6 @@
 // Small helpers shared by the page's modules. Every piece of data from the
-// API reaches the DOM through text nodes (h and text), never innerHTML, so
-// a service description cannot inject markup.
+// API reaches the DOM as text nodes (h, replace), never parsed as markup,
+// so a service description cannot inject any.
 
 // h builds an element: h('td', {class: 'num'}, '443', h('b', {}, 'x')).
 // Attributes starting with "on" are listeners; null/false ones are skipped.

@@ -4,7 +4,7 @@
 // image scaled up without smoothing; listeners, leases and assignments are
 // sparse, so they are drawn as markers on a second, full-resolution canvas
 // where a single cell would be too small to see.
-import { classOf, h, num } from './dom.js';
+import { classOf, h, num, replace } from './dom.js';
 
 const N = 256;
 const PORTS = N * N;
@@ -132,32 +132,39 @@ export class PortMap {
       g.stroke();
     }
     if (this.layers.ephemeral) this.hatch(g, cell, dpr, C.hatch);
-    const r = Math.max(3 * dpr, cell * 1.6);
+    // A few markers are drawn large enough to see; thousands shrink to
+    // their cells so the map stays readable.
+    const size = (n) => (n > 300 ? Math.max(dpr, cell * 0.8) : Math.max(3.5 * dpr, cell * 1.9));
     const L = this.layers, d = this.data;
     g.lineWidth = Math.max(1, dpr);
     g.strokeStyle = C.edge;
     const at = (p) => [(p % N + 0.5) * cell, (Math.floor(p / N) + 0.5) * cell];
     if (L.assignments) {
+      const r = size(d.assignments.size) * 1.25, edge = r > 2 * dpr;
       g.fillStyle = C.assignment;
       for (const p of d.assignments) {
         const [x, y] = at(p);
         g.beginPath();
-        g.moveTo(x, y - r * 1.25); g.lineTo(x + r * 1.25, y); g.lineTo(x, y + r * 1.25); g.lineTo(x - r * 1.25, y);
-        g.closePath(); g.fill(); g.stroke();
+        g.moveTo(x, y - r); g.lineTo(x + r, y); g.lineTo(x, y + r); g.lineTo(x - r, y);
+        g.closePath(); g.fill();
+        if (edge) g.stroke();
       }
     }
     if (L.leases) {
+      const r = size(d.leases.size), edge = r > 2 * dpr;
       g.fillStyle = C.lease;
       for (const p of d.leases) {
         const [x, y] = at(p);
         g.fillRect(x - r, y - r, 2 * r, 2 * r);
-        g.strokeRect(x - r, y - r, 2 * r, 2 * r);
+        if (edge) g.strokeRect(x - r, y - r, 2 * r, 2 * r);
       }
     }
     if (L.listeners) {
+      const r = size(d.listeners.size), edge = r > 2 * dpr;
       g.fillStyle = C.listener;
       for (const p of d.listeners) {
         const [x, y] = at(p);
+        if (!edge) { g.fillRect(x - r, y - r, 2 * r, 2 * r); continue; }
         g.beginPath();
         g.arc(x, y, r, 0, 2 * Math.PI);
         g.fill(); g.stroke();
@@ -237,7 +244,7 @@ export class PortMap {
     this.hover = p;
     const name = this.names.get(p);
     const extra = this.annotate(p);
-    this.tip.replaceChildren(
+    replace(this.tip,
       h('strong', {}, String(p)), name ? h('span', { class: 'tip-name' }, ' ' + name) : null,
       h('ul', {}, this.facts(p).concat(extra).map((f) => h('li', {}, f))));
     const col = p % N, row = Math.floor(p / N);
