@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,6 +131,12 @@ func TestServeSQLite(t *testing.T) {
 	if err != nil || perr != nil || pp <= 0 || pp > 65535 {
 		t.Fatalf("portserver answered %q, %v", line, err)
 	}
+	// The web page is at "/", beside the API.
+	resp, err := http.Get(url + "/")
+	if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET / = %v, %v; want the web page", resp, err)
+	}
+	resp.Body.Close()
 	if info, err := admin.Port(ctx, "https"); err != nil || len(info.Records) == 0 {
 		t.Fatalf("GET /v1/ports/https = %+v, %v", info, err)
 	}

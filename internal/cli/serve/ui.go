@@ -1,7 +1,11 @@
 package serve
 
-import "net/http"
+import (
+	"net/http"
 
-// webUI returns the web page's handler; nil serves nothing at "/" (the
-// API answers a JSON 404 there).
-func webUI() http.Handler { return nil }
+	"github.com/portolan-dev/portolan/http/ui"
+)
+
+// webUI is the web page at "/" (package http/ui: embedded HTML, CSS and
+// JavaScript reading the JSON API).
+func webUI() http.Handler { return ui.Handler() }
