@@ -9,10 +9,26 @@
 #                          vs lsof -nP -iTCP:P -sTCP:LISTEN    goal <= 0.05
 #   peak RSS of portolan ls -a (GNU time)                      goal <= 40 MB
 # It also checks that portolan's listening TCP ports equal ss's in the run.
+#
+# As root it runs twice: in a fresh network namespace (only the helper's
+# sockets; `unshare -n`), then in the host's, where the sockets of whatever
+# else runs there are listed too. A listener that no visible process holds
+# (one in another PID namespace, say) makes both tools read every /proc/PID/fd,
+# since only a full scan proves nobody holds it.
 # Usage: bench/see-local.sh   (from anywhere; builds bin/portolan like make build)
-# Env: RUNS (default 30), LISTEN (2000), CONNS (4000 connections = 8000 sockets).
+# Env: RUNS (default 30), LISTEN (2000), CONNS (4000 connections = 8000 sockets),
+#      SEE_LOCAL_NETNS=host|fresh to run one of the two only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ -z "${SEE_LOCAL_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	echo "=== in a fresh network namespace ($(date -u +%F))"
+	SEE_LOCAL_NETNS=fresh unshare --net -- bash -c 'ip link set lo up && exec "$0"' "$0"
+	echo
+	echo "=== in the host network namespace ($(date -u +%F))"
+	SEE_LOCAL_NETNS=host "$0"
+	exit
+fi
 
 need=()
 command -v hyperfine >/dev/null || need+=(hyperfine)
@@ -99,4 +115,5 @@ for a, b, goal in rows:
 mb = rss_kb / 1024
 print(f"peak RSS of portolan ls -a: {mb:.1f} MB  goal <= 40 MB: {'meets' if mb <= 40 else 'MISSES'}")
 print(f"listening TCP ports equal ss's: {same}")
+print(f"load average after the run: {open('/proc/loadavg').read().split()[0]}")
 PY
