@@ -159,3 +159,33 @@ func TestLockFileProcessesNeverCollide(t *testing.T) {
 		t.Fatalf("%d distinct ports, want %d", len(led.holder), 6*20*2)
 	}
 }
+
+// Each CLI process is a new allocator; the lock file carries the last port
+// handed out, so the next process never hands out the same one right after.
+func TestLockFileCarriesCursor(t *testing.T) {
+	_, path := openStore(t)
+	lockPath := path + ".lock"
+	prev := portolan.Port(0)
+	for range 6 {
+		db, err := openAt(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := lease.New(db, lease.Options{Host: fakeHost, Lock: lease.NewFileLock(lockPath)})
+		ls, err := a.Grant(context.Background(), portolan.LeaseRequest{Pool: "29000-29009"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ls[0].Port == prev {
+			t.Fatalf("a new process handed out %d again right after the previous one", prev)
+		}
+		if prev != 0 && ls[0].Port != prev+1 && !(prev == 29009 && ls[0].Port == 29000) {
+			t.Errorf("process continued at %d, want the port after %d", ls[0].Port, prev)
+		}
+		prev = ls[0].Port
+		if err := a.Release(context.Background(), prev); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+}
