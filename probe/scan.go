@@ -70,6 +70,7 @@ type scan struct {
 	limit       int
 	srtt        time.Duration
 	rttvar      time.Duration
+	minRTT      time.Duration
 	samples     int
 
 	done     atomic.Int64
@@ -181,7 +182,7 @@ func (s *scan) timeoutLocked(scale float64) time.Duration {
 	}
 	t := InitialTimeout
 	if s.samples > 0 {
-		t = min(max(s.srtt+4*s.rttvar, MinTimeout), MaxTimeout)
+		t = min(max(s.srtt+4*s.rttvar, 2*s.srtt, MinTimeout), MaxTimeout)
 	}
 	return time.Duration(float64(t) * scale)
 }
@@ -204,12 +205,18 @@ func (s *scan) acquire(ctx context.Context) bool {
 // release frees a window slot. An answer (open or closed) is an RTT sample
 // and grows the window by one, which doubles it once per round trip as
 // TCP's slow start does: slow hosts get more connects in flight, loopback
-// needs few because its answers come back inside connect().
+// needs few because its answers come back inside connect(). Growth stops
+// while the smoothed RTT is more than twice the smallest seen (plus 2 ms):
+// the extra time is queueing on the path, and more in flight would only
+// lengthen the queue and turn late answers into false "filtered".
 func (s *scan) release(answered bool, rtt time.Duration) {
 	s.mu.Lock()
 	s.inflight--
 	if answered {
-		if s.window < s.limit {
+		if s.minRTT == 0 || rtt < s.minRTT {
+			s.minRTT = rtt
+		}
+		if s.window < s.limit && (s.samples < 8 || s.srtt <= 2*s.minRTT+2*time.Millisecond) {
 			s.window++
 		}
 		if s.samples == 0 {

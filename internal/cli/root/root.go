@@ -4,6 +4,7 @@ package root
 import (
 	"github.com/portolan-dev/portolan/internal/cli/assign"
 	"github.com/portolan-dev/portolan/internal/cli/assignments"
+	"github.com/portolan-dev/portolan/internal/cli/check"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/completion"
 	"github.com/portolan-dev/portolan/internal/cli/export"
@@ -16,9 +17,11 @@ import (
 	registrycmd "github.com/portolan-dev/portolan/internal/cli/registry"
 	"github.com/portolan-dev/portolan/internal/cli/release"
 	"github.com/portolan-dev/portolan/internal/cli/run"
+	"github.com/portolan-dev/portolan/internal/cli/scan"
 	"github.com/portolan-dev/portolan/internal/cli/search"
 	"github.com/portolan-dev/portolan/internal/cli/serve"
 	"github.com/portolan-dev/portolan/internal/cli/unassign"
+	"github.com/portolan-dev/portolan/internal/cli/wait"
 	"github.com/spf13/cobra"
 )
 
@@ -62,5 +65,8 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(leasecmd.NewCmdLease(f))
 	cmd.AddCommand(release.NewCmdRelease(f))
 	cmd.AddCommand(run.NewCmdRun(f))
+	cmd.AddCommand(check.NewCmdCheck(f))
+	cmd.AddCommand(wait.NewCmdWait(f))
+	cmd.AddCommand(scan.NewCmdScan(f))
 	return cmd
 }
