@@ -81,4 +81,3 @@ func forceHint(force bool) string {
 	}
 	return "; --force sends SIGKILL after --timeout"
 }
-
