@@ -68,7 +68,7 @@ func addItem(set *PortSet, item, spec string, resolve Resolver) error {
 	}
 	if base, proto, ok := strings.Cut(item, "/"); ok {
 		if !strings.EqualFold(proto, "tcp") {
-			return portolan.Errorf(portolan.EINVALID, "%q in port spec %q: only tcp ports are probed (connect scan), want %s or %s/tcp", item, spec, base, base)
+			return portolan.Errorf(portolan.EINVALID, "%q in port spec %q: only tcp ports are probed (connect scan), want %q or %q", item, spec, base, base+"/tcp")
 		}
 		item = base
 	}
