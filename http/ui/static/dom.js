@@ -103,10 +103,11 @@ export function portButton(port, label, onOpen) {
   return h('button', { type: 'button', class: 'port-link', 'aria-label': 'Port ' + port + ' details', onclick: () => onOpen(port) }, label ?? String(port));
 }
 
-// table builds a table with a caption-less header and rows of cells.
+// table builds a table with a header and rows of cells; each cell carries
+// its column's name, which phones show beside it when rows stack.
 export function table(label, head, rows, cls = '') {
   return h('div', { class: 'table-wrap' },
     h('table', { class: cls, 'aria-label': label },
       h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c)))))));
+      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c, i) => h('td', { 'data-label': head[i] }, c)))))));
 }

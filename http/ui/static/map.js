@@ -97,20 +97,24 @@ export class PortMap {
   drawBase(C) {
     const L = this.layers, d = this.data;
     const img = new ImageData(N, N);
-    const px = img.data;
-    // 3 classes x assigned or not x ephemeral/reserved or not: precompute.
-    const pal = [];
+    const px = new Uint32Array(img.data.buffer);
+    // 3 classes x assigned or not x plain/ephemeral/reserved: a palette of
+    // 18 RGBA words (little-endian canvas memory is ABGR).
+    const word = (c) => (255 << 24) | (c[2] << 16) | (c[1] << 8) | c[0];
+    const pal = new Uint32Array(18);
     for (let cls = 0; cls < 3; cls++) {
       for (let a = 0; a < 2; a++) {
         const b = L.class ? (a && L.iana ? C.iana[cls] : C.free[cls]) : (a && L.iana ? C.plainIana : C.plain);
-        pal.push([b, L.ephemeral ? mix(b, C.eph, 0.18) : b, L.ephemeral ? C.reserved : b]);
+        const i = (cls * 2 + a) * 3;
+        pal[i] = word(b);
+        pal[i + 1] = word(L.ephemeral ? mix(b, C.eph, 0.18) : b);
+        pal[i + 2] = word(L.ephemeral ? C.reserved : b);
       }
     }
+    const iana = d.iana, eph = d.eph;
     for (let p = 0; p < PORTS; p++) {
       const cls = p <= 1023 ? 0 : p <= 49151 ? 1 : 2;
-      const col = pal[cls * 2 + ((d.iana[p >> 3] >> (p & 7)) & 1)][d.eph[p]];
-      const o = p * 4;
-      px[o] = col[0]; px[o + 1] = col[1]; px[o + 2] = col[2]; px[o + 3] = 255;
+      px[p] = pal[(cls * 2 + ((iana[p >> 3] >> (p & 7)) & 1)) * 3 + eph[p]];
     }
     this.base.getContext('2d').putImageData(img, 0, 0);
   }
@@ -203,21 +207,25 @@ export class PortMap {
   }
 
   // facts lists what the map knows of port p, for the tooltip and readout.
+  // The page's annotations (who listens, which lease, which assignment)
+  // replace the bare facts they explain.
   facts(p) {
     const d = this.data, out = [classOf(p).title];
     if (!d) return out;
+    const extra = this.annotate(p);
+    const has = (prefix) => extra.some((x) => x.startsWith(prefix));
     if (this.isIANA(p)) out.push('IANA-assigned');
     if (d.eph[p] === 1) out.push("in this host's ephemeral range");
     if (d.eph[p] === 2) out.push('reserved on this host');
-    if (d.listeners.has(p)) out.push('listening here');
-    if (d.leases.has(p)) out.push('leased');
-    if (d.assignments.has(p)) out.push('assigned in the organisation');
-    return out;
+    if (d.listeners.has(p) && !has('listening')) out.push('listening here');
+    if (d.leases.has(p) && !has('leased')) out.push('leased');
+    if (d.assignments.has(p) && !has('assigned')) out.push('assigned in the organisation');
+    return out.concat(extra);
   }
 
   describe(p) {
     const name = this.names.get(p);
-    return ['Port ' + p + (name ? ' (' + name + ')' : ''), ...this.facts(p), ...this.annotate(p)].join(', ');
+    return ['Port ' + p + (name ? ' (' + name + ')' : ''), ...this.facts(p)].join(', ');
   }
 
   portAt(ev) {
@@ -243,10 +251,9 @@ export class PortMap {
   showTip(p) {
     this.hover = p;
     const name = this.names.get(p);
-    const extra = this.annotate(p);
     replace(this.tip,
       h('strong', {}, String(p)), name ? h('span', { class: 'tip-name' }, ' ' + name) : null,
-      h('ul', {}, this.facts(p).concat(extra).map((f) => h('li', {}, f))));
+      h('ul', {}, this.facts(p).map((f) => h('li', {}, f))));
     const col = p % N, row = Math.floor(p / N);
     this.tip.classList.toggle('tip-left', col > N * 0.6);
     this.tip.classList.toggle('tip-up', row > N * 0.7);
