@@ -1,0 +1,94 @@
+package check
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/testnet"
+	"github.com/portolan-dev/portolan/registry"
+)
+
+func run(o *Options) (string, string, int) {
+	ios, _, out, errOut := iostreams.Test()
+	o.IO = ios
+	o.Registry = func() (*registry.Registry, error) { return registry.Embedded(), nil }
+	if o.Timeout == 0 {
+		o.Timeout = 500 * time.Millisecond
+	}
+	err := Run(context.Background(), o)
+	return out.String(), errOut.String() + cmdutil.Message(err), cmdutil.ExitCode(err)
+}
+
+func lookup(_ context.Context, host string) ([]netip.Addr, error) {
+	if host == "dual.test" {
+		return []netip.Addr{netip.MustParseAddr("::1"), netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	return nil, portolan.Errorf(portolan.ENOTFOUND, "no such host")
+}
+
+// rows maps "target port address" to the state column.
+func rows(out string) map[string]string {
+	m := map[string]string{}
+	for l := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
+		f := strings.Split(l, "\t")
+		if len(f) == 6 {
+			m[f[0]+" "+f[2]+" "+f[1]] = f[3]
+		}
+	}
+	return m
+}
+
+func TestCheckLoopback(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	p := portolan.Port(l.Addr().(*net.TCPAddr).Port).String()
+	// dual.test is v6 first; only the v4 address listens: the target is
+	// open (one address accepts), and each address gets its own row.
+	out, msg, code := run(&Options{Lookup: lookup, Args: []string{"dual.test:" + p, "127.0.0.1:" + p}})
+	r := rows(out)
+	if code != 0 || r["dual.test "+p+" 127.0.0.1"] != "open" || r["dual.test "+p+" ::1"] != "closed" || r["127.0.0.1 "+p+" 127.0.0.1"] != "open" {
+		t.Errorf("exit %d %s\n%s", code, msg, out)
+	}
+	l.Close()
+	out, _, code = run(&Options{Lookup: lookup, Args: []string{"[::1]:" + p, "nx.test:80"}})
+	r = rows(out)
+	if code != 1 || r["::1 "+p+" ::1"] != "closed" || r["nx.test 80 "] != "error" {
+		t.Errorf("closed and unresolvable: exit %d\n%s", code, out)
+	}
+	if _, msg, code := run(&Options{Args: []string{"localhost"}}); code != 2 || !strings.Contains(msg, `"localhost"`) {
+		t.Errorf("no port: exit %d %q", code, msg)
+	}
+}
+
+func TestCheckFilteredNamespace(t *testing.T) {
+	ns := testnet.New(t, testnet.Options{Delay: 20 * time.Millisecond})
+	if _, err := ns.Listen(":8443"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.Drop(9000); err != nil {
+		t.Fatal(err)
+	}
+	a := ns.Addr.String()
+	start := time.Now()
+	out, msg, code := run(&Options{Args: []string{a + ":8443", a + ":9000", a + ":9001"}, Timeout: 300 * time.Millisecond, JSON: false})
+	r := rows(out)
+	if code != 1 || r[a+" 8443 "+a] != "open" || r[a+" 9000 "+a] != "filtered" || r[a+" 9001 "+a] != "closed" {
+		t.Errorf("exit %d %s\n%s", code, msg, out)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond || d > 2*time.Second {
+		t.Errorf("took %v, want about the 300ms timeout", d)
+	}
+	if _, _, code := run(&Options{Args: []string{a + ":8443"}}); code != 0 {
+		t.Errorf("open only: exit %d", code)
+	}
+}
