@@ -219,3 +219,72 @@ func loadTimes(t testing.TB, tb *tab, url string, n int) []float64 {
 	}
 	return out
 }
+
+// contrastJS returns the WCAG contrast ratio of the text of each selector
+// against the background it sits on.
+const contrastJS = `(() => {
+  const rgb = (s) => s.match(/[\d.]+/g).slice(0, 4).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = c.slice(0, 3).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const bg = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c;
+    }
+    return [255, 255, 255];
+  };
+  const out = {};
+  for (const sel of ['body', 'h2', '.panel-head .sub', '.hint', '.count', 'th', 'td', '.port-link', '.foot a', '.badge.muted', '.badge.class-user', '.rec-meta', '.protos', '.r-desc', '.r-proto', '#q', '.legend label']) {
+    const el = document.querySelector(sel);
+    if (!el) { out[sel] = -1; continue; }
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(bg(el))].sort((x, y) => y - x);
+    out[sel] = Math.round(((a + 0.05) / (b + 0.05)) * 100) / 100;
+  }
+  return out;
+})()`
+
+// unlabelledJS lists form controls and buttons without an accessible name.
+const unlabelledJS = `[...document.querySelectorAll('input, button, [tabindex="0"], img')].filter((el) => {
+  if (el.tagName === 'IMG') return !el.hasAttribute('alt');
+  if (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')) return false;
+  if (el.labels && el.labels.length) return false;
+  return !el.textContent.trim();
+}).map((el) => el.outerHTML.slice(0, 80))`
+
+// TestAccessibility checks what a screen-reader or low-vision user needs:
+// every control has a name, the live regions exist, and text keeps a
+// contrast of at least 4.5:1 in both colour schemes.
+func TestAccessibility(t *testing.T) {
+	url, _ := realServer(t)
+	for _, dark := range []bool{false, true} {
+		tb := newTab(t, 20*time.Second)
+		if dark {
+			tb.darkMode(t)
+		}
+		tb.open(t, url)
+		tb.do(t, "typing a query", chromedp.SendKeys(chromedp.CSS("#q"), "5432"))
+		tb.waitFor(t, "results, details and tables",
+			`document.querySelector('#results .r-desc') && document.querySelector('#details .rec-meta') && document.querySelector('#listeners-body th')`, 5*time.Second)
+		if bad := eval[[]string](t, tb, unlabelledJS); len(bad) > 0 {
+			t.Errorf("dark=%v: controls without an accessible name: %q", dark, bad)
+		}
+		for sel, want := range map[string]string{"#status": "polite", "#map-readout": "polite"} {
+			if got := eval[string](t, tb, `document.querySelector('`+sel+`').getAttribute('aria-live')`); got != want {
+				t.Errorf("%s aria-live = %q, want %q", sel, got, want)
+			}
+		}
+		ratios := eval[map[string]float64](t, tb, contrastJS)
+		t.Logf("dark=%v contrast: %v", dark, ratios)
+		for sel, ratio := range ratios {
+			switch {
+			case ratio < 0:
+				t.Errorf("dark=%v: no element matches %s", dark, sel)
+			case ratio < 4.5:
+				t.Errorf("dark=%v: %s has contrast %.2f:1, want at least 4.5:1", dark, sel, ratio)
+			}
+		}
+		tb.clean(t)
+	}
+}
