@@ -84,7 +84,7 @@ runs=${RUNS:-30}
 hf() { hyperfine -N --warmup 3 --runs "$runs" --export-json "$tmp/$1.json" "${@:2}" >&2; }
 hf ls "$bin ls" "ss -tlnp"
 hf all "$bin ls -a" "ss -tanp"
-hf one "$bin ls --port $P" "$bin $P" "ss -tlnp 'sport = :$P'" "lsof -nP -iTCP:$P -sTCP:LISTEN"
+hf one "$bin ls --port $P" "$bin $P" "ss -tlnp 'sport = :$P'" "lsof -nP -iTCP:$P -sTCP:LISTEN" "$bin --version"
 
 rss_kb=$( { /usr/bin/time -v "$bin" ls -a >/dev/null; } 2>&1 | awk -F': ' '/Maximum resident set size/ {print $2}')
 
@@ -96,6 +96,8 @@ def load(n):
 r = {}
 for n in ("ls", "all", "one"):
     r.update(load(n))
+# portolan --version is the process start alone (runtime and package init),
+# for reading the one-port figures
 for c, x in r.items():
     print(f"{c:45s} mean {x['mean']*1e3:8.2f} ms   median {x['median']*1e3:8.2f} ms")
 print()
