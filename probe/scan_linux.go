@@ -321,7 +321,17 @@ func (s *scan) answer(i int, err error, rtt time.Duration, immediate bool) {
 
 // opened records an open port and closes the socket with a reset (no
 // TIME_WAIT left behind), or hands it to the banner reader.
+//
+// A connect to a loopback port in the ephemeral range can be given that
+// very port as its source and connect to itself (TCP simultaneous open):
+// nothing listens there, so a socket whose peer is itself is closed.
 func (s *scan) opened(i, fd int, rtt time.Duration) {
+	if selfConnected(fd) {
+		unix.Close(fd)
+		s.finish(i, Closed, "self-connect", rtt, "")
+		s.release(true, rtt)
+		return
+	}
 	s.finish(i, Open, "syn-ack", rtt, "")
 	s.release(true, rtt)
 	if s.o.Banner {
@@ -359,4 +369,21 @@ func (s *scan) readBannerFD(i, fd int) {
 		return
 	}
 	s.readBanner(i, c)
+}
+
+func selfConnected(fd int) bool {
+	local, err1 := unix.Getsockname(fd)
+	peer, err2 := unix.Getpeername(fd)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	switch l := local.(type) {
+	case *unix.SockaddrInet4:
+		p, ok := peer.(*unix.SockaddrInet4)
+		return ok && l.Port == p.Port && l.Addr == p.Addr
+	case *unix.SockaddrInet6:
+		p, ok := peer.(*unix.SockaddrInet6)
+		return ok && l.Port == p.Port && l.Addr == p.Addr
+	}
+	return false
 }

@@ -34,6 +34,10 @@ func (s *scan) pass(ctx context.Context, idx []int, scale float64) error {
 			c, err := d.DialContext(ctx, "tcp", s.probes[i].Addr.String())
 			rtt := time.Since(start)
 			switch {
+			case err == nil && c.LocalAddr().String() == c.RemoteAddr().String():
+				c.Close() // connected to itself: nothing listens there
+				s.finish(i, Closed, "self-connect", rtt, "")
+				s.release(true, rtt)
 			case err == nil:
 				s.finish(i, Open, "syn-ack", rtt, "")
 				s.release(true, rtt)

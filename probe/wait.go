@@ -152,6 +152,10 @@ func (w *Waiter) accepts(ctx context.Context, ap netip.AddrPort, local bool) boo
 	if err != nil {
 		return false
 	}
+	if c.LocalAddr().String() == c.RemoteAddr().String() {
+		c.Close() // a loopback connect that got its own port as source: nothing listens
+		return false
+	}
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetLinger(0)
 	}

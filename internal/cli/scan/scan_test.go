@@ -128,7 +128,9 @@ type nmapRun struct {
 		Services string `xml:"services,attr"`
 	} `xml:"scaninfo"`
 	Hosts []struct {
-		Status  struct{ State string `xml:"state,attr"` } `xml:"status"`
+		Status struct {
+			State string `xml:"state,attr"`
+		} `xml:"status"`
 		Address []struct {
 			Addr string `xml:"addr,attr"`
 			Type string `xml:"addrtype,attr"`
@@ -145,13 +147,19 @@ type nmapRun struct {
 					State  string `xml:"state,attr"`
 					Reason string `xml:"reason,attr"`
 				} `xml:"state"`
-				Service struct{ Name string `xml:"name,attr"` } `xml:"service"`
+				Service struct {
+					Name string `xml:"name,attr"`
+				} `xml:"service"`
 			} `xml:"port"`
 		} `xml:"ports"`
 	} `xml:"host"`
 	RunStats struct {
-		Finished struct{ Exit string `xml:"exit,attr"` } `xml:"finished"`
-		Hosts    struct{ Up int `xml:"up,attr"` } `xml:"hosts"`
+		Finished struct {
+			Exit string `xml:"exit,attr"`
+		} `xml:"finished"`
+		Hosts struct {
+			Up int `xml:"up,attr"`
+		} `xml:"hosts"`
 	} `xml:"runstats"`
 }
 
