@@ -228,6 +228,9 @@ async function refresh(all = false) {
   const sockets = all || rounds++ % SOCKETS_EVERY === 0;
   try {
     const drawn = loadMap().then(() => replace($('#map-error')), (e) => note('#map-error', 'The port map did not load: ' + e.message));
+    // On the first round the map goes first: the other lists (the server's
+    // socket scan above all) would compete with it for the same CPU.
+    if (rounds === 1) await drawn;
     await Promise.allSettled([drawn, sockets ? loadSockets() : null, loadLeases(), loadAssignments()]);
     $('#updated').textContent = 'Updated ' + new Date().toLocaleTimeString();
     $('#updated').dateTime = new Date().toISOString();
@@ -283,8 +286,7 @@ function start() {
   });
   if (location.hash.length > 1) open(decodeURIComponent(location.hash.slice(1)), { hash: false });
 
-  loadRanges().catch(() => {});
-  refresh();
+  refresh().then(() => loadRanges().catch(() => {}));
   setInterval(() => { if (document.visibilityState === 'visible') refresh(); }, REFRESH_MS);
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refresh(true); });
 }
