@@ -89,7 +89,8 @@ hyperfine -N --warmup 1 --runs "$(( RUNS < 5 ? RUNS : 5 ))" --export-json "$tmp/
 ratio "$tmp/ns.json" nmap 0.7
 { for p in ${OPEN//,/ }; do echo "$p open"; done; for p in ${DROP//,/ }; do echo "$p filtered"; done; } | sort -n >"$tmp/ns.truth"
 $P scan "$ADDR" -p 1-10000 --json --all | portolan_states >"$tmp/ns.portolan"
-nmap -sT -T4 -n -Pn -p1-10000 "$ADDR" -oG - | nmap_states >"$tmp/ns.nmap"
+nmap -sT -T4 -n -Pn -p1-10000 "$ADDR" -d3 -oG "$tmp/ns.gnmap" >/dev/null   # -d3: list every port, not only the ones nmap does not collapse
+nmap_states <"$tmp/ns.gnmap" >"$tmp/ns.nmap"
 for who in portolan nmap; do
 	if diff -q "$tmp/ns.truth" "$tmp/ns.$who" >/dev/null; then echo "  $who states equal ground truth: yes"
 	else echo "  $who states equal ground truth: NO"; { diff "$tmp/ns.truth" "$tmp/ns.$who" || true; } | sed "s/^/    /" | head -10; fi
