@@ -249,14 +249,16 @@ func printSummary(io *iostreams.IOStreams, hosts []probe.Host, m probe.Meta) {
 // progressBar draws a one-line bar on stderr (a terminal) and clears it
 // when the scan ends.
 func progressBar(io *iostreams.IOStreams) func(done, total int) {
+	drawn := false
 	return func(done, total int) {
-		if total == 0 {
+		if total == 0 || (done >= total && !drawn) {
 			return
 		}
 		if done >= total {
 			fmt.Fprint(io.ErrOut, "\r\033[K")
 			return
 		}
+		drawn = true
 		const width = 30
 		fill := done * width / total
 		fmt.Fprintf(io.ErrOut, "\r[%s%s] %3d%% %d/%d", strings.Repeat("#", fill), strings.Repeat(" ", width-fill), done*100/total, done, total)
