@@ -168,6 +168,12 @@ func TestPhoneAndDarkMode(t *testing.T) {
 	tb.do(t, "emulating a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	tb.open(t, url+"/#5432")
 	tb.waitFor(t, "the linked details", `(document.querySelector('#details-title')?.textContent || '').includes('Port 5432')`, 5*time.Second)
+	// Wait for every list: a long row is what would widen the page.
+	tb.waitFor(t, "the lists", `document.querySelector('#listeners-body tbody') && document.querySelector('#assignments-body .empty')`, 5*time.Second)
+	wide := `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391).map(e => e.tagName + '.' + e.className)`
+	if w := eval[float64](t, tb, `window.innerWidth`); w != 390 {
+		t.Errorf("layout viewport is %v px wide on a 390 px phone, want 390 (wider content made it zoom out: %q)", w, eval[[]string](t, tb, wide))
+	}
 	if w := eval[float64](t, tb, `document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
 		t.Errorf("the page is %v px wider than a 390 px phone: it scrolls sideways", w)
 	}
@@ -177,6 +183,13 @@ func TestPhoneAndDarkMode(t *testing.T) {
 	if bg := eval[string](t, tb, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(13, 17, 23)" {
 		t.Errorf("body background in dark mode = %s, want the dark theme's rgb(13, 17, 23)", bg)
 	}
+	// A tap on the map opens the port and scrolls up to its details.
+	x, y := cellCenter(t, tb, 443)
+	tb.do(t, "tapping the cell of 443", chromedp.TapXY(x, y))
+	tb.waitFor(t, "the details of 443 in view", `(() => {
+		const d = document.querySelector('#details'), top = d.getBoundingClientRect().top;
+		return d.querySelector('#details-title').textContent.includes('Port 443') && top > -2 && top < innerHeight / 2;
+	})()`, 5*time.Second)
 	tb.screenshot(t, "phone-dark")
 	tb.clean(t)
 }

@@ -243,7 +243,14 @@ async function refresh(all = false) {
 
 function start() {
   map = new PortMap($('#map'), {
-    onOpen: (p) => open(String(p)),
+    // On one column the details sit above the map: a tap there scrolls up
+    // to them. The keyboard stays on the map, and so does the view.
+    onOpen: (p, byPointer) => open(String(p)).then((info) => {
+      if (info && byPointer && matchMedia('(max-width: 980px)').matches) {
+        const smooth = !matchMedia('(prefers-reduced-motion: reduce)').matches;
+        $('#details').scrollIntoView({ behavior: smooth ? 'smooth' : 'auto', block: 'start' });
+      }
+    }),
     annotate: (p) => page.by.get(p) || [],
     lookup: (p) => getJSON('/v1/ports/' + p).then((i) => {
       const r = i.records.find((x) => x.status === 'assigned' && x.name);

@@ -22,8 +22,8 @@ function hex(c) {
 const mix = (a, b, t) => [0, 1, 2].map((i) => Math.round(a[i] * (1 - t) + b[i] * t));
 
 export class PortMap {
-  // root holds the two canvases, the cursor and the tooltip; onOpen(port)
-  // opens a port's details; annotate(port) adds the page's facts (names of
+  // root holds the two canvases, the cursor and the tooltip; onOpen(port,
+  // byPointer) opens a port's details; annotate(port) adds the page's facts (names of
   // listeners, leases, assignments); lookup(port) resolves to the IANA name.
   constructor(root, { onOpen, annotate, lookup, readout }) {
     this.root = root;
@@ -295,7 +295,8 @@ export class PortMap {
       const p = this.portAt(ev);
       if (p < 0) return;
       this.select(p);
-      this.onOpen(p);
+      this.announce(p);
+      this.onOpen(p, true);
     });
     root.addEventListener('focus', () => {
       if (this.cursor < 0) this.select(0);
@@ -309,7 +310,7 @@ export class PortMap {
       else if (ev.key === 'End') p = ev.ctrlKey ? PORTS - 1 : p - (p % N) + N - 1;
       else if (ev.key === 'Enter' || ev.key === ' ') {
         ev.preventDefault();
-        this.onOpen(p);
+        this.onOpen(p, false);
         return;
       } else return;
       ev.preventDefault();
