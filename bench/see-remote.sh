@@ -42,7 +42,7 @@ PY
 }
 
 # nmap -oG "Ports:" field -> "port state" lines
-nmap_states() { sed -n 's/.*Ports: \([^\t]*\).*/\1/p' | tr ',' '\n' | sed -E 's#^ *([0-9]+)/([a-z|]+)/.*#\1 \2#' | sort -n; }
+nmap_states() { sed -n 's/.*Ports: \([^\t]*\).*/\1/p' | tr ',' '\n' | sed -E 's#^ *([0-9]+)/([a-z|]+)/.*#\1 \2#' | grep -v " closed$" | sort -n || true; }
 # portolan --json --all -> "port state" lines (closed omitted, as nmap omits them)
 portolan_states() { python3 -c '
 import json, sys
@@ -73,7 +73,7 @@ if diff -q "$tmp/lo.portolan" "$tmp/lo.nmap" >/dev/null; then
 	echo "  same open set: yes ($(wc -l <"$tmp/lo.portolan") open ports, other processes' listeners included)"
 else
 	echo "  same open set: NO (loopback listeners of other processes may come and go between the two scans)"
-	{ diff "$tmp/lo.portolan" "$tmp/lo.nmap" || true; } | sed "s/^/    /" | head -20
+	{ diff "$tmp/lo.portolan" "$tmp/lo.nmap" || true; } | sed "s/^/    /" | head -20 || true
 fi
 
 echo "== 2. namespace host behind 20 ms each way: ports 1-10000, 100 DROP, 10 open"
@@ -93,7 +93,7 @@ nmap -sT -T4 -n -Pn -p1-10000 "$ADDR" -d3 -oG "$tmp/ns.gnmap" >/dev/null   # -d3
 nmap_states <"$tmp/ns.gnmap" >"$tmp/ns.nmap"
 for who in portolan nmap; do
 	if diff -q "$tmp/ns.truth" "$tmp/ns.$who" >/dev/null; then echo "  $who states equal ground truth: yes"
-	else echo "  $who states equal ground truth: NO"; { diff "$tmp/ns.truth" "$tmp/ns.$who" || true; } | sed "s/^/    /" | head -10; fi
+	else echo "  $who states equal ground truth: NO"; { diff "$tmp/ns.truth" "$tmp/ns.$who" || true; } | sed "s/^/    /" | head -10 || true; fi
 done
 
 echo "== 3. wait: latency from bind() on 127.0.0.1 to the waiter's exit (20 runs each)"

@@ -236,9 +236,20 @@ func (s *scan) launch(l *launcher, p *poller, i int) {
 		}
 		start := time.Now()
 		err := unix.Connect(fd, sa)
+		immediate := true
 		if errors.Is(err, unix.EINPROGRESS) {
-			if e, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); e != 0 {
-				err = unix.Errno(e)
+			// On loopback the answer is usually in already. Asking connect()
+			// again reports it in one call: 0 when the handshake completed,
+			// the error of a reset or an ICMP error (and then the kernel has
+			// already dissolved the attempt, so the socket can be reused),
+			// EALREADY while the SYN is still out.
+			immediate = false
+			switch err2 := unix.Connect(fd, sa); {
+			case err2 == nil || errors.Is(err2, unix.EISCONN):
+				err = nil
+			case errors.Is(err2, unix.EALREADY):
+			default:
+				err = err2
 			}
 		}
 		switch {
@@ -246,10 +257,6 @@ func (s *scan) launch(l *launcher, p *poller, i int) {
 			s.opened(i, fd, time.Since(start))
 			return
 		case errors.Is(err, unix.EINPROGRESS):
-			if _, perr := unix.Getpeername(fd); perr == nil {
-				s.opened(i, fd, time.Since(start))
-				return
-			}
 			if err := p.register(fd, i, start); err != nil {
 				unix.Close(fd)
 				s.finish(i, Error, "error", 0, err.Error())
@@ -257,7 +264,7 @@ func (s *scan) launch(l *launcher, p *poller, i int) {
 			}
 			return
 		case errors.Is(err, unix.ECONNREFUSED):
-			if disconnect(fd) == nil {
+			if !immediate || disconnect(fd) == nil {
 				l.spare[fam] = fd
 			} else {
 				unix.Close(fd)
@@ -271,7 +278,7 @@ func (s *scan) launch(l *launcher, p *poller, i int) {
 			continue
 		default:
 			unix.Close(fd)
-			s.answer(i, err, time.Since(start), true)
+			s.answer(i, err, time.Since(start), immediate)
 			return
 		}
 	}
