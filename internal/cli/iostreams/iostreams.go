@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-
-	"golang.org/x/sys/unix"
 )
 
 // IOStreams is the standard input and outputs of one command run.
@@ -36,18 +34,13 @@ func System() *IOStreams {
 	s.color = s.stdoutTTY && !noColor && os.Getenv("TERM") != "dumb"
 	s.width = 80
 	if s.stdoutTTY {
-		if ws, err := unix.IoctlGetWinsize(int(os.Stdout.Fd()), unix.TIOCGWINSZ); err == nil && ws.Col > 0 {
-			s.width = int(ws.Col)
+		if w := terminalWidth(os.Stdout); w > 0 {
+			s.width = w
 		}
 	} else if c, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && c > 0 {
 		s.width = c
 	}
 	return s
-}
-
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 // Test returns streams backed by buffers, as for a pipe: no terminal, no colour.

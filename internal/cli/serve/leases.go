@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"net"
+	"time"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/lease"
@@ -19,7 +20,13 @@ import (
 // tests), leased ports are reserved in the kernel while leased.
 func newLeases(store portolan.Store, reg *registry.Registry, reservedFile string) (
 	svc portolan.LeaseService, reclaim func(context.Context) (int, error), done func(), err error) {
-	opts := lease.Options{Assigned: reg.Assigned, Held: sockets.InUse}
+	// A daemon grants thousands of ports a second: one socket listing a
+	// second answers them all, and the bind check still catches any socket
+	// opened since the last listing.
+	held := lease.CachedHeld(func(ctx context.Context) ([]portolan.Socket, error) {
+		return sockets.List(ctx, sockets.Filter{All: true})
+	}, time.Second)
+	opts := lease.Options{Assigned: reg.Assigned, Held: held}
 	if reservedFile != "" {
 		r, err := lease.NewKernelReserver(reservedFile)
 		if err != nil {

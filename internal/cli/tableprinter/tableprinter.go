@@ -11,6 +11,9 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 )
 
+// flatten keeps a piped cell on one line and inside one field.
+var flatten = strings.NewReplacer("\t", " ", "\n", " ")
+
 // Printer collects rows and renders them.
 type Printer struct {
 	out    io.Writer
@@ -40,7 +43,7 @@ func (p *Printer) Render() error {
 				if i > 0 {
 					b.WriteByte('\t')
 				}
-				b.WriteString(strings.NewReplacer("\t", " ", "\n", " ").Replace(c))
+				b.WriteString(flatten.Replace(c))
 			}
 			b.WriteByte('\n')
 		}

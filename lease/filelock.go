@@ -1,5 +1,3 @@
-//go:build unix
-
 package lease
 
 import (
@@ -7,7 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/portolan-dev/portolan"
 )
@@ -41,13 +38,7 @@ func (l *FileLock) Lock() error {
 	if err != nil {
 		return err
 	}
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
+	if err = lockFile(f); err != nil {
 		f.Close()
 		return err
 	}
@@ -66,7 +57,7 @@ func (l *FileLock) Last() (portolan.Port, bool) { return l.last, l.set }
 // SetLast records the last port handed out; Unlock writes it.
 func (l *FileLock) SetLast(p portolan.Port) { l.last, l.set = p, true }
 
-// Unlock writes the cursor and releases the lock.
+// Unlock writes the cursor and releases the lock (closing the file drops it).
 func (l *FileLock) Unlock() error {
 	if l.f == nil {
 		return nil
