@@ -172,15 +172,17 @@ func (s *Server) getSearch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res := SearchResult{Results: []portolan.Service{}}
+	// A number or range is answered by the records on those ports first:
+	// people type "5432" into a search box as often as "postgres".
+	pq, perr := portolan.ParseQuery(q)
+	if perr == nil && !pq.IsName() && s.cfg.Registry != nil {
+		res.Results = append(res.Results, s.cfg.Registry.ByPort(pq.Ports.Lo, pq.Proto)...)
+	}
 	switch {
 	case s.cfg.Search != nil:
 		res.Results = append(res.Results, s.cfg.Search(q, limit)...)
-	case s.cfg.Registry != nil:
-		if pq, err := portolan.ParseQuery(q); err == nil && !pq.IsName() {
-			res.Results = append(res.Results, s.cfg.Registry.ByPort(pq.Ports.Lo, pq.Proto)...)
-		} else if err == nil {
-			res.Results = append(res.Results, s.cfg.Registry.ByName(pq.Name)...)
-		}
+	case s.cfg.Registry != nil && perr == nil && pq.IsName():
+		res.Results = append(res.Results, s.cfg.Registry.ByName(pq.Name)...)
 	}
 	if len(res.Results) > limit {
 		res.Results = res.Results[:limit]

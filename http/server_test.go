@@ -373,6 +373,17 @@ func TestRangesSearchSocketsHealth(t *testing.T) {
 	if len(sr.Results) != 1 || sr.Results[0].Ports.Lo != 5432 {
 		t.Errorf("/v1/search?q=postgresql = %s", body)
 	}
+	// A number typed into search finds the records on that port first, even
+	// when a text search is configured that only knows words.
+	words := newEnv(t, nil, func(c *porthttp.Config) {
+		c.Search = func(string, int) []portolan.Service { return nil }
+	})
+	sr = porthttp.SearchResult{}
+	_, body = get(t, words.url+"/v1/search?q=5432")
+	json.Unmarshal([]byte(body), &sr)
+	if len(sr.Results) == 0 || sr.Results[0].Name != "postgresql" {
+		t.Errorf("/v1/search?q=5432 = %s; want postgresql first", body)
+	}
 	var socks []portolan.Socket
 	_, body = get(t, e.url+"/v1/sockets")
 	json.Unmarshal([]byte(body), &socks)
@@ -445,7 +456,7 @@ func TestMaxConns(t *testing.T) {
 		defer c.Close()
 		held = append(held, c)
 	}
-	time.Sleep(100 * time.Millisecond) // let the server accept both
+	time.Sleep(100 * time.Millisecond)  // let the server accept both
 	third, err := net.Dial("tcp", addr) // the kernel's backlog accepts it
 	if err != nil {
 		t.Fatal(err)
