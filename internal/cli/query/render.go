@@ -96,7 +96,7 @@ func renderTTY(io *iostreams.IOStreams, r *Result) error {
 				label = PortsText(s) + "/" + ProtoText(s.Proto)
 			}
 			if c := s.Contact; c != nil && personText(c) != personText(s.Assignee) {
-				fmt.Fprintf(w, "  %s contact: %s %s\n", label, personText(c), io.Dim(c.URI))
+				fmt.Fprintf(w, "  %s contact: %s %s\n", label, personText(c), io.Dim(mailto(c.URI)))
 			}
 			if s.Note != "" {
 				fmt.Fprintf(w, "  %s note: %s\n", label, clip(oneLine(s.Note), 160))
@@ -154,10 +154,7 @@ func renderSectionsTTY(io *iostreams.IOStreams, r *Result) error {
 		fmt.Fprintln(w, io.Bold("Here"))
 		t := tableprinter.New(io, "proto", "local", "state", "pid", "process", "user")
 		for _, s := range r.Sockets {
-			pid, name, user := "", "", ""
-			if s.Owner != nil {
-				pid, name, user = fmt.Sprint(s.Owner.PID), s.Owner.Name, s.Owner.User
-			}
+			pid, name, user := ownerCells(s)
 			t.AddRow(s.Proto.String(), s.Local.String(), s.State, pid, name, user)
 		}
 		if err := t.Render(); err != nil {
@@ -266,10 +263,7 @@ func renderPlain(ios *iostreams.IOStreams, r *Result) error {
 		row("host", r.Query, h.Ephemeral.String(), yesNo(h.InEphemeral), yesNo(h.InReserved), yesNo(h.NeedsPrivilege), yesNo(h.Defaults))
 	}
 	for _, s := range r.Sockets {
-		pid, name := "", ""
-		if s.Owner != nil {
-			pid, name = fmt.Sprint(s.Owner.PID), s.Owner.Name
-		}
+		pid, name, _ := ownerCells(s)
 		row("socket", r.Query, s.Proto.String(), s.Local.String(), s.State, pid, name)
 	}
 	for _, l := range r.Leases {
@@ -280,4 +274,25 @@ func renderPlain(ios *iostreams.IOStreams, r *Result) error {
 	}
 	_, err := io.WriteString(ios.Out, b.String())
 	return err
+}
+
+// ownerCells names a socket's holder; a process that /proc hides from this
+// user is said to be hidden, with the socket's uid, rather than left blank.
+func ownerCells(s portolan.Socket) (pid, name, user string) {
+	switch {
+	case s.Owner != nil:
+		return fmt.Sprint(s.Owner.PID), s.Owner.Name, s.Owner.User
+	case s.Hidden:
+		return "hidden", "hidden", fmt.Sprint(s.UID)
+	}
+	return "", "", ""
+}
+
+// mailto shows IANA's obfuscated "mailto:chair&ietf.org" as an address a
+// person can use; the record itself keeps IANA's text.
+func mailto(uri string) string {
+	if addr, ok := strings.CutPrefix(uri, "mailto:"); ok {
+		return strings.Replace(addr, "&", "@", 1)
+	}
+	return uri
 }
