@@ -1,0 +1,4 @@
+package leasecmd
+
+// OnLoopback exposes onLoopback to the black-box tests.
+var OnLoopback = onLoopback
