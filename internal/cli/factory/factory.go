@@ -3,8 +3,6 @@
 package factory
 
 import (
-	"net/netip"
-	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -84,7 +82,7 @@ func RemoteClient(f *cmdutil.Factory) *porthttp.Client {
 		return nil
 	}
 	if token == "" {
-		if dir, err := StateDir(); err == nil && isLoopbackURL(url) {
+		if dir, err := StateDir(); err == nil && cmdutil.IsLoopbackURL(url) {
 			if b, err := os.ReadFile(filepath.Join(dir, "token")); err == nil {
 				token = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
 			}
@@ -113,17 +111,4 @@ func assignments(f *cmdutil.Factory) (portolan.AssignmentService, error) {
 	}
 	host, _ := registry.Host()
 	return assignment.New(store, reg.ByPort, host.Ephemeral, host.UnprivilegedStart), nil
-}
-
-func isLoopbackURL(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(h)
-	return err == nil && ip.IsLoopback()
 }

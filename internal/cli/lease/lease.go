@@ -5,8 +5,6 @@ package leasecmd
 
 import (
 	"context"
-	"net/netip"
-	neturl "net/url"
 	"os"
 	"time"
 
@@ -69,7 +67,7 @@ local state directory.`,
 				opts.PID = os.Getppid()
 				// A server on another host cannot see this host's processes:
 				// there the lease ends by TTL or release only.
-				if url != "" && !onLoopback(url) {
+				if url != "" && !cmdutil.IsLoopbackURL(url) {
 					if opts.TTL == 0 {
 						return cmdutil.FlagErrorf("server %s is on another host and cannot watch pid %d: give --ttl D (or --pid 0 to hold the lease until released)", url, opts.PID)
 					}
@@ -133,19 +131,4 @@ func (o *Options) askPortserver(ctx context.Context) error {
 		ls = append(ls, portolan.Lease{Port: p, PID: o.PID})
 	}
 	return free.Print(o.IO, ls, o.JSON)
-}
-
-// onLoopback reports whether the server URL names this host (localhost or
-// a loopback address), where it can watch the owner's PID.
-func onLoopback(raw string) bool {
-	u, err := neturl.Parse(raw)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(h)
-	return err == nil && ip.IsLoopback()
 }

@@ -101,14 +101,3 @@ func TestLeaseViaPortserver(t *testing.T) {
 		t.Errorf("--ttl over the portserver: %v, want exit 2 naming PORTSERVER_ADDRESS", err)
 	}
 }
-
-func TestOnLoopback(t *testing.T) {
-	for url, want := range map[string]bool{
-		"http://127.0.0.1:7070": true, "http://localhost:7070": true, "http://[::1]:80": true,
-		"http://127.5.0.1": true, "https://ports.example.com": false, "http://[2001:db8::1]:80": false, "::": false,
-	} {
-		if got := leasecmd.OnLoopback(url); got != want {
-			t.Errorf("onLoopback(%q) = %v, want %v", url, got, want)
-		}
-	}
-}

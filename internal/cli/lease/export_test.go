@@ -1,4 +1,0 @@
-package leasecmd
-
-// OnLoopback exposes onLoopback to the black-box tests.
-var OnLoopback = onLoopback
