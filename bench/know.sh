@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Times `portolan 443` against `getent services 443` in one hyperfine run and
-# prints the ratio (goal: <= 1.0), then the Go benchmarks of the lookups.
-# Usage: bench/know.sh   (from the repository root; builds bin/portolan)
+# prints the ratio (goal: <= 1.0), then the Go benchmarks of the lookups. A
+# hello-world Go binary, built the same way, runs in the same hyperfine run:
+# it is the floor Go's runtime start-up sets on this machine.
+# Usage: bench/know.sh   (from the repository root; builds bin/portolan with
+# `make build`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,21 +17,27 @@ if ! command -v hyperfine >/dev/null; then
 	fi
 fi
 
-go build -o bin/portolan ./cmd/portolan
-json=$(mktemp)
-trap 'rm -f "$json"' EXIT
+make -s build
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf 'package main\n\nimport "os"\n\nfunc main() { os.Stdout.WriteString("hello\\n") }\n' >"$tmp/hello.go"
+(cd "$tmp" && CGO_ENABLED=0 go build -ldflags='-s -w' -o hello hello.go)
+hello="$tmp/hello"
 
-hyperfine -N --warmup 20 --runs "${RUNS:-300}" --export-json "$json" \
-	'bin/portolan 443' 'getent services 443' >&2
+hyperfine -N --warmup 20 --runs "${RUNS:-300}" --export-json "$tmp/h.json" \
+	'bin/portolan 443' 'getent services 443' "$hello" >&2
 
-python3 - "$json" <<'PY'
+python3 - "$tmp/h.json" "$hello" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-p, g = r["bin/portolan 443"], r["getent services 443"]
+p, g, h = r["bin/portolan 443"], r["getent services 443"], r[sys.argv[2]]
 print(f"portolan 443:         mean {p['mean']*1e3:.3f} ms  median {p['median']*1e3:.3f} ms")
 print(f"getent services 443:  mean {g['mean']*1e3:.3f} ms  median {g['median']*1e3:.3f} ms")
+print(f"Go hello world:       mean {h['mean']*1e3:.3f} ms  median {h['median']*1e3:.3f} ms")
 print(f"ratio portolan/getent (mean):   {p['mean']/g['mean']:.2f}  (goal <= 1.0)")
 print(f"ratio portolan/getent (median): {p['median']/g['median']:.2f}")
+print(f"ratio hello/getent (median):    {h['median']/g['median']:.2f}  (the floor of any Go binary)")
+print(f"ratio portolan/hello (median):  {p['median']/h['median']:.2f}")
 PY
 
 go test -run '^$' -bench 'ByPort|ByName|SearchOneWord|OpenEmbedded' -benchtime 200000x ./registry/ | grep -E '^Benchmark'
