@@ -29,15 +29,20 @@ func QuerySections(f *cmdutil.Factory) (
 			if url, _ := f.RemoteServer(); url == "" && !localStoreExists() {
 				return
 			}
-			svc, err := f.Assignments()
+			// A lookup only reads: the local store opens read-only.
+			rf := f
+			if f.ReadOnly != nil {
+				rf = f.ReadOnly()
+			}
+			svc, err := rf.Assignments()
 			if err != nil {
 				return
 			}
 			all, _ = svc.Assignments(ctx, portolan.AssignmentFilter{})
 			// The live leases: the server's, or the local allocator's
 			// (which leaves out dead owners); else what the store holds.
-			if f.LeaseService != nil {
-				if ls, err := f.LeaseService(); err == nil {
+			if rf.LeaseService != nil {
+				if ls, err := rf.LeaseService(); err == nil {
 					live, _ = ls.Leases(ctx)
 				}
 			} else if ls, ok := svc.(portolan.LeaseService); ok {

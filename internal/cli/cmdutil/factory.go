@@ -40,9 +40,26 @@ type Factory struct {
 	// local store that coordinates with other processes through a lock
 	// file in the state directory.
 	LeaseService func() (portolan.LeaseService, error)
+	// ReadOnly returns a copy of the Factory for read paths (the sections
+	// of a lookup) whose Store opens the local store read-only: nothing is
+	// created, migrated, locked or written. Nil: read through the Factory
+	// itself.
+	ReadOnly func() *Factory
+	// Host returns this host's port ranges (registry.Host when nil); the
+	// binary reads them once per process.
+	Host func() (registry.HostRanges, error)
 	// Server and Token name a remote portolan server; AddServerFlags sets
 	// them from --server/--token, which override PORTOLAN_ADDR and PORTOLAN_TOKEN.
 	Server, Token string
+}
+
+// HostRanges returns this host's port ranges through f.Host, else
+// registry.Host.
+func (f *Factory) HostRanges() (registry.HostRanges, error) {
+	if f.Host != nil {
+		return f.Host()
+	}
+	return registry.Host()
 }
 
 // AddServerFlags adds --server and --token to a verb that can work against

@@ -31,6 +31,8 @@ func New(version string) *cmdutil.Factory {
 	f.Assignments = func() (portolan.AssignmentService, error) { return assignments(f) }
 	f.Store = sync.OnceValues(func() (portolan.Store, error) { return f.OpenStore("") })
 	f.LeaseService = func() (portolan.LeaseService, error) { return leaseService(f) }
+	f.ReadOnly = func() *cmdutil.Factory { return readOnly(f) }
+	f.Host = sync.OnceValues(registry.Host)
 	return f
 }
 
@@ -109,6 +111,6 @@ func assignments(f *cmdutil.Factory) (portolan.AssignmentService, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, _ := registry.Host()
+	host, _ := f.HostRanges()
 	return assignment.New(store, reg.ByPort, host.Ephemeral, host.UnprivilegedStart), nil
 }

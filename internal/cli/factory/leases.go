@@ -6,7 +6,6 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/lease"
-	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/sockets"
 )
 
@@ -29,7 +28,7 @@ func leaseService(f *cmdutil.Factory) (portolan.LeaseService, error) {
 	opts := lease.Options{
 		Held: sockets.InUse,
 		Host: func() (portolan.Range, []portolan.Range) {
-			h, _ := registry.Host()
+			h, _ := f.HostRanges()
 			return h.Ephemeral, h.Reserved
 		},
 		Lock: lease.NewFileLock(filepath.Join(dir, "lease.lock")),

@@ -37,7 +37,7 @@ type Options struct {
 
 // NewOptions returns the options of the real binary.
 func NewOptions(f *cmdutil.Factory) *Options {
-	return &Options{IO: f.IOStreams, Registry: f.Registry, Host: registry.Host}
+	return &Options{IO: f.IOStreams, Registry: f.Registry, Host: f.HostRanges}
 }
 
 // Attach makes root run a query when it is given arguments and print its

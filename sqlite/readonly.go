@@ -1,0 +1,70 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+)
+
+// OpenReadOnly opens the existing database at path for reading: it creates
+// no file, runs no migration and takes no write lock, so a lookup
+// (`portolan 443`) can show the leases and assignments on a port without
+// writing to the state or waiting for a writer. Writes through the returned
+// DB fail. It fails with ENOTFOUND when there is no database at path, and
+// with EUNSUPPORTED when the schema is not this portolan's (Open migrates
+// it).
+func OpenReadOnly(path string) (*DB, error) {
+	if path == "" {
+		return nil, portolan.Errorf(portolan.EINVALID, "empty SQLite path: want sqlite:PATH")
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, portolan.Errorf(portolan.ENOTFOUND, "no SQLite store at %s", path)
+	}
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(busyTimeout/time.Millisecond))+")")
+	sdb, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	sdb.SetMaxOpenConns(8)
+	sdb.SetMaxIdleConns(8)
+	sdb.SetConnMaxIdleTime(0)
+	d := &DB{db: sdb, path: path, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout)
+	defer cancel()
+	if err := d.checkSchema(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	// The writer only hands writes to SQLite, which refuses them; it runs so
+	// that a write fails rather than waits, and Close returns.
+	go d.writer()
+	return d, nil
+}
+
+// checkSchema reports EUNSUPPORTED unless the file is at this portolan's
+// newest migration: reading an older schema could miss columns.
+func (d *DB) checkSchema(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	latest := ms[len(ms)-1].version
+	var have int
+	if err := d.db.QueryRowContext(ctx, "SELECT COALESCE(max(version), 0) FROM portolan_migrations").Scan(&have); err != nil {
+		return portolan.Errorf(portolan.EUNSUPPORTED, "the database %s has no portolan schema (%v)", d.path, err)
+	}
+	if have != latest {
+		return portolan.Errorf(portolan.EUNSUPPORTED, "the database %s is at schema version %d; this portolan reads version %d", d.path, have, latest)
+	}
+	return nil
+}
