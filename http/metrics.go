@@ -8,63 +8,55 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics are the server's Prometheus series, in a registry of its own so
-// that two servers in one process (tests) never share counters.
+// metrics are the server's Prometheus series, per server so that two
+// servers in one process (tests) never share counters. promtext.go keeps
+// and writes them.
 type metrics struct {
-	reg        *prometheus.Registry
-	requests   *prometheus.CounterVec
-	latency    *prometheus.HistogramVec
-	granted    prometheus.Counter
-	released   prometheus.Counter
-	reclaimed  prometheus.Counter
-	conflicts  *prometheus.CounterVec
-	assignOK   prometheus.Counter
+	requests   *family[counter]
+	latency    *family[histogram]
+	granted    counter
+	released   counter
+	reclaimed  counter
+	conflicts  *family[counter]
+	assignOK   counter
 	liveLeases func() float64
 }
 
+// latencyBuckets are the upper bounds of the request latency histogram.
+var latencyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1}
+
 func newMetrics(live func() float64) *metrics {
-	m := &metrics{
-		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portolan_http_requests_total", Help: "HTTP requests by route, method and status code.",
-		}, []string{"route", "method", "code"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "portolan_http_request_duration_seconds", Help: "HTTP request latency by route.",
-			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
-		}, []string{"route"}),
-		granted: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "portolan_leases_granted_total", Help: "Ports leased (HTTP and portserver socket).",
-		}),
-		released: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "portolan_leases_released_total", Help: "Leases ended by an explicit release.",
-		}),
-		reclaimed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "portolan_leases_reclaimed_total", Help: "Leases reclaimed because the owner died or the TTL passed.",
-		}),
-		conflicts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portolan_assignment_conflicts_total", Help: "Conflicts found when assigning ports, by kind and severity.",
-		}, []string{"kind", "severity"}),
-		assignOK: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "portolan_assignments_created_total", Help: "Assignments stored.",
-		}),
+	newCounter := func() *counter { return new(counter) }
+	return &metrics{
+		requests: newFamily("portolan_http_requests_total", "HTTP requests by route, method and status code.", "counter",
+			[]string{"route", "method", "code"}, newCounter),
+		latency: newFamily("portolan_http_request_duration_seconds", "HTTP request latency by route.", "histogram",
+			[]string{"route"}, func() *histogram { return newHistogram(latencyBuckets) }),
+		conflicts: newFamily("portolan_assignment_conflicts_total", "Conflicts found when assigning ports, by kind and severity.", "counter",
+			[]string{"kind", "severity"}, newCounter),
+		liveLeases: live,
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.granted, m.released, m.reclaimed, m.conflicts, m.assignOK,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "portolan_leases_live", Help: "Leases held now.",
-		}, live),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-	return m
 }
 
+// handler serves the series in the text exposition format, sorted by name.
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		p := newPromWriter(w)
+		p.counters(m.conflicts)
+		p.single("portolan_assignments_created_total", "Assignments stored.", "counter", float64(m.assignOK.n.Load()))
+		p.histograms(m.latency)
+		p.counters(m.requests)
+		p.single("portolan_leases_granted_total", "Ports leased (HTTP and portserver socket).", "counter", float64(m.granted.n.Load()))
+		p.single("portolan_leases_live", "Leases held now.", "gauge", m.liveLeases())
+		p.single("portolan_leases_reclaimed_total", "Leases reclaimed because the owner died or the TTL passed.", "counter", float64(m.reclaimed.n.Load()))
+		p.single("portolan_leases_released_total", "Leases ended by an explicit release.", "counter", float64(m.released.n.Load()))
+		p.writeGo()
+		p.writeProcess()
+		p.w.Flush()
+	})
 }
 
 // routeMetrics are one route's series, resolved once at registration so the
@@ -72,9 +64,8 @@ func (m *metrics) handler() http.Handler {
 type routeMetrics struct {
 	m       *metrics
 	route   string
-	latency prometheus.Observer
-	byCode  [6][12]atomic.Pointer[prometheus.Counter] // [method index][status/100 mapped]
-	other   *prometheus.CounterVec
+	latency *histogram
+	byCode  [6][12]atomic.Pointer[counter] // [method index][status/100 mapped]
 }
 
 var methods = [...]string{"GET", "POST", "DELETE", "HEAD", "PUT", "OTHER"}
@@ -101,11 +92,11 @@ func (rm *routeMetrics) observe(method string, status int, d time.Duration) {
 	for i, c := range codeSlots {
 		if c == status {
 			if p := rm.byCode[mi][i].Load(); p != nil {
-				(*p).Inc()
+				p.Inc()
 				return
 			}
 			c := rm.m.requests.WithLabelValues(rm.route, methods[mi], strconv.Itoa(status))
-			rm.byCode[mi][i].Store(&c)
+			rm.byCode[mi][i].Store(c)
 			c.Inc()
 			return
 		}

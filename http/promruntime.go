@@ -1,0 +1,137 @@
+package http
+
+import (
+	"bytes"
+	"os"
+	"runtime"
+	"runtime/debug"
+	rtmetrics "runtime/metrics"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// goSeries are the Go runtime's series, under the names Prometheus's Go
+// collector uses, read from runtime/metrics (no stop-the-world).
+var goSeries = []struct {
+	name, help, typ string
+	keys            []string // summed
+}{
+	{"go_gc_gogc_percent", "Heap size target percentage configured by the user, otherwise 100.", "gauge", []string{"/gc/gogc:percent"}},
+	{"go_gc_gomemlimit_bytes", "Go runtime memory limit configured by the user, otherwise math.MaxInt64.", "gauge", []string{"/gc/gomemlimit:bytes"}},
+	{"go_memstats_alloc_bytes", "Number of heap bytes allocated and currently in use.", "gauge", []string{"/memory/classes/heap/objects:bytes"}},
+	{"go_memstats_alloc_bytes_total", "Total number of heap bytes allocated, even if freed.", "counter", []string{"/gc/heap/allocs:bytes"}},
+	{"go_memstats_frees_total", "Total number of heap objects frees.", "counter", []string{"/gc/heap/frees:objects", "/gc/heap/tiny/allocs:objects"}},
+	{"go_memstats_heap_objects", "Number of currently allocated objects.", "gauge", []string{"/gc/heap/objects:objects"}},
+	{"go_memstats_mallocs_total", "Total number of heap objects allocated.", "counter", []string{"/gc/heap/allocs:objects", "/gc/heap/tiny/allocs:objects"}},
+	{"go_memstats_next_gc_bytes", "Number of heap bytes when next garbage collection will take place.", "gauge", []string{"/gc/heap/goal:bytes"}},
+	{"go_memstats_sys_bytes", "Number of bytes obtained from system.", "gauge", []string{"/memory/classes/total:bytes"}},
+	{"go_sched_gomaxprocs_threads", "The current runtime.GOMAXPROCS setting.", "gauge", []string{"/sched/gomaxprocs:threads"}},
+}
+
+// writeGo writes the Go runtime's series.
+func (p *promWriter) writeGo() {
+	var s debug.GCStats
+	s.PauseQuantiles = make([]time.Duration, 5) // min, 25%, 50%, 75%, max
+	debug.ReadGCStats(&s)
+	p.header("go_gc_duration_seconds", "A summary of the wall-time pause (stop-the-world) duration in garbage collection cycles.", "summary")
+	for i, q := range []string{"0", "0.25", "0.5", "0.75", "1"} {
+		p.sample("go_gc_duration_seconds", nil, nil, "quantile", q, s.PauseQuantiles[i].Seconds())
+	}
+	p.sample("go_gc_duration_seconds_sum", nil, nil, "", "", s.PauseTotal.Seconds())
+	p.sample("go_gc_duration_seconds_count", nil, nil, "", "", float64(s.NumGC))
+
+	p.single("go_goroutines", "Number of goroutines that currently exist.", "gauge", float64(runtime.NumGoroutine()))
+	p.header("go_info", "Information about the Go environment.", "gauge")
+	p.sample("go_info", []string{"version"}, []string{runtime.Version()}, "", "", 1)
+
+	var samples []rtmetrics.Sample
+	for _, g := range goSeries {
+		for _, k := range g.keys {
+			samples = append(samples, rtmetrics.Sample{Name: k})
+		}
+	}
+	rtmetrics.Read(samples)
+	i := 0
+	for _, g := range goSeries {
+		v := 0.0
+		for range g.keys {
+			switch s := samples[i]; s.Value.Kind() {
+			case rtmetrics.KindUint64:
+				v += float64(s.Value.Uint64())
+			case rtmetrics.KindFloat64:
+				v += s.Value.Float64()
+			}
+			i++
+		}
+		p.single(g.name, g.help, g.typ, v)
+	}
+	threads, _ := runtime.ThreadCreateProfile(nil)
+	p.single("go_threads", "Number of OS threads created.", "gauge", float64(threads))
+}
+
+// writeProcess writes the process series Prometheus's process collector
+// names, where /proc has them (Linux); elsewhere it writes none.
+func (p *promWriter) writeProcess() {
+	stat, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return
+	}
+	// Fields after "(comm)": state is field 3, so field k is f[k-3].
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 22 {
+		return
+	}
+	num := func(k int) float64 { v, _ := strconv.ParseFloat(f[k-3], 64); return v }
+	const userHZ = 100 // USER_HZ, fixed at 100 on Linux's user-facing interfaces
+	p.single("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter", (num(14)+num(15))/userHZ)
+	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
+		p.single("process_open_fds", "Number of open file descriptors.", "gauge", float64(len(fds)))
+	}
+	if max, ok := procLimit("Max open files"); ok {
+		p.single("process_max_fds", "Maximum number of open file descriptors.", "gauge", max)
+	}
+	p.single("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge", num(24)*float64(os.Getpagesize()))
+	if bt, ok := bootTime(); ok {
+		p.single("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge", bt+num(22)/userHZ)
+	}
+	p.single("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge", num(23))
+}
+
+// procLimit returns the soft limit of a /proc/self/limits row.
+func procLimit(row string) (float64, bool) {
+	b, err := os.ReadFile("/proc/self/limits")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, row); ok {
+			f := strings.Fields(rest)
+			if len(f) == 0 {
+				return 0, false
+			}
+			v, err := strconv.ParseFloat(f[0], 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
+}
+
+// bootTime is the btime line of /proc/stat: the boot time in Unix seconds.
+func bootTime() (float64, bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "btime "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
+}
