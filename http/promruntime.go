@@ -5,31 +5,15 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	rtmetrics "runtime/metrics"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// goSeries are the Go runtime's series, under the names Prometheus's Go
-// collector uses, read from runtime/metrics (no stop-the-world).
-var goSeries = []struct {
-	name, help, typ string
-	keys            []string // summed
-}{
-	{"go_gc_gogc_percent", "Heap size target percentage configured by the user, otherwise 100.", "gauge", []string{"/gc/gogc:percent"}},
-	{"go_gc_gomemlimit_bytes", "Go runtime memory limit configured by the user, otherwise math.MaxInt64.", "gauge", []string{"/gc/gomemlimit:bytes"}},
-	{"go_memstats_alloc_bytes", "Number of heap bytes allocated and currently in use.", "gauge", []string{"/memory/classes/heap/objects:bytes"}},
-	{"go_memstats_alloc_bytes_total", "Total number of heap bytes allocated, even if freed.", "counter", []string{"/gc/heap/allocs:bytes"}},
-	{"go_memstats_frees_total", "Total number of heap objects frees.", "counter", []string{"/gc/heap/frees:objects", "/gc/heap/tiny/allocs:objects"}},
-	{"go_memstats_heap_objects", "Number of currently allocated objects.", "gauge", []string{"/gc/heap/objects:objects"}},
-	{"go_memstats_mallocs_total", "Total number of heap objects allocated.", "counter", []string{"/gc/heap/allocs:objects", "/gc/heap/tiny/allocs:objects"}},
-	{"go_memstats_next_gc_bytes", "Number of heap bytes when next garbage collection will take place.", "gauge", []string{"/gc/heap/goal:bytes"}},
-	{"go_memstats_sys_bytes", "Number of bytes obtained from system.", "gauge", []string{"/memory/classes/total:bytes"}},
-	{"go_sched_gomaxprocs_threads", "The current runtime.GOMAXPROCS setting.", "gauge", []string{"/sched/gomaxprocs:threads"}},
-}
-
-// writeGo writes the Go runtime's series.
+// writeGo writes the Go runtime's series under the names Prometheus's Go
+// collector uses. They come from runtime.ReadMemStats (a brief
+// stop-the-world per scrape) rather than runtime/metrics, whose package
+// initialisation every portolan process would pay.
 func (p *promWriter) writeGo() {
 	var s debug.GCStats
 	s.PauseQuantiles = make([]time.Duration, 5) // min, 25%, 50%, 75%, max
@@ -41,31 +25,35 @@ func (p *promWriter) writeGo() {
 	p.sample("go_gc_duration_seconds_sum", nil, nil, "", "", s.PauseTotal.Seconds())
 	p.sample("go_gc_duration_seconds_count", nil, nil, "", "", float64(s.NumGC))
 
+	p.single("go_gc_gomemlimit_bytes", "Go runtime memory limit configured by the user, otherwise math.MaxInt64.", "gauge", float64(debug.SetMemoryLimit(-1)))
 	p.single("go_goroutines", "Number of goroutines that currently exist.", "gauge", float64(runtime.NumGoroutine()))
 	p.header("go_info", "Information about the Go environment.", "gauge")
 	p.sample("go_info", []string{"version"}, []string{runtime.Version()}, "", "", 1)
 
-	var samples []rtmetrics.Sample
-	for _, g := range goSeries {
-		for _, k := range g.keys {
-			samples = append(samples, rtmetrics.Sample{Name: k})
-		}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	for _, g := range []struct {
+		name, help, typ string
+		v               uint64
+	}{
+		{"go_memstats_alloc_bytes", "Number of heap bytes allocated and currently in use.", "gauge", m.Alloc},
+		{"go_memstats_alloc_bytes_total", "Total number of heap bytes allocated, even if freed.", "counter", m.TotalAlloc},
+		{"go_memstats_frees_total", "Total number of heap objects frees.", "counter", m.Frees},
+		{"go_memstats_heap_alloc_bytes", "Number of heap bytes allocated and currently in use.", "gauge", m.HeapAlloc},
+		{"go_memstats_heap_idle_bytes", "Number of heap bytes waiting to be used.", "gauge", m.HeapIdle},
+		{"go_memstats_heap_inuse_bytes", "Number of heap bytes that are in use.", "gauge", m.HeapInuse},
+		{"go_memstats_heap_objects", "Number of currently allocated objects.", "gauge", m.HeapObjects},
+		{"go_memstats_heap_released_bytes", "Number of heap bytes released to OS.", "gauge", m.HeapReleased},
+		{"go_memstats_heap_sys_bytes", "Number of heap bytes obtained from system.", "gauge", m.HeapSys},
+		{"go_memstats_mallocs_total", "Total number of heap objects allocated.", "counter", m.Mallocs},
+		{"go_memstats_next_gc_bytes", "Number of heap bytes when next garbage collection will take place.", "gauge", m.NextGC},
+		{"go_memstats_stack_inuse_bytes", "Number of bytes obtained from system for stack allocator.", "gauge", m.StackInuse},
+		{"go_memstats_sys_bytes", "Number of bytes obtained from system.", "gauge", m.Sys},
+	} {
+		p.single(g.name, g.help, g.typ, float64(g.v))
 	}
-	rtmetrics.Read(samples)
-	i := 0
-	for _, g := range goSeries {
-		v := 0.0
-		for range g.keys {
-			switch s := samples[i]; s.Value.Kind() {
-			case rtmetrics.KindUint64:
-				v += float64(s.Value.Uint64())
-			case rtmetrics.KindFloat64:
-				v += s.Value.Float64()
-			}
-			i++
-		}
-		p.single(g.name, g.help, g.typ, v)
-	}
+	p.single("go_memstats_last_gc_time_seconds", "Number of seconds since 1970 of last garbage collection.", "gauge", float64(m.LastGC)/1e9)
+	p.single("go_sched_gomaxprocs_threads", "The current runtime.GOMAXPROCS setting.", "gauge", float64(runtime.GOMAXPROCS(0)))
 	threads, _ := runtime.ThreadCreateProfile(nil)
 	p.single("go_threads", "Number of OS threads created.", "gauge", float64(threads))
 }
