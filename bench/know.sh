@@ -30,9 +30,9 @@ hello="$tmp/hello"
 mkdir -p "$tmp/fresh" "$tmp/used"
 XDG_STATE_HOME="$tmp/used" bin/portolan assign 443/tcp web --force >/dev/null 2>&1
 XDG_STATE_HOME="$tmp/used" bin/portolan lease --pid 0 --ttl 1h >/dev/null
-XDG_STATE_HOME="$tmp/fresh" hyperfine -N --warmup 20 --runs "${RUNS:-300}" --export-json "$tmp/fresh.json" \
+XDG_DATA_HOME="$tmp/fresh" XDG_STATE_HOME="$tmp/fresh" hyperfine -N --warmup 20 --runs "${RUNS:-300}" --export-json "$tmp/fresh.json" \
 	'bin/portolan 443' 'getent services 443' "$hello" >&2
-XDG_STATE_HOME="$tmp/used" hyperfine -N --warmup 20 --runs "${RUNS:-300}" --export-json "$tmp/used.json" \
+XDG_DATA_HOME="$tmp/used" XDG_STATE_HOME="$tmp/used" hyperfine -N --warmup 20 --runs "${RUNS:-300}" --export-json "$tmp/used.json" \
 	'bin/portolan 443' 'getent services 443' >&2
 
 python3 - "$tmp/fresh.json" "$tmp/used.json" "$hello" <<'PY'

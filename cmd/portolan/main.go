@@ -40,6 +40,11 @@ func run() (code int) {
 		defer stop()
 	}
 	err := cmd.ExecuteContext(ctx)
+	if f.Close != nil {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("closing the state database: %w", cerr)
+		}
+	}
 	if msg := cmdutil.Message(err); msg != "" {
 		fmt.Fprintf(f.IOStreams.ErrOut, "portolan: %s\n", msg)
 	}

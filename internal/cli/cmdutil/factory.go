@@ -35,6 +35,11 @@ type Factory struct {
 	// Store returns the local store (PORTOLAN_STORE, else SQLite in the
 	// state directory), opened once per process.
 	Store func() (portolan.Store, error)
+	// Close closes what Store opened, once the verb is done. SQLite
+	// checkpoints its write-ahead log on the last close, so the next
+	// process (a lookup's read-only open) reads the database file instead of
+	// replaying the log. Nil: nothing to close.
+	Close func() error
 	// LeaseService grants and releases leases: the HTTP client when
 	// --server / PORTOLAN_ADDR names a server, else an allocator over the
 	// local store that coordinates with other processes through a lock

@@ -29,11 +29,40 @@ func New(version string) *cmdutil.Factory {
 		StateDir:  StateDir,
 	}
 	f.Assignments = func() (portolan.AssignmentService, error) { return assignments(f) }
-	f.Store = sync.OnceValues(func() (portolan.Store, error) { return f.OpenStore("") })
+	f.Store, f.Close = closingOnce(func() (portolan.Store, error) { return f.OpenStore("") })
 	f.LeaseService = func() (portolan.LeaseService, error) { return leaseService(f) }
 	f.ReadOnly = func() *cmdutil.Factory { return readOnly(f) }
 	f.Host = sync.OnceValues(registry.Host)
 	return f
+}
+
+// closingOnce returns open memoised, and a Close that closes the store open
+// returned, if it was ever called.
+func closingOnce(open func() (portolan.Store, error)) (store func() (portolan.Store, error), closeFn func() error) {
+	var (
+		mu     sync.Mutex
+		opened portolan.Store
+	)
+	store = sync.OnceValues(func() (portolan.Store, error) {
+		s, err := open()
+		if err == nil {
+			mu.Lock()
+			opened = s
+			mu.Unlock()
+		}
+		return s, err
+	})
+	closeFn = func() error {
+		mu.Lock()
+		s := opened
+		opened = nil
+		mu.Unlock()
+		if s == nil {
+			return nil
+		}
+		return s.Close()
+	}
+	return store, closeFn
 }
 
 // StateDir is where portolan keeps its state: $XDG_STATE_HOME/portolan, or
