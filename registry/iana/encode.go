@@ -268,7 +268,7 @@ func (e *encoder) nameIndex(recs []portolan.Service) {
 		}
 		e.nOrder += len(g)
 		e.names = append(e.names, le32s(e.str(k), start, uint32(len(g)))...)
-		h := fnv1aLower(k) & uint32(size-1)
+		h := nameHash(k) & uint32(size-1)
 		for slots[h] != 0 {
 			h = (h + 1) & uint32(size-1)
 		}

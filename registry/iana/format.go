@@ -21,11 +21,11 @@ package iana
 //	         (that protocol's records and the records without protocol)
 //	portseg  u16 segment per port, 65,536 of them
 //	names    12 bytes each: ref to the lower-case name, u32 start, u32 count
-//	hash     u32 per slot: name index + 1, 0 for empty; FNV-1a of the
+//	hash     u32 per slot: name index + 1, 0 for empty; nameHash of the
 //	         lower-case name, linear probing
 const (
 	magic    = "PTLNSNAP"
-	version  = 1
+	version  = 2 // 2: nameHash replaced FNV-1a in the name table
 	nSection = 10
 
 	secMeta = iota - 3
@@ -76,18 +76,63 @@ const (
 	RunAlign = 256
 )
 
-// fnv1aLower hashes s as if it were lower-case ASCII.
-func fnv1aLower(s string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		h ^= uint32(c)
-		h *= 16777619
+// nameHash hashes s as if it were lower-case ASCII, eight bytes a step
+// (names are 1 to 15 bytes: one or two steps), then mixes the bits so that
+// the low ones index the table well.
+func nameHash(s string) uint32 {
+	h := uint64(len(s)) * 0x9e3779b97f4a7c15
+	for ; len(s) >= 8; s = s[8:] {
+		h = hashStep(h, lower8(le64(s)))
 	}
-	return h
+	if len(s) > 0 {
+		h = hashStep(h, lower8(loadTail(s)))
+	}
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return uint32(h)
+}
+
+func hashStep(h, x uint64) uint64 {
+	h = (h ^ x) * 0xff51afd7ed558ccd
+	return h ^ h>>29
+}
+
+const ones = 0x0101010101010101
+
+// lower8 lower-cases the ASCII capitals among the eight bytes of x and
+// leaves every other byte as it is: a byte's high bit is set in upper when
+// the byte is ASCII, at least 'A' and not above 'Z'; shifted down it is 0x20.
+func lower8(x uint64) uint64 {
+	low7 := x & (0x7f * ones)
+	upper := (low7 + (0x80-'A')*ones) &^ (low7 + (0x80-'Z'-1)*ones) &^ x & (0x80 * ones)
+	return x | upper>>2
+}
+
+// le64 reads the first eight bytes of s, little-endian (one load).
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// loadTail reads the one to seven bytes of s, little-endian, in at most
+// three loads.
+func loadTail(s string) uint64 {
+	var x uint64
+	var shift uint
+	if len(s) >= 4 {
+		x = uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+		s, shift = s[4:], 32
+	}
+	if len(s) >= 2 {
+		x |= (uint64(s[0]) | uint64(s[1])<<8) << shift
+		s, shift = s[2:], shift+16
+	}
+	if len(s) == 1 {
+		x |= uint64(s[0]) << shift
+	}
+	return x
 }
 
 // protoRank orders records on a port: tcp, udp, sctp, dccp, then those

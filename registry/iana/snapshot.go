@@ -217,7 +217,7 @@ func (sn *Snapshot) PortRun(p portolan.Port, proto portolan.Proto) (start, n int
 // name, compared case-insensitively.
 func (sn *Snapshot) NameRun(name string) (start, n int) {
 	mask := uint32(len(sn.hash)/4 - 1)
-	for h := fnv1aLower(name) & mask; ; h = (h + 1) & mask {
+	for h := nameHash(name) & mask; ; h = (h + 1) & mask {
 		v := u32(sn.hash, 4*int(h))
 		if v == 0 {
 			return 0, 0
@@ -229,21 +229,18 @@ func (sn *Snapshot) NameRun(name string) (start, n int) {
 	}
 }
 
-// equalFoldASCII compares a lower-case key with s ignoring ASCII case.
+// equalFoldASCII compares a lower-case key with s ignoring ASCII case,
+// eight bytes a step.
 func equalFoldASCII(lower, s string) bool {
 	if len(lower) != len(s) {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
+	for ; len(s) >= 8; lower, s = lower[8:], s[8:] {
+		if le64(lower) != lower8(le64(s)) {
 			return false
 		}
 	}
-	return true
+	return len(s) == 0 || loadTail(lower) == lower8(loadTail(s))
 }
 
 // Record materializes record i. Strings share the snapshot; Refs and the
