@@ -47,7 +47,7 @@ func list(t *testing.T, svc portolan.AssignmentService, o assignments.Options, t
 func TestList(t *testing.T) {
 	svc := seeded(t)
 	out, err := list(t, svc, assignments.Options{}, false)
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if err != nil || len(lines) != 3 || !strings.HasPrefix(lines[0], "7001/tcp\tbilling\tpayments\t\t") || !strings.HasSuffix(lines[0], "\talice\tprimary API") {
 		t.Fatalf("piped list = %q, %v", out, err)
 	}

@@ -36,7 +36,7 @@ func lookup(_ context.Context, host string) ([]netip.Addr, error) {
 // rows maps "target port address" to the state column.
 func rows(out string) map[string]string {
 	m := map[string]string{}
-	for l := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
+	for l := range strings.SplitSeq(strings.TrimRight(out, "\n"), "\n") {
 		f := strings.Split(l, "\t")
 		if len(f) == 6 {
 			m[f[0]+" "+f[2]+" "+f[1]] = f[3]

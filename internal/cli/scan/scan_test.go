@@ -66,7 +66,7 @@ func TestScanLoopbackFormats(t *testing.T) {
 	spec := a.String() + "," + b.String() + "," + c.String()
 
 	out, msg, code := run(t, &Options{Targets: []string{"127.0.0.1"}, Ports: spec, Retries: 1})
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if code != 0 || len(lines) != 3 {
 		t.Fatalf("table: exit %d %s\n%s", code, msg, out)
 	}
