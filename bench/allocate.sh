@@ -19,7 +19,7 @@ if ! command -v hyperfine >/dev/null; then
   if [ "$(id -u)" -eq 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null; else echo "bench/allocate.sh: needs hyperfine" >&2; exit 1; fi
 fi
 mkdir -p bin
-go build -o bin/portolan ./cmd/portolan
+make -s build # the released form: static, -s -w
 go build -o bin/allocload ./bench/allocload
 go build -o bin/serveload ./bench/serveload
 go build -o bin/bindclose ./bench/bindclose

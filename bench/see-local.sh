@@ -15,7 +15,7 @@
 # else runs there are listed too. A listener that no visible process holds
 # (one in another PID namespace, say) makes both tools read every /proc/PID/fd,
 # since only a full scan proves nobody holds it.
-# Usage: bench/see-local.sh   (from anywhere; builds bin/portolan like make build)
+# Usage: bench/see-local.sh   (from anywhere; builds bin/portolan with make build)
 # Env: RUNS (default 30), LISTEN (2000), CONNS (4000 connections = 8000 sockets),
 #      SEE_LOCAL_NETNS=host|fresh to run one of the two only.
 set -euo pipefail
@@ -54,7 +54,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o bin/portolan ./cmd/portolan
+make -s build # the released form: static, -s -w
 go build -o "$tmp/holdsockets" ./bench/cmd/holdsockets
 bin=$PWD/bin/portolan
 

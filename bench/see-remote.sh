@@ -26,7 +26,7 @@ tmp=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
-go build -o bin/portolan ./cmd/portolan
+make -s build # the released form: static, -s -w
 go build -o "$tmp/slowhost" ./internal/testnet/cmd/slowhost
 P=bin/portolan
 RUNS=${RUNS:-10}

@@ -14,7 +14,7 @@ if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" -eq 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; else echo "bench/serve.sh: needs wrk" >&2; exit 1; fi
 fi
 mkdir -p bin
-go build -o bin/portolan ./cmd/portolan
+make -s build # the released form: static, -s -w
 go build -o bin/serveload ./bench/serveload
 tmp=$(mktemp -d)
 pids=()
