@@ -5,6 +5,7 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -326,5 +327,62 @@ func TestTTLExpiry(t *testing.T) {
 	}
 	if _, err := a.Grant(ctxT(t), portolan.LeaseRequest{Pool: "25000-25000"}); err != nil {
 		t.Fatalf("the expired port did not come back: %v", err)
+	}
+}
+
+// A pool full of leases whose owner died since the last sweep is not
+// "exhausted": Grant sweeps once and hands the ports out again, to every one
+// of many concurrent callers, without waiting for the periodic Reclaim. This
+// is `portolan serve` after a test runner that held thousands of ports was
+// killed.
+func TestFullPoolOfDeadOwnerIsSwept(t *testing.T) {
+	store, _ := openStore(t)
+	a := lease.New(store, lease.Options{Host: fakeHost})
+	child := exec.Command("sleep", "60")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	const pool, size = "26000-26015", 16
+	if _, err := a.Grant(ctxT(t), portolan.LeaseRequest{PID: child.Process.Pid, Pool: pool, Count: size}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Grant(ctxT(t), portolan.LeaseRequest{Pool: pool}); portolan.ErrorCode(err) != portolan.ECONFLICT {
+		t.Fatalf("pool leased to a live child: Grant error = %v, want pool exhausted", err)
+	}
+	child.Process.Kill()
+	child.Wait()
+
+	var wg sync.WaitGroup
+	got := make(chan portolan.Port, size)
+	errs := make(chan error, size)
+	for range size {
+		wg.Go(func() {
+			ls, err := a.Grant(ctxT(t), portolan.LeaseRequest{Pool: pool})
+			if err != nil {
+				errs <- err
+				return
+			}
+			got <- ls[0].Port
+		})
+	}
+	wg.Wait()
+	close(got)
+	close(errs)
+	for err := range errs {
+		t.Errorf("Grant after the owner died: %v", err)
+	}
+	seen := map[portolan.Port]bool{}
+	for p := range got {
+		if seen[p] {
+			t.Errorf("port %d granted twice", p)
+		}
+		seen[p] = true
+	}
+	if len(seen) != size {
+		t.Errorf("%d distinct ports granted, want all %d back", len(seen), size)
+	}
+	if _, err := a.Grant(ctxT(t), portolan.LeaseRequest{Pool: pool}); portolan.ErrorCode(err) != portolan.ECONFLICT ||
+		!strings.Contains(err.Error(), "pool exhausted") {
+		t.Fatalf("pool full of live leases: Grant error = %v, want pool exhausted", err)
 	}
 }

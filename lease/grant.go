@@ -13,7 +13,8 @@ const maxAttempts = 8
 
 // Grant leases req.Count distinct free ports, all or none, each committed
 // to the store before Grant returns. ECONFLICT "pool exhausted" when the
-// pool has too few free ports.
+// pool has too few free ports even after the leases of dead owners and
+// expired TTLs are reclaimed.
 func (a *Allocator) Grant(ctx context.Context, req portolan.LeaseRequest) ([]portolan.Lease, error) {
 	n := req.Count
 	if n == 0 {
@@ -65,8 +66,19 @@ func (a *Allocator) Grant(ctx context.Context, req portolan.LeaseRequest) ([]por
 			return nil, err
 		}
 	}
+	swept := false
 	for range maxAttempts {
 		ports, err := a.pick(ctx, pool, n, req)
+		if portolan.ErrorCode(err) == portolan.ECONFLICT && !swept {
+			// The pool is full (pick's only conflict). Owners may have died
+			// or TTLs run out since the last sweep: sweep once now and pick
+			// again rather than refuse while dead leases fill the pool.
+			swept = true
+			if err := a.sweep(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -146,6 +158,7 @@ func (a *Allocator) pick(ctx context.Context, pool portolan.Range, n int, req po
 	orgAssigned := a.orgAssignments(ctx)
 	var got []portolan.Port
 	scanned := 0
+	var skipped portolan.Port // the port granted last, passed over once
 	for len(got) < n {
 		var batch []portolan.Port
 		a.mu.Lock()
@@ -161,11 +174,24 @@ func (a *Allocator) pick(ctx context.Context, pool portolan.Range, n int, req po
 			i = (i + 1) % size
 			scanned++
 			a.cursor[pool] = p
-			if a.taken.has(p) || a.pending.has(p) || (p == a.last && size > n) || orgAssigned.has(p) {
+			if a.taken.has(p) || a.pending.has(p) || orgAssigned.has(p) {
+				continue
+			}
+			if p == a.last && size > n {
+				skipped = p
 				continue
 			}
 			a.pending.set(p)
 			batch = append(batch, p)
+		}
+		if len(batch) == 0 && skipped != 0 {
+			// Only the port granted last is left: hand it out again
+			// rather than call the pool exhausted.
+			if p := skipped; !a.taken.has(p) && !a.pending.has(p) {
+				a.pending.set(p)
+				batch = append(batch, p)
+			}
+			skipped = 0
 		}
 		a.mu.Unlock()
 		if len(batch) == 0 {
@@ -194,6 +220,25 @@ func (a *Allocator) pick(ctx context.Context, pool portolan.Range, n int, req po
 			n, len(got), poolName(req.Pool, pool), size)
 	}
 	return got, nil
+}
+
+// sweep reclaims for a grant that found its pool full. Concurrent grants
+// that all found it full take turns, and one whose turn comes after a sweep
+// that began after it asked takes that sweep as its own: only the first
+// reads the store.
+func (a *Allocator) sweep(ctx context.Context) error {
+	asked := time.Now()
+	a.sweepMu.Lock()
+	defer a.sweepMu.Unlock()
+	if a.sweptAt.After(asked) {
+		return nil
+	}
+	began := time.Now()
+	if _, err := a.Reclaim(ctx); err != nil {
+		return err
+	}
+	a.sweptAt = began
+	return nil
 }
 
 func poolName(spec string, r portolan.Range) string {

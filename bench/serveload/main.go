@@ -34,6 +34,7 @@ func main() {
 	deadline := time.Now().Add(*dur)
 	lat := make([][]time.Duration, *conc)
 	protos := []string{"tcp", "udp", "sctp", "dccp"}
+	var firstErr sync.Once // the first failure is printed, so an error count has a cause
 	do := func(method, u string, body []byte) (int, error) {
 		req, _ := http.NewRequest(method, u, bytes.NewReader(body))
 		if *token != "" {
@@ -41,7 +42,12 @@ func main() {
 		}
 		resp, err := hc.Do(req)
 		if err != nil {
+			firstErr.Do(func() { fmt.Fprintf(os.Stderr, "serveload: first error: %s %s: %v\n", method, u, err) })
 			return 0, err
+		}
+		if resp.StatusCode >= 300 {
+			msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			firstErr.Do(func() { fmt.Fprintf(os.Stderr, "serveload: first error: %s %s: %s %s\n", method, u, resp.Status, bytes.TrimSpace(msg)) })
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
