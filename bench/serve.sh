@@ -5,7 +5,7 @@
 #      server gives) for the ratio; goal >= 20,000 req/s, p99 < 5 ms.
 #   2. Assignment writes (POST /v1/assignments) on SQLite and on PostgreSQL
 #      (a private server with default durability: fsync and synchronous_commit on).
-#   3. Lease grants over HTTP.
+#   3. Lease grant+release pairs over HTTP.
 # Installs wrk with apt-get when missing and root. Prints one line per figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,8 +61,9 @@ wrk_line "GET /healthz (pings the store)" /healthz >/dev/null
 bin/serveload -url "$URL" -mode get -path /v1/ports/443 -c 32 -d "${DUR}s"
 
 echo "== writes"
-# Leases first: the assignment run fills most of the lease pool with assigned ports.
-printf 'SQLite     '; bin/serveload -url "$URL" -token "$TOKEN" -mode lease -c 32 -d "${DUR}s"
+# Leases first (each granted, then released, so the pool never runs dry): the
+# assignment run fills most of the lease pool with assigned ports.
+printf 'SQLite     '; bin/serveload -url "$URL" -token "$TOKEN" -mode lease-release -c 32 -d "${DUR}s"
 printf 'SQLite     '; bin/serveload -url "$URL" -token "$TOKEN" -mode assign -c 8 -d "${DUR}s"
 
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
@@ -73,5 +74,5 @@ pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 runpg "$PGBIN/initdb" -D "$tmp/pg/data" -U postgres --auth=trust -E UTF8 >/dev/null
 runpg "$PGBIN/pg_ctl" -D "$tmp/pg/data" -l "$tmp/pg/log" -w -o "-c listen_addresses=127.0.0.1 -p $pgport -k $tmp/pg" start >/dev/null
 start_serve "postgres://postgres@127.0.0.1:$pgport/postgres?sslmode=disable"
-printf 'PostgreSQL '; bin/serveload -url "$URL" -token "$TOKEN" -mode lease -c 32 -d "${DUR}s"
+printf 'PostgreSQL '; bin/serveload -url "$URL" -token "$TOKEN" -mode lease-release -c 32 -d "${DUR}s"
 printf 'PostgreSQL '; bin/serveload -url "$URL" -token "$TOKEN" -mode assign -c 8 -d "${DUR}s"

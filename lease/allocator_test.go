@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -351,6 +352,9 @@ func TestFullPoolOfDeadOwnerIsSwept(t *testing.T) {
 	}
 	child.Process.Kill()
 	child.Wait()
+	// Sweeps take at most a fifth of the time: let the refused grant's
+	// sweep (well under a millisecond for 16 leases) age.
+	time.Sleep(50 * time.Millisecond)
 
 	var wg sync.WaitGroup
 	got := make(chan portolan.Port, size)
@@ -384,5 +388,38 @@ func TestFullPoolOfDeadOwnerIsSwept(t *testing.T) {
 	if _, err := a.Grant(ctxT(t), portolan.LeaseRequest{Pool: pool}); portolan.ErrorCode(err) != portolan.ECONFLICT ||
 		!strings.Contains(err.Error(), "pool exhausted") {
 		t.Fatalf("pool full of live leases: Grant error = %v, want pool exhausted", err)
+	}
+}
+
+// countingStore counts full reads of the leases.
+type countingStore struct {
+	portolan.LeaseStore
+	reads atomic.Int64
+}
+
+func (s *countingStore) Leases(ctx context.Context) ([]portolan.Lease, error) {
+	s.reads.Add(1)
+	return s.LeaseStore.Leases(ctx)
+}
+
+// A pool that stays full of live leases does not cost every refused grant a
+// full read of the store: sweeps are spaced out.
+func TestFullPoolOfLiveLeasesIsNotSweptEachTime(t *testing.T) {
+	db, _ := openStore(t)
+	store := &countingStore{LeaseStore: db}
+	a := lease.New(store, lease.Options{Host: fakeHost})
+	const pool = "27000-27003"
+	if _, err := a.Grant(ctxT(t), portolan.LeaseRequest{Pool: pool, Count: 4, PID: portolanPID()}); err != nil {
+		t.Fatal(err)
+	}
+	before := store.reads.Load()
+	const refused = 200
+	for range refused {
+		if _, err := a.Grant(ctxT(t), portolan.LeaseRequest{Pool: pool}); portolan.ErrorCode(err) != portolan.ECONFLICT {
+			t.Fatalf("Grant from a pool of live leases: %v, want pool exhausted", err)
+		}
+	}
+	if n := store.reads.Load() - before; n >= refused/2 {
+		t.Errorf("%d refused grants read the whole store %d times; want sweeps spaced out", refused, n)
 	}
 }

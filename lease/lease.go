@@ -104,8 +104,9 @@ type Allocator struct {
 	assignAt time.Time
 	assigned *bitset // ports the organisation's assignments name
 
-	sweepMu sync.Mutex // a full pool's sweeps, one at a time
-	sweptAt time.Time  // when the last of them began
+	sweepMu   sync.Mutex    // a full pool's sweeps, one at a time
+	sweptAt   time.Time     // when the last of them began
+	sweepTook time.Duration // and how long it took
 }
 
 var _ portolan.LeaseService = (*Allocator)(nil)

@@ -1,11 +1,13 @@
 // Command serveload drives a portolan server's HTTP API from N concurrent
 // keep-alive clients on loopback and prints requests per second and
-// latency percentiles: GET of a path, assignment writes, or lease
-// grant+release pairs. bench/serve.sh runs it next to wrk.
+// latency percentiles: GET of a path, assignment writes, lease grants
+// (held until their one-minute TTL), or lease grant+release pairs.
+// bench/serve.sh runs it next to wrk; bench/allocate.sh for leases.
 package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -20,7 +22,7 @@ import (
 func main() {
 	url := flag.String("url", "http://127.0.0.1:7780", "server URL")
 	token := flag.String("token", os.Getenv("PORTOLAN_TOKEN"), "admin bearer token for writes")
-	mode := flag.String("mode", "get", "get, assign or lease")
+	mode := flag.String("mode", "get", "get, assign, lease (grant, held for its 1m TTL) or lease-release (grant, then release)")
 	path := flag.String("path", "/v1/ports/443", "path for -mode get")
 	conc := flag.Int("c", 32, "concurrent clients")
 	dur := flag.Duration("d", 5*time.Second, "duration")
@@ -35,7 +37,8 @@ func main() {
 	lat := make([][]time.Duration, *conc)
 	protos := []string{"tcp", "udp", "sctp", "dccp"}
 	var firstErr sync.Once // the first failure is printed, so an error count has a cause
-	do := func(method, u string, body []byte) (int, error) {
+	// doBody sends one request and returns its status and (up to 4 KB of) body.
+	doBody := func(method, u string, body []byte) (int, []byte, error) {
 		req, _ := http.NewRequest(method, u, bytes.NewReader(body))
 		if *token != "" {
 			req.Header.Set("Authorization", "Bearer "+*token)
@@ -43,15 +46,21 @@ func main() {
 		resp, err := hc.Do(req)
 		if err != nil {
 			firstErr.Do(func() { fmt.Fprintf(os.Stderr, "serveload: first error: %s %s: %v\n", method, u, err) })
-			return 0, err
+			return 0, nil, err
 		}
-		if resp.StatusCode >= 300 {
-			msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			firstErr.Do(func() { fmt.Fprintf(os.Stderr, "serveload: first error: %s %s: %s %s\n", method, u, resp.Status, bytes.TrimSpace(msg)) })
-		}
+		out, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		return resp.StatusCode, nil
+		if resp.StatusCode >= 300 {
+			firstErr.Do(func() {
+				fmt.Fprintf(os.Stderr, "serveload: first error: %s %s: %s %s\n", method, u, resp.Status, bytes.TrimSpace(out))
+			})
+		}
+		return resp.StatusCode, out, nil
+	}
+	do := func(method, u string, body []byte) (int, error) {
+		st, _, err := doBody(method, u, body)
+		return st, err
 	}
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -78,8 +87,17 @@ func main() {
 				case "lease":
 					st, err := do("POST", *url+"/v1/leases", []byte(`{"count":1,"protocol":"tcp","ttl":"1m"}`))
 					ok = err == nil && st == 201
+				case "lease-release":
+					st, out, err := doBody("POST", *url+"/v1/leases", []byte(`{"count":1,"protocol":"tcp","ttl":"1m"}`))
+					var ls []struct {
+						Port int `json:"port"`
+					}
+					if ok = err == nil && st == 201 && json.Unmarshal(out, &ls) == nil && len(ls) == 1; ok {
+						st, err = do("DELETE", fmt.Sprintf("%s/v1/leases/%d", *url, ls[0].Port), nil)
+						ok = err == nil && st == 204
+					}
 				default:
-					fmt.Fprintf(os.Stderr, "serveload: -mode %q is not one of get, assign, lease\n", *mode)
+					fmt.Fprintf(os.Stderr, "serveload: -mode %q is not one of get, assign, lease, lease-release\n", *mode)
 					os.Exit(2)
 				}
 				lat[w] = append(lat[w], time.Since(t0))
