@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portolan-dev/portolan"
 	dto "github.com/prometheus/client_model/go"
@@ -24,6 +25,10 @@ func TestMetricsParseAsPrometheusText(t *testing.T) {
 	}
 	e.anon.Port(ctx, "99999") // a 400
 	e.admin.Grant(ctx, portolan.LeaseRequest{Count: 3})
+	// The kernel counts CPU time in 10 ms ticks: spend a few, so that
+	// process_cpu_seconds_total is positive however early this test runs.
+	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+	}
 
 	resp, err := http.Get(e.url + "/metrics")
 	if err != nil {

@@ -70,7 +70,7 @@ func ParsePortRange(s string) (portolan.Range, error) {
 // ParseReservedPorts parses ip_local_reserved_ports: a comma-separated list
 // of ports and LO-HI ranges, possibly empty ("8080,9000-9010\n").
 func ParseReservedPorts(s string) ([]portolan.Range, error) {
-	var out []portolan.Range
+	out := []portolan.Range{} // none reserved is [] in JSON, not null
 	for _, f := range strings.Split(strings.TrimSpace(s), ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {

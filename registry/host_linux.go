@@ -45,6 +45,7 @@ func hostFrom(proc string) (HostRanges, error) {
 func defaultHost() HostRanges {
 	return HostRanges{
 		Ephemeral:         portolan.Range{Lo: 32768, Hi: 60999},
+		Reserved:          []portolan.Range{},
 		UnprivilegedStart: 1024,
 		Defaults:          true,
 		Source:            "Linux defaults (Documentation/networking/ip-sysctl.rst): ip_local_port_range 32768 60999, ip_unprivileged_port_start 1024",

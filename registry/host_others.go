@@ -13,7 +13,7 @@ import (
 func Host() (HostRanges, error) { return defaultHost(), nil }
 
 func defaultHost() HostRanges {
-	h := HostRanges{Ephemeral: portolan.Range{Lo: 49152, Hi: 65535}, UnprivilegedStart: 1024, Defaults: true}
+	h := HostRanges{Ephemeral: portolan.Range{Lo: 49152, Hi: 65535}, Reserved: []portolan.Range{}, UnprivilegedStart: 1024, Defaults: true}
 	switch runtime.GOOS {
 	case "darwin":
 		h.Source = "macOS default: net.inet.ip.portrange.first 49152, last 65535"

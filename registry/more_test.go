@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -86,6 +87,13 @@ func TestParseHostFiles(t *testing.T) {
 	}
 	if rs, err := ParseReservedPorts("\n"); err != nil || len(rs) != 0 {
 		t.Errorf("empty reserved: %v %v", rs, err)
+	}
+	// None reserved is an empty list to a JSON reader, not null.
+	if b, _ := json.Marshal(HostRanges{Reserved: must(ParseReservedPorts(""))}); !strings.Contains(string(b), `"reserved":[]`) {
+		t.Errorf("no reserved ports in JSON: %s, want \"reserved\":[]", b)
+	}
+	if b, _ := json.Marshal(defaultHost()); !strings.Contains(string(b), `"reserved":[]`) {
+		t.Errorf("the defaults in JSON: %s, want \"reserved\":[]", b)
 	}
 	if _, err := ParseReservedPorts("80,x"); err == nil {
 		t.Error("bad reserved list accepted")
@@ -204,4 +212,11 @@ func TestDataDir(t *testing.T) {
 	if d, _ := DataDir(); d != "/home/u/.local/share/portolan" {
 		t.Errorf("DataDir %s", d)
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
