@@ -27,8 +27,17 @@ test: deps vet
 generate:
 	$(GO) generate ./...
 
+# Every comparison in bench/, one after the other (each prints its figures
+# and ratios; BENCHMARKS.md records them). They want a quiet machine, and
+# root for the network namespaces and package installs.
 bench: build
-	./bench/run-all.sh
+	./bench/know.sh
+	./bench/startup-floor.sh
+	./bench/see-local.sh
+	./bench/see-remote.sh
+	./bench/allocate.sh
+	./bench/serve.sh
+	./bench/ui.sh
 
 clean:
 	rm -rf bin
