@@ -13,6 +13,8 @@ package registry
 
 import (
 	_ "embed"
+	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -87,6 +89,27 @@ func Newest() *Registry {
 		return u
 	}
 	return emb
+}
+
+// PassedOver says why the user's snapshot is not the one in use, or "" when
+// there is none or it is in use: a damaged file, one written by an older
+// portolan in another format, or a release no newer than the embedded one.
+func PassedOver(inUse *Registry) string {
+	p, err := UserSnapshotPath()
+	if err != nil || (inUse != nil && inUse.Path() == p) {
+		return ""
+	}
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	u, err := OpenFile(p)
+	if err != nil {
+		return portolan.ErrorMessage(err)
+	}
+	if emb := Embedded(); u.Updated() <= emb.Updated() {
+		return fmt.Sprintf("%s: the release of %s is not newer than the embedded one of %s", p, u.Updated(), emb.Updated())
+	}
+	return ""
 }
 
 // Updated is the date of the registry release, YYYY-MM-DD.

@@ -44,6 +44,10 @@ type Info struct {
 	Embedded   bool       `json:"embedded"`
 	Stats      iana.Stats `json:"stats"`
 	CommonUses int        `json:"common_uses"`
+	// PassedOver says why the user's snapshot (from `registry update`)
+	// is not in use, when there is one: damaged, from an older portolan's
+	// format, or no newer than the embedded release.
+	PassedOver string `json:"passed_over,omitempty"`
 }
 
 func newCmdInfo(f *cmdutil.Factory) *cobra.Command {
@@ -65,7 +69,10 @@ func RunInfo(o *InfoOptions) error {
 		return err
 	}
 	in := Info{Updated: r.Updated(), Source: r.Source(), Path: r.Path(), Embedded: r.Path() == "",
-		Stats: iana.Count(r.Data()), CommonUses: len(reg.AllCommonUses())}
+		Stats: iana.Count(r.Data()), CommonUses: len(reg.AllCommonUses()), PassedOver: reg.PassedOver(r)}
+	if in.PassedOver != "" {
+		fmt.Fprintf(o.IO.ErrOut, "portolan: passed over the installed snapshot: %s; run 'portolan registry update --from FILE' to install a release again\n", in.PassedOver)
+	}
 	if o.JSON {
 		return cmdutil.WriteJSON(o.IO, in)
 	}

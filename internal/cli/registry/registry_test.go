@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,5 +131,57 @@ func TestSubcommandRequired(t *testing.T) {
 	cmd.SilenceErrors, cmd.SilenceUsage = true, true
 	if err := cmd.Execute(); cmdutil.ExitCode(err) != 2 {
 		t.Errorf("registry without a subcommand: %v", err)
+	}
+}
+
+// A snapshot an older portolan installed (another format version) or a
+// damaged one is passed over for the embedded one, and `registry info` says
+// so and how to fix it, instead of silently showing the embedded release.
+func TestInfoSaysWhySnapshotIsPassedOver(t *testing.T) {
+	dataHome := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", dataHome)
+	snap := filepath.Join(dataHome, "portolan", reg.SnapshotFile)
+	info := func() (Info, string) {
+		t.Helper()
+		ios, _, out, errOut := iostreams.Test()
+		r := reg.Newest()
+		if err := RunInfo(&InfoOptions{IO: ios, JSON: true, Registry: func() (*reg.Registry, error) { return r, nil }}); err != nil {
+			t.Fatal(err)
+		}
+		var in Info
+		if err := json.Unmarshal(out.Bytes(), &in); err != nil {
+			t.Fatal(err)
+		}
+		return in, errOut.String()
+	}
+	if in, msg := info(); in.PassedOver != "" || msg != "" {
+		t.Fatalf("no user snapshot: passed_over %q, stderr %q", in.PassedOver, msg)
+	}
+	if err := os.MkdirAll(filepath.Dir(snap), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	embedded, err := os.ReadFile("../../../registry/iana.snap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Version 1 of the format: the header's version word is 1.
+	old := slices.Clone(embedded)
+	old[8] = 1
+	if err := os.WriteFile(snap, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in, msg := info()
+	if !in.Embedded || !strings.Contains(in.PassedOver, snap) || !strings.Contains(in.PassedOver, "version") {
+		t.Errorf("a version-1 snapshot: embedded %v, passed_over %q", in.Embedded, in.PassedOver)
+	}
+	if !strings.HasPrefix(msg, "portolan: passed over the installed snapshot: "+snap) || !strings.Contains(msg, "registry update --from FILE") || strings.Count(msg, "\n") != 1 {
+		t.Errorf("stderr %q: want one line naming the file and the fix", msg)
+	}
+	// The embedded release itself, installed: not newer, so not used.
+	if err := os.WriteFile(snap, embedded, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := info(); !in.Embedded || !strings.Contains(in.PassedOver, "not newer than the embedded one") {
+		t.Errorf("the embedded release installed: embedded %v, passed_over %q", in.Embedded, in.PassedOver)
 	}
 }
