@@ -104,13 +104,17 @@ func OpenStore(spec string) (portolan.Store, error) {
 }
 
 // RemoteClient returns the HTTP client of the server named by --server or
-// PORTOLAN_ADDR, or nil to work locally. It implements portolan.LeaseService
-// and portolan.AssignmentService. A server on loopback without a token gets
-// the admin token this user's own `portolan serve` wrote.
-func RemoteClient(f *cmdutil.Factory) *porthttp.Client {
+// PORTOLAN_ADDR, or nil to work locally; an address no request could reach
+// is refused (exit 2). It implements portolan.LeaseService and
+// portolan.AssignmentService. A server on loopback without a token gets the
+// admin token this user's own `portolan serve` wrote.
+func RemoteClient(f *cmdutil.Factory) (*porthttp.Client, error) {
 	url, token := f.RemoteServer()
 	if url == "" {
-		return nil
+		return nil, nil
+	}
+	if err := cmdutil.CheckServerURL(url); err != nil {
+		return nil, err
 	}
 	if token == "" {
 		if dir, err := StateDir(); err == nil && cmdutil.IsLoopbackURL(url) {
@@ -123,13 +127,17 @@ func RemoteClient(f *cmdutil.Factory) *porthttp.Client {
 	if u, err := user.Current(); err == nil {
 		c.User = u.Username
 	}
-	return c
+	return c, nil
 }
 
 // assignments is the remote client when a server is named, else the local
 // store with the registry's conflict checks.
 func assignments(f *cmdutil.Factory) (portolan.AssignmentService, error) {
-	if c := RemoteClient(f); c != nil {
+	c, err := RemoteClient(f)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
 		return c, nil
 	}
 	store, err := f.Store()

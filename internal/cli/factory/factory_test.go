@@ -2,12 +2,15 @@ package factory_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/factory"
 )
 
@@ -58,5 +61,23 @@ func TestCloseCheckpointsTheStore(t *testing.T) {
 	got, err := r.Assignments(ctx, portolan.AssignmentFilter{})
 	if err != nil || len(got) != 1 || got[0].Port != 8443 {
 		t.Fatalf("read back: %v, %v", got, err)
+	}
+}
+
+// --server with an address no request could reach fails every remote verb
+// with exit 2 before anything is sent.
+func TestBadServerAddress(t *testing.T) {
+	t.Setenv("PORTOLAN_ADDR", "")
+	for _, server := range []string{"ftp://x", "http://[::1"} {
+		f := factory.New("test")
+		f.Server = server
+		_, err := f.Assignments()
+		if cmdutil.ExitCode(err) != 2 || !strings.Contains(cmdutil.Message(err), fmt.Sprintf("server address %q", server)) {
+			t.Errorf("Assignments with --server %s: exit %d %q, want 2 naming it", server, cmdutil.ExitCode(err), cmdutil.Message(err))
+		}
+		_, err = f.LeaseService()
+		if cmdutil.ExitCode(err) != 2 || !strings.Contains(cmdutil.Message(err), "want http://HOST:PORT") {
+			t.Errorf("LeaseService with --server %s: exit %d %q, want 2 with the valid form", server, cmdutil.ExitCode(err), cmdutil.Message(err))
+		}
 	}
 }

@@ -14,7 +14,11 @@ import (
 // assignments, the socket inventory, this host's ranges, and the state
 // directory's lock file so concurrent CLI processes take turns.
 func leaseService(f *cmdutil.Factory) (portolan.LeaseService, error) {
-	if c := RemoteClient(f); c != nil {
+	c, err := RemoteClient(f)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
 		return c, nil
 	}
 	store, err := f.Store()

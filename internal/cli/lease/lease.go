@@ -60,6 +60,9 @@ local state directory.`,
 			}
 			opts.Proto, opts.Leases = p, f.LeaseService
 			url, _ := f.RemoteServer()
+			if err := cmdutil.CheckServerURL(url); err != nil {
+				return err
+			}
 			if url == "" {
 				opts.Portserver = os.Getenv("PORTSERVER_ADDRESS")
 			}

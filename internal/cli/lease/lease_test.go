@@ -101,3 +101,20 @@ func TestLeaseViaPortserver(t *testing.T) {
 		t.Errorf("--ttl over the portserver: %v, want exit 2 naming PORTSERVER_ADDRESS", err)
 	}
 }
+
+// A bad --server is named as such, not taken for "a server on another host".
+func TestLeaseBadServer(t *testing.T) {
+	t.Setenv("PORTOLAN_ADDR", "")
+	for _, tc := range []struct{ server, msg string }{
+		{"http://[::1", `server address "http://[::1" is not a URL: want http://HOST:PORT`},
+		{"ftp://x", `server address "ftp://x" is not an http or https URL: want http://HOST:PORT`},
+	} {
+		ios, _, _, _ := iostreams.Test()
+		cmd := leasecmd.NewCmdLease(&cmdutil.Factory{IOStreams: ios})
+		cmd.SetArgs([]string{"--server", tc.server})
+		err := cmd.Execute()
+		if cmdutil.ExitCode(err) != 2 || cmdutil.Message(err) != tc.msg {
+			t.Errorf("lease --server %s: exit %d %q, want 2 %q", tc.server, cmdutil.ExitCode(err), cmdutil.Message(err), tc.msg)
+		}
+	}
+}
