@@ -89,6 +89,10 @@ func OpenStore(spec string) (portolan.Store, error) {
 	if strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://") {
 		return postgres.Open(spec)
 	}
+	if i := strings.Index(spec, "://"); i > 0 && !strings.Contains(spec[:i], "/") && !strings.HasPrefix(spec, "sqlite:") {
+		// mysql://... would otherwise be opened as a SQLite file path.
+		return nil, portolan.Errorf(portolan.EINVALID, "store %q is not sqlite:PATH, a file path or postgres://...", spec)
+	}
 	path := strings.TrimPrefix(spec, "sqlite:")
 	if path == "" {
 		dir, err := StateDir()

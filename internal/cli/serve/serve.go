@@ -125,20 +125,49 @@ func (o *Options) tokens() (*porthttp.Tokens, string, error) {
 		return nil, "", err
 	}
 	for i, s := range o.AdminTokens {
-		if err := t.Add(s, fmt.Sprintf("admin-flag-%d", i+1), porthttp.RoleAdmin); err != nil {
-			return nil, "", err
+		name := fmt.Sprintf("admin-flag-%d", i+1)
+		if err := t.Add(s, name, porthttp.RoleAdmin); err != nil {
+			return nil, "", flagToken("--admin-token", i, name, err)
 		}
 	}
 	for i, s := range o.ReadTokens {
-		if err := t.Add(s, fmt.Sprintf("read-flag-%d", i+1), porthttp.RoleRead); err != nil {
-			return nil, "", err
+		name := fmt.Sprintf("read-flag-%d", i+1)
+		if err := t.Add(s, name, porthttp.RoleRead); err != nil {
+			return nil, "", flagToken("--read-token", i, name, err)
 		}
 	}
 	return t, path, nil
 }
 
+// check refuses flags that would not fail on their own: an empty --listen
+// makes net.Listen bind every interface on a random port, and a negative
+// --reclaim-every silently turned the reclaim loop off.
+func (o *Options) check() error {
+	if o.Listen == "" {
+		return cmdutil.FlagErrorf("--listen is empty: want HOST:PORT, e.g. %s (0.0.0.0:7780 for every interface)", DefaultListen)
+	}
+	if o.ReclaimEvery < 0 {
+		return cmdutil.FlagErrorf("--reclaim-every %s is negative: want a duration such as 5s, or 0 to reclaim only on start", o.ReclaimEvery)
+	}
+	return nil
+}
+
+// flagToken names the flag behind a refused token instead of the token's
+// audit name ("admin-flag-1"), which the user never typed; the secret is
+// not repeated.
+func flagToken(flag string, i int, name string, err error) error {
+	msg, which := cmdutil.Message(err), fmt.Sprintf("%s #%d", flag, i+1)
+	if m := strings.Replace(msg, fmt.Sprintf("token %q", name), which, 1); m != msg {
+		return portolan.Errorf(portolan.ErrorCode(err), "%s", m)
+	}
+	return portolan.Errorf(portolan.ErrorCode(err), "%s: %s", which, msg)
+}
+
 // Run serves until ctx ends (SIGINT, SIGTERM), then shuts down in order.
 func Run(ctx context.Context, o *Options) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	if os.Getenv("GOGC") == "" {
 		// The heap is a few megabytes; collecting at 4x rather than 2x of it
 		// costs little memory and buys ~40% more requests per second.

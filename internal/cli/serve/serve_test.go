@@ -172,6 +172,34 @@ func TestServeRefusesBadSetup(t *testing.T) {
 	}
 }
 
+// Flags that would not fail on their own are refused, one line naming the
+// flag and the form wanted, before anything listens.
+func TestServeBadFlags(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("PORTOLAN_STORE", "")
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--listen", ""}, "--listen is empty: want HOST:PORT, e.g. 127.0.0.1:7780 (0.0.0.0:7780 for every interface)"},
+		{[]string{"--reclaim-every", "-1s"}, "--reclaim-every -1s is negative: want a duration such as 5s, or 0 to reclaim only on start"},
+		{[]string{"--store", "mysql://db/ports"}, `store "mysql://db/ports" is not sqlite:PATH, a file path or postgres://...`},
+		{[]string{"--admin-token", ""}, "--admin-token #1 is too short: want at least 16 characters"},
+		{[]string{"--read-token", "read-token-0123456789", "--read-token", "short"}, "--read-token #2 is too short: want at least 16 characters"},
+	} {
+		ios, _, _, _ := iostreams.Test()
+		f := &cmdutil.Factory{IOStreams: ios, Registry: registry.Default, OpenStore: factory.OpenStore, StateDir: factory.StateDir}
+		cmd := serve.NewCmdServe(f)
+		cmd.SetArgs(append([]string{"--listen", "127.0.0.1:0", "--portserver", ""}, tc.args...))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := cmd.ExecuteContext(ctx)
+		cancel()
+		if cmdutil.ExitCode(err) != 2 || cmdutil.Message(err) != tc.msg {
+			t.Errorf("serve %q: exit %d %q, want 2 %q", tc.args, cmdutil.ExitCode(err), cmdutil.Message(err), tc.msg)
+		}
+	}
+}
+
 // proc is one `portolan serve` child process.
 type proc struct {
 	cmd   *exec.Cmd
