@@ -2,6 +2,11 @@
 package root
 
 import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
 	"github.com/portolan-dev/portolan/internal/cli/assign"
 	"github.com/portolan-dev/portolan/internal/cli/assignments"
 	"github.com/portolan-dev/portolan/internal/cli/check"
@@ -23,6 +28,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/unassign"
 	"github.com/portolan-dev/portolan/internal/cli/wait"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // NewCmdRoot returns the root command. Run without a verb, it looks up its
@@ -41,7 +47,7 @@ that never collide, and serves it all to a team.`,
 		Args:          cobra.ArbitraryArgs,
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return cmdutil.FlagErrorf("%s; see '%s --help'", err.Error(), c.CommandPath())
+		return cmdutil.FlagErrorf("%s; see '%s --help'", flagErrorText(err), c.CommandPath())
 	})
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
@@ -69,4 +75,32 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(wait.NewCmdWait(f))
 	cmd.AddCommand(scan.NewCmdScan(f))
 	return cmd
+}
+
+// flagErrorText says what a flag's value should look like. pflag's own text
+// for a bad value ends in strconv's or time's words ("strconv.ParseInt:
+// parsing "abc": invalid syntax", "time: missing unit in duration "5""),
+// which name no valid form.
+func flagErrorText(err error) string {
+	var ve *pflag.InvalidValueError
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	name, v := "--"+ve.GetFlag().Name, ve.GetValue()
+	if sh := ve.GetFlag().Shorthand; sh != "" {
+		name = "-" + sh + "/" + name
+	}
+	switch t := ve.GetFlag().Value.Type(); {
+	case t == "duration":
+		return fmt.Sprintf("%s %q is not a duration: want a number with a unit, e.g. 300ms, 5s or 1m30s", name, v)
+	case errors.Is(err, strconv.ErrRange):
+		return fmt.Sprintf("%s %s is out of range", name, v)
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"), t == "count":
+		return fmt.Sprintf("%s %q is not a whole number: want e.g. 3", name, v)
+	case strings.HasPrefix(t, "float"):
+		return fmt.Sprintf("%s %q is not a number: want e.g. 100 or 2.5", name, v)
+	case t == "bool":
+		return fmt.Sprintf("%s=%q is not true or false: want %s or %s=false", name, v, name, name)
+	}
+	return err.Error()
 }
