@@ -79,6 +79,14 @@ Exit 0 when an open port was found, 1 when none, 2 on bad input.`,
 			if cmd.Flags().Changed("port") && cmd.Flags().Changed("top") {
 				return cmdutil.FlagErrorf("-p and --top both choose ports: give one of them")
 			}
+			// An empty -p or --xml would otherwise read as "not given":
+			// a top-1000 scan, or no XML written.
+			if cmd.Flags().Changed("port") && o.Ports == "" {
+				return cmdutil.FlagErrorf("-p is empty: want e.g. 22,80,443 or 8000-8100 or ssh,https or - for all")
+			}
+			if cmd.Flags().Changed("xml") && o.XML == "" {
+				return cmdutil.FlagErrorf("--xml is empty: want a FILE, or - for stdout")
+			}
 			return Run(cmd.Context(), o)
 		},
 	}
@@ -102,8 +110,11 @@ Exit 0 when an open port was found, 1 when none, 2 on bad input.`,
 
 // Run scans and prints.
 func Run(ctx context.Context, o *Options) error {
-	if o.Rate < 0 || o.Concurrency < 0 || o.Retries < 0 || o.Timeout < 0 {
-		return cmdutil.FlagErrorf("--rate, --concurrency, --retries and --timeout must not be negative")
+	if err := o.checkLimits(); err != nil {
+		return err
+	}
+	if err := checkBrackets(o.Targets); err != nil {
+		return err
 	}
 	if o.All && o.OpenOnly {
 		return cmdutil.FlagErrorf("--all and --open contradict each other: give one")
@@ -173,6 +184,32 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	if probe.Count(res, probe.Open) == 0 {
 		return cmdutil.Exit(cmdutil.ExitNotFound)
+	}
+	return nil
+}
+
+// checkLimits names the one negative limit and what it accepts.
+func (o *Options) checkLimits() error {
+	switch {
+	case o.Rate < 0:
+		return cmdutil.FlagErrorf("--rate %g is negative: want attempts per second, or 0 for no limit", o.Rate)
+	case o.Concurrency < 0:
+		return cmdutil.FlagErrorf("--concurrency %d is negative: want connects in flight, or 0 to size it from the descriptor limit", o.Concurrency)
+	case o.Retries < 0:
+		return cmdutil.FlagErrorf("--retries %d is negative: want 0 or more", o.Retries)
+	case o.Timeout < 0:
+		return cmdutil.FlagErrorf("--timeout %s is negative: want a duration such as 500ms, or 0 to follow the round-trip time", o.Timeout)
+	}
+	return nil
+}
+
+// checkBrackets refuses a target with one bracket ("[::1"): probe strips
+// each bracket on its own and would scan ::1.
+func checkBrackets(targets []string) error {
+	for _, t := range targets {
+		if strings.HasPrefix(t, "[") != strings.HasSuffix(t, "]") {
+			return cmdutil.FlagErrorf("target %q has an unmatched bracket: want an address such as ::1 or [::1]", t)
+		}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
@@ -227,6 +228,11 @@ func TestScanBadInput(t *testing.T) {
 		{Options{Targets: []string{"127.0.0.1"}, Top: 10, TopSource: "zmap"}, `"zmap"`},
 		{Options{Targets: []string{"bad host"}, Ports: "22"}, `"bad host"`},
 		{Options{Targets: []string{"127.0.0.1"}, Ports: "22", Rate: -1}, "negative"},
+		{Options{Targets: []string{"127.0.0.1"}, Ports: "22", Concurrency: -3}, "--concurrency -3 is negative: want connects in flight, or 0 to size it from the descriptor limit"},
+		{Options{Targets: []string{"127.0.0.1"}, Ports: "22", Retries: -1}, "--retries -1 is negative: want 0 or more"},
+		{Options{Targets: []string{"127.0.0.1"}, Ports: "22", Timeout: -time.Second}, "--timeout -1s is negative: want a duration such as 500ms, or 0 to follow the round-trip time"},
+		{Options{Targets: []string{"[::1"}, Ports: "22"}, `target "[::1" has an unmatched bracket: want an address such as ::1 or [::1]`},
+		{Options{Targets: []string{"::1]"}, Ports: "22"}, `target "::1]" has an unmatched bracket`},
 	} {
 		o := c.o
 		_, msg, code := run(t, &o)
@@ -242,6 +248,22 @@ func TestScanBadInput(t *testing.T) {
 	cmd.SetErr(ios.ErrOut)
 	if err := cmd.Execute(); cmdutil.ExitCode(err) != 2 {
 		t.Errorf("-p with --top: %v", err)
+	}
+	// An empty -p or --xml is bad input, not "not given".
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"127.0.0.1", "-p", ""}, "-p is empty: want e.g. 22,80,443 or 8000-8100 or ssh,https or - for all"},
+		{[]string{"127.0.0.1", "-p", "22", "--xml", ""}, "--xml is empty: want a FILE, or - for stdout"},
+	} {
+		ios, _, _, _ := iostreams.Test()
+		cmd := NewCmdScan(&cmdutil.Factory{IOStreams: ios, Registry: reg})
+		cmd.SetArgs(c.args)
+		err := cmd.Execute()
+		if cmdutil.ExitCode(err) != 2 || cmdutil.Message(err) != c.msg {
+			t.Errorf("scan %q: exit %d %q, want 2 %q", c.args, cmdutil.ExitCode(err), cmdutil.Message(err), c.msg)
+		}
 	}
 }
 
