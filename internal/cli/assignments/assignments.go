@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/assignment"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
@@ -38,6 +39,9 @@ func NewCmdAssignments(f *cmdutil.Factory) *cobra.Command {
   portolan assignments --audit --limit 20`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFlags(cmd, opts); err != nil {
+				return err
+			}
 			opts.Assignments = f.Assignments
 			return Run(cmd.Context(), opts)
 		},
@@ -50,6 +54,21 @@ func NewCmdAssignments(f *cmdutil.Factory) *cobra.Command {
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	cmdutil.AddServerFlags(cmd, f)
 	return cmd
+}
+
+// checkFlags refuses flags that would be silently dropped: an empty --port
+// or --name reads as "no filter", and --limit means nothing without --audit.
+func checkFlags(cmd *cobra.Command, o *Options) error {
+	fl := cmd.Flags()
+	switch {
+	case fl.Changed("port") && o.Port == "":
+		return cmdutil.FlagErrorf("--port is empty: want PORT or PORT/PROTO, e.g. 5432/tcp")
+	case fl.Changed("name") && o.Name == "":
+		return cmdutil.FlagErrorf("--name is empty: want a service name, e.g. billing-db")
+	case fl.Changed("limit") && !o.Audit:
+		return cmdutil.FlagErrorf("--limit %d needs --audit: it caps the audit log, not the list of assignments", o.Limit)
+	}
+	return nil
 }
 
 func (o *Options) filter() (portolan.AssignmentFilter, error) {
@@ -69,6 +88,14 @@ func (o *Options) filter() (portolan.AssignmentFilter, error) {
 func Run(ctx context.Context, o *Options) error {
 	if o.Audit && (o.Limit < 1 || o.Limit > 10000) {
 		return portolan.Errorf(portolan.EINVALID, "--limit %d is out of range: want 1-10000", o.Limit)
+	}
+	if o.Audit && (o.Owner != "" || o.Name != "" || o.Port != "") {
+		// The audit log is not filtered: it would list every change.
+		return cmdutil.FlagErrorf("--audit lists every change: --owner, --name and --port filter the assignments, not the audit log")
+	}
+	if o.Name != "" && assignment.ValidName(o.Name) != nil {
+		// No assignment can carry such a name: say so rather than "none".
+		return cmdutil.FlagErrorf("--name %q is not a service name: want 1-63 letters, digits and single hyphens with at least one letter, e.g. billing-db", o.Name)
 	}
 	f, err := o.filter()
 	if err != nil {

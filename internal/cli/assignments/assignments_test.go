@@ -99,3 +99,29 @@ func TestUnassignAndAudit(t *testing.T) {
 		t.Errorf("--limit -1: exit %d, want 2", cmdutil.ExitCode(err))
 	}
 }
+
+// Filters that would be dropped or could match nothing are bad input, named
+// with the form wanted, not an empty list (exit 1).
+func TestBadFilters(t *testing.T) {
+	svc := seeded(t)
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--port", ""}, "--port is empty: want PORT or PORT/PROTO, e.g. 5432/tcp"},
+		{[]string{"--name", ""}, "--name is empty: want a service name, e.g. billing-db"},
+		{[]string{"--name", "bad name!"}, `--name "bad name!" is not a service name: want 1-63 letters, digits and single hyphens with at least one letter, e.g. billing-db`},
+		{[]string{"--limit", "5"}, "--limit 5 needs --audit: it caps the audit log, not the list of assignments"},
+		{[]string{"--audit", "--owner", "sre"}, "--audit lists every change: --owner, --name and --port filter the assignments, not the audit log"},
+		{[]string{"--port", "70000"}, `--port "70000" is not a port: want PORT or PORT/PROTO, e.g. 5432/tcp`},
+	} {
+		ios, _, _, _ := iostreams.Test()
+		f := &cmdutil.Factory{IOStreams: ios, Assignments: func() (portolan.AssignmentService, error) { return svc, nil }}
+		cmd := assignments.NewCmdAssignments(f)
+		cmd.SetArgs(tc.args)
+		err := cmd.Execute()
+		if cmdutil.ExitCode(err) != 2 || cmdutil.Message(err) != tc.msg {
+			t.Errorf("assignments %q: exit %d %q, want 2 %q", tc.args, cmdutil.ExitCode(err), cmdutil.Message(err), tc.msg)
+		}
+	}
+}
