@@ -42,11 +42,11 @@ Exit 0 whether or not they differ; 2 when a file is unreadable or invalid.`,
 
 // RunDiff compares the files and prints the delta.
 func RunDiff(o *DiffOptions) error {
-	a, err := iana.ParseFile(o.Old)
+	a, err := parseFile(o.Old)
 	if err != nil {
 		return err
 	}
-	b, err := iana.ParseFile(o.New)
+	b, err := parseFile(o.New)
 	if err != nil {
 		return err
 	}

@@ -185,3 +185,28 @@ func TestInfoSaysWhySnapshotIsPassedOver(t *testing.T) {
 		t.Errorf("the embedded release installed: embedded %v, passed_over %q", in.Embedded, in.PassedOver)
 	}
 }
+
+// A directory given as the file is named as one, not as "an empty file".
+func TestDirectoryIsNotAFile(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	dir := t.TempDir()
+	want := dir + " is a directory: want IANA's service-names-port-numbers.xml or .csv"
+	for name, run := range map[string]func() error{
+		"update --from DIR": func() error {
+			ios, _, _, _ := iostreams.Test()
+			return RunUpdate(&UpdateOptions{IO: ios, From: dir})
+		},
+		"diff DIR FILE": func() error {
+			ios, _, _, _ := iostreams.Test()
+			return RunDiff(&DiffOptions{IO: ios, Old: dir, New: fixture})
+		},
+		"diff FILE DIR": func() error {
+			ios, _, _, _ := iostreams.Test()
+			return RunDiff(&DiffOptions{IO: ios, Old: fixture, New: dir})
+		},
+	} {
+		if err := run(); cmdutil.ExitCode(err) != 2 || cmdutil.Message(err) != want {
+			t.Errorf("%s: exit %d %q, want 2 %q", name, cmdutil.ExitCode(err), cmdutil.Message(err), want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
@@ -45,12 +46,21 @@ is newer than the file, it stays in use.`,
 	return cmd
 }
 
+// parseFile is iana.ParseFile, which reads a directory as an empty file
+// ("line 1: empty file"): say it is a directory.
+func parseFile(path string) (*iana.Data, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, cmdutil.FlagErrorf("%s is a directory: want IANA's service-names-port-numbers.xml or .csv", path)
+	}
+	return iana.ParseFile(path)
+}
+
 // RunUpdate validates and installs the file.
 func RunUpdate(o *UpdateOptions) error {
 	if o.From == "" {
 		return cmdutil.FlagErrorf("registry update needs --from FILE: IANA's service-names-port-numbers.xml or .csv")
 	}
-	d, err := iana.ParseFile(o.From)
+	d, err := parseFile(o.From)
 	if err != nil {
 		return err // EINVALID naming the file and the line at fault
 	}
