@@ -17,6 +17,10 @@ func ParsePort(s string) (Port, error) {
 		if s == "" {
 			return 0, Errorf(EINVALID, "empty port: want a number 0-65535")
 		}
+		if _, neg := parseUint(s[1:]); neg && s[0] == '-' {
+			// -1 is a number, just not a port.
+			return 0, Errorf(EINVALID, "port %s is out of range 0-65535", s)
+		}
 		return 0, Errorf(EINVALID, "port %q is not a number: want 0-65535", s)
 	}
 	if n > MaxPort {

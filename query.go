@@ -31,7 +31,14 @@ func ParseQuery(s string) (Query, error) {
 	if body == "" {
 		return Query{}, Errorf(EINVALID, "query %q has no port or name before the slash", s)
 	}
-	if c := body[0]; c >= '0' && c <= '9' {
+	// Digits and hyphens only is a port or a range ("-1" a negative port);
+	// anything else is a name, and 64 IANA names start with a digit (9pfs,
+	// 3com-tsmux).
+	if strings.Trim(body, "0123456789-") == "" {
+		if body[0] == '-' && strings.Count(body, "-") == 1 && len(body) > 1 {
+			_, err := ParsePort(body)
+			return Query{}, err
+		}
 		r, err := ParseRange(body)
 		if err != nil {
 			return Query{}, err

@@ -27,6 +27,13 @@ func TestParseQuery(t *testing.T) {
 		{"6010-6000", "", false, `range "6010-6000" is backwards: want LO-HI with LO <= HI`},
 		{"80/", "", false, `protocol "" in "80/" is not one of tcp, udp, sctp, dccp`},
 		{"a b", "", false, `service name "a b" has a character that is not printable ASCII (or is a space or slash)`},
+		// IANA names may start with a digit; digits and hyphens alone are ports.
+		{"9pfs", "9pfs", true, ""},
+		{"3com-tsmux/udp", "3com-tsmux/udp", true, ""},
+		{"-1", "", false, "port -1 is out of range 0-65535"},
+		{"-", "", false, `range "-" is missing a port: want LO-HI within 0-65535, e.g. 6000-6010`},
+		{"5-", "", false, `range "5-" is missing a port: want LO-HI within 0-65535, e.g. 6000-6010`},
+		{"-80/tcp", "", false, "port -80 is out of range 0-65535"},
 	} {
 		q, err := portolan.ParseQuery(tc.in)
 		if tc.err != "" {

@@ -21,6 +21,9 @@ func ParseRange(s string) (Range, error) {
 		}
 		return Range{p, p}, nil
 	}
+	if lo == "" || hi == "" {
+		return Range{}, Errorf(EINVALID, "range %q is missing a port: want LO-HI within 0-65535, e.g. 6000-6010", s)
+	}
 	l, err := ParsePort(lo)
 	if err != nil {
 		return Range{}, Errorf(EINVALID, "range %q: %s; want LO-HI within 0-65535", s, ErrorMessage(err))

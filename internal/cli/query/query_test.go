@@ -105,6 +105,12 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"50000"}, 1, "portolan: IANA has no record for 50000 and it has no common use\n"},
 		{[]string{"443", "no-such-service"}, 1, ""},
 		{[]string{"443", "https", "6000-6010"}, 0, ""},
+		{[]string{"-1"}, 2, "portolan: port -1 is out of range 0-65535\n"},
+		{[]string{"-"}, 2, "portolan: range \"-\" is missing a port: want LO-HI within 0-65535, e.g. 6000-6010\n"},
+		{[]string{"5-"}, 2, "portolan: range \"5-\" is missing a port: want LO-HI within 0-65535, e.g. 6000-6010\n"},
+		// IANA names that start with a digit are names, not bad ports.
+		{[]string{"9pfs"}, 0, ""},
+		{[]string{"3com-tsmux/udp"}, 0, ""},
 	} {
 		out, stderr, code := run(t, false, false, c.q...)
 		if code != c.code || (c.stderr != "" && stderr != c.stderr) {
