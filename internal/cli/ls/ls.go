@@ -68,6 +68,9 @@ hides from you (another user's, hidepid) shows the socket's user and "hidden".`,
 				// only costs time (ls -a peaks near 25 MB either way).
 				debug.SetGCPercent(400)
 			}
+			if err := checkFlags(cmd, o); err != nil {
+				return err
+			}
 			return Run(cmd.Context(), o)
 		},
 	}
@@ -85,6 +88,24 @@ hides from you (another user's, hidepid) shows the socket's user and "hidden".`,
 	fl.DurationVar(&o.Interval, "interval", defaultInterval, "refresh interval for --watch (100ms-1h)")
 	cmdutil.AddJSONFlag(cmd, &o.JSON)
 	return cmd
+}
+
+// checkFlags refuses flags that would be silently dropped: an empty
+// --port, --proc or --state reads as "no filter" (every socket listed),
+// and --interval means nothing without --watch.
+func checkFlags(cmd *cobra.Command, o *Options) error {
+	fl := cmd.Flags()
+	switch {
+	case fl.Changed("port") && o.Port == "":
+		return cmdutil.FlagErrorf("--port is empty: want a port 1-65535")
+	case fl.Changed("proc") && o.Proc == "":
+		return cmdutil.FlagErrorf("--proc is empty: want a process name, e.g. nginx")
+	case fl.Changed("state") && len(o.States) == 0:
+		return cmdutil.FlagErrorf("--state is empty: want listen, unconn, established, time-wait, ...")
+	case fl.Changed("interval") && !o.Watch:
+		return cmdutil.FlagErrorf("--interval %s needs --watch: it is the refresh interval", o.Interval)
+	}
+	return nil
 }
 
 // filter validates the flags and builds the inventory filter.

@@ -289,3 +289,25 @@ func TestQuerySocketsHere(t *testing.T) {
 		t.Errorf("QuerySockets(%d-%d) = %+v, %v; want ours among them", p-1, p+1, socks, err)
 	}
 }
+
+// Empty filters and --interval without --watch are bad input: they read as
+// "no filter" or did nothing, and every socket was listed with exit 0.
+func TestLsFlagsNotDropped(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--port", ""}, "--port is empty: want a port 1-65535"},
+		{[]string{"--proc", ""}, "--proc is empty: want a process name, e.g. nginx"},
+		{[]string{"--state", ""}, "--state is empty: want listen, unconn, established, time-wait, ..."},
+		{[]string{"--interval", "1s"}, "--interval 1s needs --watch: it is the refresh interval"},
+	} {
+		ios, _, _, _ := iostreams.Test()
+		cmd := NewCmdLs(&cmdutil.Factory{IOStreams: ios})
+		cmd.SetArgs(c.args)
+		err := cmd.Execute()
+		if cmdutil.ExitCode(err) != 2 || cmdutil.Message(err) != c.msg {
+			t.Errorf("ls %q: exit %d %q, want 2 %q", c.args, cmdutil.ExitCode(err), cmdutil.Message(err), c.msg)
+		}
+	}
+}
