@@ -53,6 +53,9 @@ one; without a daemon they take turns through a lock file in the state directory
 			if err != nil {
 				return err
 			}
+			if err := CheckRange(cmd, opts.Pool); err != nil {
+				return err
+			}
 			opts.Proto, opts.Leases = p, f.LeaseService
 			return Run(cmd.Context(), opts)
 		},
@@ -71,7 +74,7 @@ one; without a daemon they take turns through a lock file in the state directory
 // ParseProto parses the lease verbs' --proto: tcp, udp, or both (also "" and "any").
 func ParseProto(s string) (portolan.Proto, error) {
 	switch s {
-	case "", "both", "any":
+	case "both", "any":
 		return portolan.ProtoAny, nil
 	case "tcp":
 		return portolan.TCP, nil
@@ -79,6 +82,15 @@ func ParseProto(s string) (portolan.Proto, error) {
 		return portolan.UDP, nil
 	}
 	return 0, cmdutil.FlagErrorf("--proto %q is not one of tcp, udp, both", s)
+}
+
+// CheckRange refuses an empty --range, which the allocator would read as
+// the default pool: free, lease and run share the flag.
+func CheckRange(cmd *cobra.Command, pool string) error {
+	if cmd.Flags().Changed("range") && pool == "" {
+		return cmdutil.FlagErrorf("--range is empty: want user, dynamic or LO-HI, e.g. 20000-20999")
+	}
+	return nil
 }
 
 // Run leases the ports with a TTL of o.Hold and prints them, one a line.

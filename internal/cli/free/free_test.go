@@ -163,3 +163,23 @@ func TestConcurrentProcessesNeverCollide(t *testing.T) {
 		t.Errorf("no lock file in the state directory: %v", err)
 	}
 }
+
+// An empty --proto or --range is bad input: it read as the default (both,
+// user) and handed out a port.
+func TestFreeEmptyFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--proto", ""}, `--proto "" is not one of tcp, udp, both`},
+		{[]string{"--range", ""}, "--range is empty: want user, dynamic or LO-HI, e.g. 20000-20999"},
+	} {
+		ios, _, _, _ := iostreams.Test()
+		cmd := free.NewCmdFree(&cmdutil.Factory{IOStreams: ios})
+		cmd.SetArgs(c.args)
+		err := cmd.Execute()
+		if cmdutil.ExitCode(err) != 2 || cmdutil.Message(err) != c.msg {
+			t.Errorf("free %q: exit %d %q, want 2 %q", c.args, cmdutil.ExitCode(err), cmdutil.Message(err), c.msg)
+		}
+	}
+}

@@ -58,6 +58,9 @@ local state directory.`,
 			if err != nil {
 				return err
 			}
+			if err := free.CheckRange(cmd, opts.Pool); err != nil {
+				return err
+			}
 			opts.Proto, opts.Leases = p, f.LeaseService
 			url, _ := f.RemoteServer()
 			if err := cmdutil.CheckServerURL(url); err != nil {

@@ -118,3 +118,22 @@ func TestLeaseBadServer(t *testing.T) {
 		}
 	}
 }
+
+// An empty --range or --proto is bad input, not the default pool.
+func TestLeaseEmptyFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--range", ""}, "--range is empty: want user, dynamic or LO-HI, e.g. 20000-20999"},
+		{[]string{"--proto", ""}, `--proto "" is not one of tcp, udp, both`},
+	} {
+		ios, _, _, _ := iostreams.Test()
+		cmd := leasecmd.NewCmdLease(&cmdutil.Factory{IOStreams: ios})
+		cmd.SetArgs(c.args)
+		err := cmd.Execute()
+		if cmdutil.ExitCode(err) != 2 || cmdutil.Message(err) != c.msg {
+			t.Errorf("lease %q: exit %d %q, want 2 %q", c.args, cmdutil.ExitCode(err), cmdutil.Message(err), c.msg)
+		}
+	}
+}

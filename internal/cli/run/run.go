@@ -79,6 +79,12 @@ signal N ended it).`,
 			if err != nil {
 				return err
 			}
+			if err := free.CheckRange(cmd, opts.Pool); err != nil {
+				return err
+			}
+			if err := checkBind(cmd, opts); err != nil {
+				return err
+			}
 			exe, err := os.Executable()
 			if err != nil {
 				return err
@@ -277,6 +283,22 @@ func validEnvName(s string) bool {
 		}
 	}
 	return true
+}
+
+// checkBind refuses a --bind that could not work: without --listen-fds
+// nothing binds it, and with a port it failed as "lookup 127.0.0.1:80: no
+// such host" (the ports come from the lease).
+func checkBind(cmd *cobra.Command, o *Options) error {
+	if !cmd.Flags().Changed("bind") {
+		return nil
+	}
+	if !o.ListenFDs {
+		return cmdutil.FlagErrorf("--bind %s needs --listen-fds: it is the address the passed sockets bind", o.Bind)
+	}
+	if _, _, err := net.SplitHostPort(o.Bind); err == nil {
+		return cmdutil.FlagErrorf("--bind %q has a port: want an address only, e.g. 127.0.0.1 or ::1 (the ports are leased)", o.Bind)
+	}
+	return nil
 }
 
 // ExecListenPID replaces this process with args[0], first setting

@@ -208,3 +208,24 @@ func TestRunUsage(t *testing.T) {
 		}
 	}
 }
+
+// Flags that could not work are refused before anything is leased or run.
+func TestRunBadFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--range", "", "--", "true"}, "--range is empty: want user, dynamic or LO-HI, e.g. 20000-20999"},
+		{[]string{"--proto", "", "--", "true"}, `--proto "" is not one of tcp, udp, both`},
+		{[]string{"--bind", "::1", "--", "true"}, "--bind ::1 needs --listen-fds: it is the address the passed sockets bind"},
+		{[]string{"--listen-fds", "--bind", "127.0.0.1:80", "--", "true"}, `--bind "127.0.0.1:80" has a port: want an address only, e.g. 127.0.0.1 or ::1 (the ports are leased)`},
+	} {
+		ios, _, _, _ := iostreams.Test()
+		cmd := run.NewCmdRun(&cmdutil.Factory{IOStreams: ios})
+		cmd.SetArgs(c.args)
+		err := cmd.Execute()
+		if cmdutil.ExitCode(err) != 2 || cmdutil.Message(err) != c.msg {
+			t.Errorf("run %q: exit %d %q, want 2 %q", c.args, cmdutil.ExitCode(err), cmdutil.Message(err), c.msg)
+		}
+	}
+}
