@@ -82,16 +82,7 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	res = append(res, unresolved...)
-	allOpen := true
-	for _, hp := range hps {
-		for _, p := range hp.Ports {
-			open := false
-			for _, r := range res {
-				open = open || (r.Target == hp.Host && r.Port == p && r.State == probe.Open)
-			}
-			allOpen = allOpen && open
-		}
-	}
+	everyOpen := allOpen(hps, res)
 	if o.JSON {
 		err = probe.WriteJSONLines(o.IO.Out, res)
 	} else {
@@ -124,8 +115,32 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	if !allOpen {
+	if !everyOpen {
 		return cmdutil.Exit(cmdutil.ExitNotFound)
 	}
 	return nil
+}
+
+// allOpen reports whether every asked port of every target is open: a
+// target's port counts as open when any of its addresses answered. One pass
+// over the results, so `check HOST:-` (65,535 ports) stays linear.
+func allOpen(hps []probe.HostPort, res []probe.Result) bool {
+	type targetPort struct {
+		target string
+		port   portolan.Port
+	}
+	open := make(map[targetPort]bool, len(res))
+	for _, r := range res {
+		if r.State == probe.Open {
+			open[targetPort{r.Target, r.Port}] = true
+		}
+	}
+	for _, hp := range hps {
+		for _, p := range hp.Ports {
+			if !open[targetPort{hp.Host, p}] {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/testnet"
+	"github.com/portolan-dev/portolan/probe"
 	"github.com/portolan-dev/portolan/registry"
 )
 
@@ -90,5 +91,32 @@ func TestCheckFilteredNamespace(t *testing.T) {
 	}
 	if _, _, code := run(&Options{Args: []string{a + ":8443"}}); code != 0 {
 		t.Errorf("open only: exit %d", code)
+	}
+}
+
+// `check HOST:-` asks for all 65,535 ports; deciding the exit code must not
+// compare every port with every result (21 s of CPU before; a map now).
+func TestAllOpenIsLinear(t *testing.T) {
+	hp := probe.HostPort{Host: "127.0.0.1"}
+	res := make([]probe.Result, 0, 65535)
+	for p := portolan.Port(1); p != 0; p++ {
+		hp.Ports = append(hp.Ports, p)
+		res = append(res, probe.Result{Target: "127.0.0.1", Port: p, State: probe.Open})
+	}
+	start := time.Now()
+	if !allOpen([]probe.HostPort{hp}, res) {
+		t.Fatal("every port open, yet allOpen is false")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("allOpen over 65,535 ports took %v", d)
+	}
+	res[40000].State = probe.Closed
+	if allOpen([]probe.HostPort{hp}, res) {
+		t.Error("one port closed, yet allOpen is true")
+	}
+	// Another target's open port does not count.
+	res[40000] = probe.Result{Target: "::1", Port: res[40000].Port, State: probe.Open}
+	if allOpen([]probe.HostPort{hp}, res) {
+		t.Error("the port is open on another target only, yet allOpen is true")
 	}
 }
