@@ -169,7 +169,7 @@ func TestParseTargets(t *testing.T) {
 	if _, err := ParseTarget(ctx, "10.0.0.0/8", TargetOptions{AllowLarge: true}); portolan.ErrorCode(err) != portolan.EINVALID {
 		t.Errorf("/8: %v", err)
 	}
-	for _, bad := range []string{"", "10.0.0.0/33", "exa mple.com", "x/y"} {
+	for _, bad := range []string{"", "10.0.0.0/33", "exa mple.com", "x/y", "[::1", "::1]", "[127.0.0.1]", "[]", "[example.com]"} {
 		if _, err := ParseTarget(ctx, bad, o); portolan.ErrorCode(err) != portolan.EINVALID {
 			t.Errorf("%q: %v", bad, err)
 		}

@@ -37,9 +37,18 @@ type TargetOptions struct {
 // allowed), a CIDR block, or a host name resolved to every address.
 func ParseTarget(ctx context.Context, s string, o TargetOptions) (Target, error) {
 	t := Target{Name: s}
-	lit := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
 	if s == "" {
 		return t, portolan.Errorf(portolan.EINVALID, "empty target: want a host name, an address or a CIDR block")
+	}
+	lit := s
+	if open, close := strings.HasPrefix(s, "["), strings.HasSuffix(s, "]"); open || close {
+		if !open || !close {
+			return t, portolan.Errorf(portolan.EINVALID, "target %q has an unmatched bracket: want an IPv6 address as ::1 or [::1]", s)
+		}
+		lit = s[1 : len(s)-1]
+		if a, err := netip.ParseAddr(lit); err != nil || !a.Is6() {
+			return t, portolan.Errorf(portolan.EINVALID, "target %q: brackets hold an IPv6 address, e.g. [::1]", s)
+		}
 	}
 	if a, err := netip.ParseAddr(lit); err == nil {
 		t.Addrs = []netip.Addr{a.Unmap()}

@@ -113,9 +113,6 @@ func Run(ctx context.Context, o *Options) error {
 	if err := o.checkLimits(); err != nil {
 		return err
 	}
-	if err := checkBrackets(o.Targets); err != nil {
-		return err
-	}
 	if o.All && o.OpenOnly {
 		return cmdutil.FlagErrorf("--all and --open contradict each other: give one")
 	}
@@ -199,17 +196,6 @@ func (o *Options) checkLimits() error {
 		return cmdutil.FlagErrorf("--retries %d is negative: want 0 or more", o.Retries)
 	case o.Timeout < 0:
 		return cmdutil.FlagErrorf("--timeout %s is negative: want a duration such as 500ms, or 0 to follow the round-trip time", o.Timeout)
-	}
-	return nil
-}
-
-// checkBrackets refuses a target with one bracket ("[::1"): probe strips
-// each bracket on its own and would scan ::1.
-func checkBrackets(targets []string) error {
-	for _, t := range targets {
-		if strings.HasPrefix(t, "[") != strings.HasSuffix(t, "]") {
-			return cmdutil.FlagErrorf("target %q has an unmatched bracket: want an address such as ::1 or [::1]", t)
-		}
 	}
 	return nil
 }

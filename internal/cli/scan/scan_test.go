@@ -231,7 +231,7 @@ func TestScanBadInput(t *testing.T) {
 		{Options{Targets: []string{"127.0.0.1"}, Ports: "22", Concurrency: -3}, "--concurrency -3 is negative: want connects in flight, or 0 to size it from the descriptor limit"},
 		{Options{Targets: []string{"127.0.0.1"}, Ports: "22", Retries: -1}, "--retries -1 is negative: want 0 or more"},
 		{Options{Targets: []string{"127.0.0.1"}, Ports: "22", Timeout: -time.Second}, "--timeout -1s is negative: want a duration such as 500ms, or 0 to follow the round-trip time"},
-		{Options{Targets: []string{"[::1"}, Ports: "22"}, `target "[::1" has an unmatched bracket: want an address such as ::1 or [::1]`},
+		{Options{Targets: []string{"[::1"}, Ports: "22"}, `target "[::1" has an unmatched bracket: want an IPv6 address as ::1 or [::1]`},
 		{Options{Targets: []string{"::1]"}, Ports: "22"}, `target "::1]" has an unmatched bracket`},
 	} {
 		o := c.o
