@@ -4,6 +4,7 @@ package root
 import (
 	"errors"
 	"fmt"
+	"github.com/portolan-dev/portolan"
 	"strconv"
 	"strings"
 
@@ -47,6 +48,15 @@ that never collide, and serves it all to a team.`,
 		Args:          cobra.ArbitraryArgs,
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if c == cmd {
+			if qerr := negativeQuery(err); qerr != nil {
+				return qerr
+			}
+		}
+		if arg, ok := numericShorthand(err); ok && c.Name() == "kill" {
+			// kill(1)'s habit: `portolan kill -9 3000`.
+			return cmdutil.FlagErrorf("%s is not a flag of portolan kill: give the signal as --signal %s (or -s %s)", arg, arg[1:], arg[1:])
+		}
 		return cmdutil.FlagErrorf("%s; see '%s --help'", flagErrorText(err), c.CommandPath())
 	})
 	cmd.SetOut(f.IOStreams.Out)
@@ -75,6 +85,33 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(wait.NewCmdWait(f))
 	cmd.AddCommand(scan.NewCmdScan(f))
 	return cmd
+}
+
+// negativeQuery returns the lookup's own error for `portolan -80` or
+// `portolan -80/udp`, which pflag takes for a cluster of shorthand flags:
+// the user typed a port, and "port -80 is out of range 0-65535" says what
+// is wrong with it. Nil when err is about anything else.
+func negativeQuery(err error) error {
+	arg, ok := numericShorthand(err)
+	if !ok {
+		return nil
+	}
+	if _, qerr := portolan.ParseQuery(arg); qerr != nil {
+		return qerr
+	}
+	return nil
+}
+
+// numericShorthand returns the argument pflag refused as unknown shorthand
+// flags when it starts with a dash and a digit ("-80", "-9").
+func numericShorthand(err error) (string, bool) {
+	msg := err.Error()
+	i := strings.LastIndex(msg, " in -")
+	if !strings.HasPrefix(msg, "unknown shorthand flag: ") || i < 0 {
+		return "", false
+	}
+	arg := msg[i+len(" in "):]
+	return arg, len(arg) >= 2 && '0' <= arg[1] && arg[1] <= '9'
 }
 
 // flagErrorText says what a flag's value should look like. pflag's own text

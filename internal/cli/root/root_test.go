@@ -23,6 +23,12 @@ func TestBadFlagValues(t *testing.T) {
 		{[]string{"scan", "127.0.0.1", "--rate", "fast"}, `--rate "fast" is not a number: want e.g. 100 or 2.5; see 'portolan scan --help'`},
 		{[]string{"ranges", "--json=maybe"}, `--json="maybe" is not true or false: want --json or --json=false; see 'portolan ranges --help'`},
 		{[]string{"ls", "--bogus"}, `unknown flag: --bogus; see 'portolan ls --help'`},
+		// A negative port looks like shorthand flags to pflag; the user
+		// typed a port, so the lookup's own message says what is wrong.
+		{[]string{"-80"}, `port -80 is out of range 0-65535`},
+		{[]string{"-80/udp"}, `port -80 is out of range 0-65535`},
+		{[]string{"-x"}, `unknown shorthand flag: 'x' in -x; see 'portolan --help'`},
+		{[]string{"kill", "-9", "3000"}, `-9 is not a flag of portolan kill: give the signal as --signal 9 (or -s 9)`},
 	} {
 		ios, _, _, _ := iostreams.Test()
 		cmd := root.NewCmdRoot(&cmdutil.Factory{IOStreams: ios})
