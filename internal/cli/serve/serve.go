@@ -252,7 +252,7 @@ func Run(ctx context.Context, o *Options) error {
 		if err != nil {
 			cancel()
 			<-errc
-			return portolan.Errorf(portolan.EINVALID, "cannot listen on portserver socket %s: %s", o.Portserver, errText(err))
+			return portolan.Errorf(portolan.EINVALID, "cannot listen on portserver socket %s: %s; want a free one: --portserver @NAME or a PATH, or --portserver= for none (another portolan serve or portserver may hold this one)", o.Portserver, errText(err))
 		}
 		ps = o.Portserver
 		go func() { errc <- servePortserver(ctx, pln, srv.LeaseService()) }()

@@ -170,6 +170,14 @@ func TestServeRefusesBadSetup(t *testing.T) {
 	if cmdutil.ExitCode(err) != 2 || !strings.Contains(cmdutil.Message(err), "cannot listen on 127.0.0.1:99999") {
 		t.Errorf("bad --listen: %v", err)
 	}
+	// A portserver socket another server holds: say how to pick another.
+	ps := fmt.Sprintf("@portolan-test-taken-%d", os.Getpid())
+	_, stop := start(t, serve.Options{Portserver: ps})
+	defer stop()
+	err = serve.Run(context.Background(), &serve.Options{IO: ios, Registry: registry.Default, OpenStore: factory.OpenStore, StateDir: factory.StateDir, Listen: "127.0.0.1:0", Portserver: ps})
+	if msg := cmdutil.Message(err); cmdutil.ExitCode(err) != 2 || !strings.Contains(msg, "cannot listen on portserver socket "+ps) || !strings.Contains(msg, "--portserver= for none") {
+		t.Errorf("a taken portserver socket: exit %d %q", cmdutil.ExitCode(err), msg)
+	}
 }
 
 // Flags that would not fail on their own are refused, one line naming the
