@@ -93,10 +93,19 @@ func CurrentUser() string {
 	return ""
 }
 
-// Result is the --json output.
+// Result is the --json output. A refused assignment still prints one, with
+// assignment null, every conflict found and the error (as the HTTP API's
+// 409 does), so a script reads why from stdout.
 type Result struct {
-	Assignment portolan.Assignment `json:"assignment"`
-	Conflicts  []portolan.Conflict `json:"conflicts"`
+	Assignment *portolan.Assignment `json:"assignment"`
+	Conflicts  []portolan.Conflict  `json:"conflicts"`
+	Error      *ErrorBody           `json:"error,omitempty"`
+}
+
+// ErrorBody is the error of a refused assignment: its code and message.
+type ErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // Run assigns and reports: warnings on stderr, the result on stdout. A
@@ -120,14 +129,19 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		fmt.Fprintf(o.IO.ErrOut, "%s %s\n", label, c.Message)
 	}
+	if cs == nil {
+		cs = []portolan.Conflict{}
+	}
 	if err != nil {
+		if o.JSON && portolan.ErrorCode(err) == portolan.ECONFLICT {
+			if werr := cmdutil.WriteJSON(o.IO, Result{Conflicts: cs, Error: &ErrorBody{Code: portolan.ECONFLICT, Message: portolan.ErrorMessage(err)}}); werr != nil {
+				return werr
+			}
+		}
 		return err
 	}
 	if o.JSON {
-		if cs == nil {
-			cs = []portolan.Conflict{}
-		}
-		return cmdutil.WriteJSON(o.IO, Result{*a, cs})
+		return cmdutil.WriteJSON(o.IO, Result{Assignment: a, Conflicts: cs})
 	}
 	owner := ""
 	if a.Owner != "" {

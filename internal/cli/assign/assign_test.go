@@ -84,6 +84,14 @@ func TestAssign(t *testing.T) {
 				!strings.Contains(errOut, "lies in this host's ephemeral range 32768-60999") {
 				t.Fatalf("--json = %q %q %v", out, errOut, err)
 			}
+			// Refused with --json: exit 1, and stdout still says why.
+			out, _, err = run(t, svc, assign.Options{Port: 5432, Proto: portolan.TCP, Name: "other-db", JSON: true})
+			res = assign.Result{}
+			if cmdutil.ExitCode(err) != 1 || json.Unmarshal([]byte(out), &res) != nil || res.Assignment != nil || res.Error == nil ||
+				res.Error.Code != "conflict" || res.Error.Message != cmdutil.Message(err) || len(res.Conflicts) == 0 ||
+				!strings.Contains(out, `"assignment":null`) {
+				t.Fatalf("refused --json = %q, exit %d %v", out, cmdutil.ExitCode(err), err)
+			}
 			_, _, err = run(t, svc, assign.Options{Port: 7002, Proto: portolan.TCP, Name: "no spaces"})
 			if cmdutil.ExitCode(err) != 2 {
 				t.Fatalf("bad name: exit %d (%v), want 2", cmdutil.ExitCode(err), err)
