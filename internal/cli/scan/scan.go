@@ -79,6 +79,9 @@ Exit 0 when an open port was found, 1 when none, 2 on bad input.`,
 			if cmd.Flags().Changed("port") && cmd.Flags().Changed("top") {
 				return cmdutil.FlagErrorf("-p and --top both choose ports: give one of them")
 			}
+			if cmd.Flags().Changed("port") && cmd.Flags().Changed("top-source") {
+				return cmdutil.FlagErrorf("--top-source orders --top's ports and -p lists its own: give --top N --top-source %s, or -p alone", o.TopSource)
+			}
 			// An empty -p or --xml would otherwise read as "not given":
 			// a top-1000 scan, or no XML written.
 			if cmd.Flags().Changed("port") && o.Ports == "" {
@@ -98,7 +101,7 @@ Exit 0 when an open port was found, 1 when none, 2 on bad input.`,
 	fl.DurationVar(&o.Timeout, "timeout", 0, "fixed wait for an answer per attempt (default: adapt to the round-trip time)")
 	fl.Float64Var(&o.Rate, "rate", 0, "at most R connection attempts per second (default: unlimited)")
 	fl.IntVar(&o.Concurrency, "concurrency", 0, "at most N connects in flight (default: from the descriptor limit)")
-	fl.IntVar(&o.Retries, "retries", 1, "try ports that gave no answer N more times")
+	fl.IntVar(&o.Retries, "retries", 1, "try ports that gave no answer N more times (0-10)")
 	fl.BoolVar(&o.Banner, "banner", false, "read what each open port's server says first (256 bytes, 1 s)")
 	fl.BoolVar(&o.Grepable, "grepable", false, "print nmap's grepable format (-oG)")
 	fl.StringVar(&o.XML, "xml", "", "also write nmap's XML format (-oX) to FILE (- for stdout)")
@@ -185,15 +188,19 @@ func Run(ctx context.Context, o *Options) error {
 	return nil
 }
 
-// checkLimits names the one negative limit and what it accepts.
+// maxRetries bounds --retries: nmap's --max-retries defaults to 10, and a
+// port silent after eleven attempts is filtered.
+const maxRetries = 10
+
+// checkLimits names the one limit out of range and what it accepts.
 func (o *Options) checkLimits() error {
 	switch {
 	case o.Rate < 0:
 		return cmdutil.FlagErrorf("--rate %g is negative: want attempts per second, or 0 for no limit", o.Rate)
 	case o.Concurrency < 0:
 		return cmdutil.FlagErrorf("--concurrency %d is negative: want connects in flight, or 0 to size it from the descriptor limit", o.Concurrency)
-	case o.Retries < 0:
-		return cmdutil.FlagErrorf("--retries %d is negative: want 0 or more", o.Retries)
+	case o.Retries < 0 || o.Retries > maxRetries:
+		return cmdutil.FlagErrorf("--retries %d is out of range: want 0-%d (tries after the first for ports that gave no answer)", o.Retries, maxRetries)
 	case o.Timeout < 0:
 		return cmdutil.FlagErrorf("--timeout %s is negative: want a duration such as 500ms, or 0 to follow the round-trip time", o.Timeout)
 	}

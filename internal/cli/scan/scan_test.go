@@ -229,7 +229,8 @@ func TestScanBadInput(t *testing.T) {
 		{Options{Targets: []string{"bad host"}, Ports: "22"}, `"bad host"`},
 		{Options{Targets: []string{"127.0.0.1"}, Ports: "22", Rate: -1}, "negative"},
 		{Options{Targets: []string{"127.0.0.1"}, Ports: "22", Concurrency: -3}, "--concurrency -3 is negative: want connects in flight, or 0 to size it from the descriptor limit"},
-		{Options{Targets: []string{"127.0.0.1"}, Ports: "22", Retries: -1}, "--retries -1 is negative: want 0 or more"},
+		{Options{Targets: []string{"127.0.0.1"}, Ports: "22", Retries: -1}, "--retries -1 is out of range: want 0-10"},
+		{Options{Targets: []string{"127.0.0.1"}, Ports: "22", Retries: 100}, "--retries 100 is out of range: want 0-10"},
 		{Options{Targets: []string{"127.0.0.1"}, Ports: "22", Timeout: -time.Second}, "--timeout -1s is negative: want a duration such as 500ms, or 0 to follow the round-trip time"},
 		{Options{Targets: []string{"[::1"}, Ports: "22"}, `target "[::1" has an unmatched bracket: want an IPv6 address as ::1 or [::1]`},
 		{Options{Targets: []string{"::1]"}, Ports: "22"}, `target "::1]" has an unmatched bracket`},
@@ -256,6 +257,7 @@ func TestScanBadInput(t *testing.T) {
 	}{
 		{[]string{"127.0.0.1", "-p", ""}, "-p is empty: want e.g. 22,80,443 or 8000-8100 or ssh,https or - for all"},
 		{[]string{"127.0.0.1", "-p", "22", "--xml", ""}, "--xml is empty: want a FILE, or - for stdout"},
+		{[]string{"127.0.0.1", "-p", "22", "--top-source", "nmap"}, "--top-source orders --top's ports and -p lists its own: give --top N --top-source nmap, or -p alone"},
 	} {
 		ios, _, _, _ := iostreams.Test()
 		cmd := NewCmdScan(&cmdutil.Factory{IOStreams: ios, Registry: reg})
