@@ -194,11 +194,11 @@ func callerOf(ctx context.Context) caller {
 func (s *Server) authorize(r *http.Request, write bool) (*http.Request, error) {
 	var c caller
 	if h := r.Header.Get("Authorization"); h != "" {
-		secret, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
-			return r, portolan.Errorf(portolan.EUNAUTHORIZED, "authorization header is not a bearer token: want \"Authorization: Bearer TOKEN\"")
+		secret, err := bearer(h)
+		if err != nil {
+			return r, err
 		}
-		ti, ok := s.tokens.lookup(strings.TrimSpace(secret))
+		ti, ok := s.tokens.lookup(secret)
 		if !ok {
 			return r, portolan.Errorf(portolan.EUNAUTHORIZED, "the bearer token is not valid for this server")
 		}
@@ -214,7 +214,7 @@ func (s *Server) authorize(r *http.Request, write bool) (*http.Request, error) {
 	case !write && c.token.role == 0 && !literalHost(r.Host):
 		// DNS rebinding: a web page on evil.example resolving to 127.0.0.1
 		// would otherwise read this host's sockets through the browser.
-		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "reads without a token must address the server by IP or localhost, not %q", r.Host)
+		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "reads without a token must address the server by IP or localhost, not %s", quote(r.Host))
 	}
 	if c.token.role == 0 {
 		return r, nil // anonymous loopback read: keep the request as it is (no allocation)
@@ -223,6 +223,20 @@ func (s *Server) authorize(r *http.Request, write bool) (*http.Request, error) {
 		c.user = u
 	}
 	return r.WithContext(context.WithValue(r.Context(), ctxKey{}, c)), nil
+}
+
+// bearer returns the token of an Authorization header. The scheme is
+// case-insensitive (RFC 9110), so "bearer TOKEN" works as well.
+func bearer(h string) (string, error) {
+	const want = `want "Authorization: Bearer TOKEN"`
+	scheme, secret, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", portolan.Errorf(portolan.EUNAUTHORIZED, "authorization header is not a bearer token: %s", want)
+	}
+	if secret = strings.TrimSpace(secret); secret == "" {
+		return "", portolan.Errorf(portolan.EUNAUTHORIZED, "authorization header has no token after Bearer: %s", want)
+	}
+	return secret, nil
 }
 
 func fromLoopback(r *http.Request) bool {

@@ -110,15 +110,18 @@ func decodeError(status int, data []byte) error {
 		if len(msg) > 200 {
 			msg = msg[:200]
 		}
-		return &RemoteError{portolan.Errorf(codeOf(status), "server answered %d %s: %s", status, http.StatusText(status), msg), status, nil}
+		return &RemoteError{portolan.Errorf(domainCode(codeOf(status)), "server answered %d %s: %s", status, http.StatusText(status), msg), status, nil}
 	}
-	return &RemoteError{&portolan.Error{Code: eb.Error.Code, Message: eb.Error.Message}, status, eb.Conflicts}
+	return &RemoteError{&portolan.Error{Code: domainCode(eb.Error.Code), Message: eb.Error.Message}, status, eb.Conflicts}
 }
 
 // Grant leases ports on the server.
 func (c *Client) Grant(ctx context.Context, req portolan.LeaseRequest) ([]portolan.Lease, error) {
-	body := LeaseBody{Count: req.Count, Pool: req.Pool, TTL: Duration(req.TTL), PID: req.PID, Label: req.Label,
+	body := LeaseBody{Pool: req.Pool, TTL: Duration(req.TTL), PID: req.PID, Label: req.Label,
 		Assigned: req.Assigned, Proto: req.Proto.String()}
+	if req.Count != 0 { // 0 is the domain's "one"; the server refuses an explicit 0
+		body.Count = &req.Count
+	}
 	if req.Proto == portolan.ProtoAny {
 		body.Proto = "both"
 	}

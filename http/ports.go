@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +76,14 @@ func (s *Server) getPort(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// maxQueryLen bounds a port query: the longest valid one is a 63-character
+// service name with "/sctp".
+const maxQueryLen = 80
+
 func (s *Server) portInfo(raw string, st *state) (*PortInfo, error) {
+	if len(raw) > maxQueryLen {
+		return nil, portolan.Errorf(portolan.EINVALID, "query %s is too long: want a port, a range LO-HI or a service name of 1-63 characters, optionally /PROTO", quote(raw))
+	}
 	q, err := portolan.ParseQuery(raw)
 	if err != nil {
 		return nil, err
@@ -164,8 +173,11 @@ type SearchResult struct {
 
 func (s *Server) getSearch(w http.ResponseWriter, r *http.Request) error {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if q == "" || len(q) > 200 {
+	if q == "" {
 		return portolan.Errorf(portolan.EINVALID, "search needs ?q= with 1-200 characters of words, a name or a port")
+	}
+	if len(q) > 200 {
+		return portolan.Errorf(portolan.EINVALID, "q %s is too long: want 1-200 characters of words, a name or a port", quote(q))
 	}
 	limit, err := intParam(r, "limit", 50, 1, 500)
 	if err != nil {
@@ -199,9 +211,56 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, portolan.Errorf(portolan.EINVALID, "%s=%q is not a number %d-%d", name, v, lo, hi)
+		return 0, portolan.Errorf(portolan.EINVALID, "%s=%s is not a number %d-%d", name, quote(v), lo, hi)
 	}
 	return n, nil
+}
+
+// boolParam reads an optional flag parameter: 1/true or 0/false. Any
+// other value is refused rather than taken as true, so ?conflicts=0 means no.
+func boolParam(r *http.Request, name string) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, portolan.Errorf(portolan.EINVALID, "%s=%s is not a flag: want 1 or 0", name, quote(v))
+	}
+	return b, nil
+}
+
+// parsePort parses a port from a path or query value, naming a long value
+// by its start instead of echoing all of it.
+func parsePort(v string) (portolan.Port, error) {
+	if len(v) > 40 {
+		return 0, portolan.Errorf(portolan.EINVALID, "port %s is not a port: want a number 0-65535", quote(v))
+	}
+	return portolan.ParsePort(v)
+}
+
+// checkParams refuses a query string that does not parse, parameters the
+// route does not take (a typo such as ?prot=tcp would otherwise list
+// everything) and parameters given twice (only the first would count).
+func checkParams(r *http.Request, names []string) error {
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return portolan.Errorf(portolan.EINVALID, "query string %s is malformed: want NAME=VALUE pairs joined by &, with %%XX escapes for ; %% & and spaces", quote(r.URL.RawQuery))
+	}
+	for k, vs := range q {
+		switch {
+		case !slices.Contains(names, k) && len(names) == 0:
+			return portolan.Errorf(portolan.EINVALID, "query parameter %s is not known: %s %s takes none", quote(k), r.Method, r.Pattern[strings.IndexByte(r.Pattern, ' ')+1:])
+		case !slices.Contains(names, k):
+			return portolan.Errorf(portolan.EINVALID, "query parameter %s is not known: want %s", quote(k), strings.Join(names, ", "))
+		case len(vs) > 1:
+			return portolan.Errorf(portolan.EINVALID, "query parameter %q is given %d times: want it once", k, len(vs))
+		}
+	}
+	return nil
 }
 
 // Ranges is the answer of GET /v1/ranges.

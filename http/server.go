@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,26 +132,28 @@ func (s *Server) Handler() http.Handler { return s.mux }
 func (s *Server) routes() {
 	s.handle("GET /v1/ports/{query}", "ports", false, s.getPort)
 	s.handle("GET /v1/ports/{query}/{proto}", "ports", false, s.getPort) // 53/udp written with a plain slash
-	s.handle("GET /v1/search", "search", false, s.getSearch)
+	s.handle("GET /v1/search", "search", false, s.getSearch, "q", "limit")
 	s.handle("GET /v1/ranges", "ranges", false, s.getRanges)
 	s.handle("GET /v1/sockets", "sockets", false, s.getSockets)
 	s.handle("GET /v1/map", "map", false, s.getMap)
 	s.handle("GET /v1/leases", "leases", false, s.getLeases)
 	s.handle("POST /v1/leases", "leases", true, s.postLeases)
 	s.handle("DELETE /v1/leases/{port}", "lease", true, s.deleteLease)
-	s.handle("GET /v1/assignments", "assignments", false, s.getAssignments)
+	s.handle("GET /v1/assignments", "assignments", false, s.getAssignments, "owner", "name", "port", "protocol", "conflicts")
 	s.handle("POST /v1/assignments", "assignments", true, s.postAssignment)
 	s.handle("DELETE /v1/assignments/{port}/{proto}", "assignment", true, s.deleteAssignment)
-	s.handle("GET /v1/audit", "audit", false, s.getAudit)
+	s.handle("GET /v1/audit", "audit", false, s.getAudit, "limit")
 	s.handle("GET /healthz", "healthz", false, s.getHealth)
 	mh := s.metrics.handler()
 	s.handle("GET /metrics", "metrics", false, func(w http.ResponseWriter, r *http.Request) error {
 		mh.ServeHTTP(w, r)
 		return nil
 	})
-	s.handle("/v1/", "other", false, func(w http.ResponseWriter, r *http.Request) error {
-		return portolan.Errorf(portolan.ENOTFOUND, "no API endpoint %s %s (scanning is never offered over HTTP)", r.Method, r.URL.Path)
-	})
+	// Without a method, these catch what the routes above do not: a known
+	// path with another method (405) and unknown paths (404), in JSON.
+	s.handle("/healthz", "other", false, s.notRouted)
+	s.handle("/metrics", "other", false, s.notRouted)
+	s.handle("/v1/", "other", false, s.notRouted)
 	if s.cfg.UI != nil {
 		s.mux.Handle("/", s.cfg.UI)
 	} else {
@@ -158,6 +161,31 @@ func (s *Server) routes() {
 			return portolan.Errorf(portolan.ENOTFOUND, "nothing at %s: the API lives under /v1/", r.URL.Path)
 		})
 	}
+}
+
+// notRouted answers a request no route took: 405 with Allow when the path
+// is served with other methods, else 404.
+func (s *Server) notRouted(w http.ResponseWriter, r *http.Request) error {
+	if allow, pattern := s.allowed(r); len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return portolan.Errorf(EMETHOD, "%s is not allowed on %s: %s answers %s", short(r.Method), short(r.URL.Path), pattern, strings.Join(allow, ", "))
+	}
+	return portolan.Errorf(portolan.ENOTFOUND, "no API endpoint %s %s (scanning is never offered over HTTP)", short(r.Method), short(r.URL.Path))
+}
+
+// allowed lists the methods a route serves r's path with, and that route's
+// path pattern, by asking the mux, so the list cannot drift from the routes.
+func (s *Server) allowed(r *http.Request) (methods []string, pattern string) {
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete} {
+		rr := r.WithContext(r.Context())
+		rr.Method = m
+		_, pat := s.mux.Handler(rr)
+		method, path, ok := strings.Cut(pat, " ")
+		if ok && (method == m || m == http.MethodHead && method == http.MethodGet) {
+			methods, pattern = append(methods, m), path
+		}
+	}
+	return methods, pattern
 }
 
 // statusWriter remembers the status for the metrics.
@@ -182,14 +210,19 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 var swPool = sync.Pool{New: func() any { return new(statusWriter) }}
 
-// handle registers h with authorization, error mapping and metrics.
-func (s *Server) handle(pattern, route string, write bool, h func(http.ResponseWriter, *http.Request) error) {
+// handle registers h with authorization, error mapping and metrics. Routes
+// with a method refuse query parameters other than params.
+func (s *Server) handle(pattern, route string, write bool, h func(http.ResponseWriter, *http.Request) error, params ...string) {
 	rm := s.metrics.route(route)
+	check := strings.Contains(pattern, " ")
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := swPool.Get().(*statusWriter)
 		sw.ResponseWriter, sw.status = w, 0
 		r, err := s.authorize(r, write)
+		if err == nil && check {
+			err = checkParams(r, params)
+		}
 		if err == nil {
 			err = h(sw, r)
 		}

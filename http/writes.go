@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
+	"sync"
 	"time"
 
 	"github.com/portolan-dev/portolan"
@@ -18,52 +20,79 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 	return json.Marshal(time.Duration(d).String())
 }
 
-// UnmarshalJSON reads a duration string or a number of seconds.
+// maxTTL bounds a lease TTL: 1e9 seconds (about 31 years) is forever to
+// a lease, and keeps the expiry far from time.Time's overflow.
+const maxTTL = 1e9 * time.Second
+
+// durationSyntax matches what time.ParseDuration reads, to tell a
+// malformed TTL from one too long for it; compiled on the error path only.
+var durationSyntax = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+})
+
+// UnmarshalJSON reads a duration string or a number of seconds; null is
+// no TTL, as for the other fields.
 func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		v, err := time.ParseDuration(s)
-		if err != nil || v < 0 {
-			return portolan.Errorf(portolan.EINVALID, "ttl %q is not a duration: want e.g. \"90s\", \"10m\" or a number of seconds", s)
-		}
-		*d = Duration(v)
+	const form = `want e.g. "90s", "10m" or a number of seconds`
+	if string(b) == "null" {
 		return nil
 	}
-	var n float64
-	if err := json.Unmarshal(b, &n); err != nil || n < 0 || n > 1e9 {
-		return portolan.Errorf(portolan.EINVALID, "ttl %s is not a duration: want e.g. \"90s\", \"10m\" or a number of seconds", b)
+	var v time.Duration
+	var s, shown string
+	if err := json.Unmarshal(b, &s); err == nil {
+		var perr error
+		if v, perr = time.ParseDuration(s); perr != nil && durationSyntax().MatchString(s) {
+			v = maxTTL + 1 // well formed, but beyond time.Duration's ~292 years
+		} else if perr != nil {
+			return portolan.Errorf(portolan.EINVALID, "ttl %s is not a duration: %s", quote(s), form)
+		}
+		shown = quote(s)
+	} else {
+		var n float64
+		if err := json.Unmarshal(b, &n); err != nil {
+			return portolan.Errorf(portolan.EINVALID, "ttl %s is not a duration: %s", short(string(b)), form)
+		}
+		v, shown = time.Duration(min(n, 2e9)*float64(time.Second)), short(string(b))
 	}
-	*d = Duration(n * float64(time.Second))
+	switch {
+	case v < 0:
+		return portolan.Errorf(portolan.EINVALID, "ttl %s is negative: %s, or 0 for none", shown, form)
+	case v > maxTTL:
+		return portolan.Errorf(portolan.EINVALID, "ttl %s is over the maximum of 1e9 seconds (%s)", shown, maxTTL)
+	}
+	*d = Duration(v)
 	return nil
 }
 
 // LeaseBody is the body of POST /v1/leases.
 type LeaseBody struct {
-	Count    int      `json:"count,omitempty"`    // 1 when omitted
-	Proto    string   `json:"protocol,omitempty"` // tcp, udp, both (default: both), sctp, dccp
-	Pool     string   `json:"pool,omitempty"`     // user (default), dynamic or LO-HI
+	Count    *int     `json:"count,omitempty" want:"a whole number 1-1000"` // 1 when omitted (not when 0)
+	Proto    string   `json:"protocol,omitempty" want:"one of tcp, udp, both, sctp, dccp"`
+	Pool     string   `json:"pool,omitempty" want:"user (default), dynamic or LO-HI"`
 	TTL      Duration `json:"ttl,omitempty"`
-	PID      int      `json:"pid,omitempty"` // owner process on the server's host
+	PID      int      `json:"pid,omitempty" want:"a process id, or 0 for none"` // owner process on the server's host
 	Label    string   `json:"label,omitempty"`
 	Assigned bool     `json:"allow_assigned,omitempty"`
 }
+
+func (LeaseBody) example() string { return `{"count":1,"protocol":"tcp","ttl":"10m"}` }
 
 // maxLeaseCount bounds one HTTP grant.
 const maxLeaseCount = 1000
 
 // request converts the body into the domain request, checking its fields.
 func (b LeaseBody) request() (portolan.LeaseRequest, error) {
-	req := portolan.LeaseRequest{Count: b.Count, Pool: b.Pool, TTL: time.Duration(b.TTL), PID: b.PID, Label: b.Label, Assigned: b.Assigned}
-	if req.Count == 0 {
-		req.Count = 1
+	req := portolan.LeaseRequest{Count: 1, Pool: b.Pool, TTL: time.Duration(b.TTL), PID: b.PID, Label: b.Label, Assigned: b.Assigned}
+	if b.Count != nil {
+		req.Count = *b.Count
 	}
-	if req.Count < 0 || req.Count > maxLeaseCount {
-		return req, portolan.Errorf(portolan.EINVALID, "count %d is out of range: want 1-%d", b.Count, maxLeaseCount)
+	if req.Count < 1 || req.Count > maxLeaseCount {
+		return req, portolan.Errorf(portolan.EINVALID, "count %d is out of range: want 1-%d", req.Count, maxLeaseCount)
 	}
 	if b.Proto != "both" {
 		p, err := portolan.ParseProto(b.Proto)
 		if err != nil {
-			return req, portolan.Errorf(portolan.EINVALID, "protocol %q is not one of tcp, udp, both, sctp, dccp", b.Proto)
+			return req, portolan.Errorf(portolan.EINVALID, "protocol %s is not one of tcp, udp, both, sctp, dccp", quote(b.Proto))
 		}
 		req.Proto = p
 	}
@@ -122,7 +151,7 @@ func (s *Server) deleteLease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := portolan.ParsePort(r.PathValue("port"))
+	p, err := parsePort(r.PathValue("port"))
 	if err != nil {
 		return err
 	}
@@ -135,14 +164,16 @@ func (s *Server) deleteLease(w http.ResponseWriter, r *http.Request) error {
 
 // AssignBody is the body of POST /v1/assignments.
 type AssignBody struct {
-	Port  *portolan.Port `json:"port"`
-	Proto portolan.Proto `json:"protocol"`
+	Port  *portolan.Port `json:"port" want:"a port number 0-65535"`
+	Proto portolan.Proto `json:"protocol" want:"one of tcp, udp, sctp, dccp"`
 	Name  string         `json:"name"`
 	Owner string         `json:"owner,omitempty"`
 	Note  string         `json:"note,omitempty"`
 	Hosts string         `json:"hosts,omitempty"`
 	Force bool           `json:"force,omitempty"` // accept conflicts that need --force
 }
+
+func (AssignBody) example() string { return `{"port":5432,"protocol":"tcp","name":"billing-db"}` }
 
 // AssignResult is the answer of a stored assignment: the assignment and the
 // conflicts that warned (or were forced). A refused assignment answers 409
@@ -172,7 +203,11 @@ func (s *Server) getAssignments(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if r.URL.Query().Get("conflicts") == "" {
+	withConflicts, err := boolParam(r, "conflicts")
+	if err != nil {
+		return err
+	}
+	if !withConflicts {
 		writeJSON(w, http.StatusOK, nonNil(as))
 		return nil
 	}
@@ -199,7 +234,7 @@ func assignmentFilter(r *http.Request) (portolan.AssignmentFilter, error) {
 	q := r.URL.Query()
 	f := portolan.AssignmentFilter{Owner: q.Get("owner"), Name: q.Get("name")}
 	if v := q.Get("port"); v != "" {
-		p, err := portolan.ParsePort(v)
+		p, err := parsePort(v)
 		if err != nil {
 			return f, err
 		}
@@ -208,7 +243,7 @@ func assignmentFilter(r *http.Request) (portolan.AssignmentFilter, error) {
 	if v := q.Get("protocol"); v != "" {
 		p, err := portolan.ParseProto(v)
 		if err != nil {
-			return f, err
+			return f, portolan.Errorf(portolan.EINVALID, "protocol=%s is not one of tcp, udp, sctp, dccp", quote(v))
 		}
 		f.Proto = p
 	}
@@ -250,13 +285,13 @@ func (s *Server) deleteAssignment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	p, err := portolan.ParsePort(r.PathValue("port"))
+	p, err := parsePort(r.PathValue("port"))
 	if err != nil {
 		return err
 	}
 	proto, err := portolan.ParseProto(r.PathValue("proto"))
 	if err != nil || proto == portolan.ProtoAny {
-		return portolan.Errorf(portolan.EINVALID, "protocol %q in the path is not one of tcp, udp, sctp, dccp", r.PathValue("proto"))
+		return portolan.Errorf(portolan.EINVALID, "protocol %s in the path is not one of tcp, udp, sctp, dccp", quote(r.PathValue("proto")))
 	}
 	if err := svc.Unassign(r.Context(), p, proto, callerOf(r.Context()).actor()); err != nil {
 		return err
