@@ -87,12 +87,48 @@ func Open(path string) (*DB, error) {
 	d := &DB{db: sdb, path: path, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout)
 	defer cancel()
+	if err := firstConn(ctx, sdb, path); err != nil {
+		sdb.Close()
+		return nil, err
+	}
 	if err := d.migrate(ctx); err != nil {
 		sdb.Close()
 		return nil, err
 	}
 	go d.writer()
 	return d, nil
+}
+
+// firstConn opens the first connection, retrying while SQLite says busy.
+// Processes that create the same new file at once race to switch it to WAL,
+// and the losers' `PRAGMA journal_mode` fails at once with SQLITE_BUSY
+// instead of waiting out the busy timeout (8 parallel `portolan free` on a
+// fresh state directory lost ~1 in 20). Once the file is in WAL mode the
+// pragma takes no lock, so later connections never meet this.
+func firstConn(ctx context.Context, sdb *sql.DB, path string) error {
+	deadline := time.Now().Add(busyTimeout)
+	wait := time.Millisecond
+	for {
+		c, err := sdb.Conn(ctx)
+		if err == nil {
+			return c.Close()
+		}
+		if !isBusy(err) || time.Now().After(deadline) {
+			return fmt.Errorf("sqlite: %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sqlite: %s: %w", path, err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
+}
+
+// isBusy reports SQLITE_BUSY in any of its extended forms.
+func isBusy(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // escapePath keeps '?' and '#' in a file name from being read as the DSN's

@@ -174,9 +174,12 @@ func TestFreeEmptyFlags(t *testing.T) {
 		{[]string{"--proto", ""}, `--proto "" is not one of tcp, udp, both`},
 		{[]string{"--range", ""}, "--range is empty: want user, dynamic or LO-HI, e.g. 20000-20999"},
 	} {
-		ios, _, _, _ := iostreams.Test()
+		ios, _, _, errOut := iostreams.Test()
 		cmd := free.NewCmdFree(&cmdutil.Factory{IOStreams: ios})
 		cmd.SetArgs(c.args)
+		cmd.SetOut(ios.Out)
+		cmd.SetErr(errOut)
+		cmd.SilenceUsage, cmd.SilenceErrors = true, true // the root command's settings
 		err := cmd.Execute()
 		if cmdutil.ExitCode(err) != 2 || cmdutil.Message(err) != c.msg {
 			t.Errorf("free %q: exit %d %q, want 2 %q", c.args, cmdutil.ExitCode(err), cmdutil.Message(err), c.msg)
