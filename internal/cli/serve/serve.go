@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -228,6 +229,9 @@ func Run(ctx context.Context, o *Options) error {
 		Health:      pinger(store),
 		Tokens:      toks,
 		UI:          webUI(),
+		// Internal errors reach the operator on stderr (clients see only
+		// "internal error"); the HTTP server's own debug chatter does not.
+		Logger: slog.New(slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
 
 	// Leases of owners that died while we were down go back first.
