@@ -1,0 +1,58 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/portolan-dev/portolan"
+	porthttp "github.com/portolan-dev/portolan/http"
+)
+
+// syncBuffer is a bytes.Buffer the server's goroutines may write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// An internal error reaches the operator's log with its cause; the client
+// sees only "internal error".
+func TestInternalErrorsAreLogged(t *testing.T) {
+	var logs syncBuffer
+	e := newEnv(t, nil, func(c *porthttp.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		c.Sockets = func(context.Context) ([]portolan.Socket, error) {
+			return nil, errors.New("netlink: disk on fire")
+		}
+	})
+	resp, err := http.Get(e.url + "/v1/sockets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || strings.Contains(string(body), "disk on fire") || !strings.Contains(string(body), `"internal"`) {
+		t.Fatalf("client sees %d %s; want 500 internal without the cause", resp.StatusCode, body)
+	}
+	if l := logs.String(); !strings.Contains(l, "request failed") || !strings.Contains(l, "disk on fire") || !strings.Contains(l, "/v1/sockets") {
+		t.Errorf("server log %q; want the failed request with its cause", l)
+	}
+}
