@@ -99,6 +99,10 @@ func TestAssignValidates(t *testing.T) {
 		{portolan.Assignment{Port: 7001, Proto: portolan.TCP, Name: "123"}, "is not valid"},
 		{portolan.Assignment{Port: 7001, Proto: portolan.TCP, Name: "ok", Hosts: "db-[*"}, `hosts glob "db-[*" is malformed`},
 		{portolan.Assignment{Port: 7001, Proto: portolan.TCP, Name: "ok", Note: strings.Repeat("n", 2000)}, "note is 2000 bytes long"},
+		{portolan.Assignment{Port: 7001, Proto: portolan.TCP, Name: "ok", Owner: "team\x00root"}, "owner has a control character (U+0000 at byte 4): want printable text on one line"},
+		{portolan.Assignment{Port: 7001, Proto: portolan.TCP, Name: "ok", Note: "line one\nforged row"}, "note has a control character (U+000A at byte 8)"},
+		{portolan.Assignment{Port: 7001, Proto: portolan.TCP, Name: "ok", Note: "\x1b[31mred"}, "note has a control character (U+001B"},
+		{portolan.Assignment{Port: 7001, Proto: portolan.TCP, Name: "ok", Owner: "caf\xe9"}, "owner is not valid UTF-8"},
 	} {
 		_, err := s.Assign(context.Background(), &tc.a, true)
 		if portolan.ErrorCode(err) != portolan.EINVALID || !strings.Contains(err.Error(), tc.want) {
