@@ -44,6 +44,9 @@ type LeaseStore interface {
 	DeleteLeases(ctx context.Context, ids []int64) (int, error)
 }
 
+// MaxLabel bounds a lease's label, free text shown in listings.
+const MaxLabel = 256
+
 // LeaseRequest asks the allocator for ports.
 type LeaseRequest struct {
 	Count    int           `json:"count"`                    // how many distinct ports; 0 means 1

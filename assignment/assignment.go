@@ -11,8 +11,6 @@ package assignment
 import (
 	"context"
 	"path"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/portolan-dev/portolan"
 )
@@ -65,36 +63,17 @@ func Validate(a *portolan.Assignment) error {
 	if err := ValidName(a.Name); err != nil {
 		return err
 	}
-	switch {
-	case len(a.Owner) > maxOwner:
-		return portolan.Errorf(portolan.EINVALID, "owner is %d bytes long: want at most %d", len(a.Owner), maxOwner)
-	case len(a.Note) > maxNote:
-		return portolan.Errorf(portolan.EINVALID, "note is %d bytes long: want at most %d", len(a.Note), maxNote)
-	case len(a.Hosts) > maxHosts:
-		return portolan.Errorf(portolan.EINVALID, "hosts glob is %d bytes long: want at most %d", len(a.Hosts), maxHosts)
-	}
-	for _, f := range []struct{ name, v string }{{"owner", a.Owner}, {"note", a.Note}, {"hosts glob", a.Hosts}} {
-		if err := printable(f.name, f.v); err != nil {
+	for _, f := range []struct {
+		name string
+		v    string
+		max  int
+	}{{"owner", a.Owner, maxOwner}, {"note", a.Note, maxNote}, {"hosts glob", a.Hosts, maxHosts}} {
+		if err := portolan.CheckText(f.name, f.v, f.max); err != nil {
 			return err
 		}
 	}
 	if _, err := path.Match(a.Hosts, ""); err != nil {
 		return portolan.Errorf(portolan.EINVALID, "hosts glob %q is malformed: want a shell pattern such as db-*.example.com", a.Hosts)
-	}
-	return nil
-}
-
-// printable refuses text that is not UTF-8 or holds control characters: the
-// fields are printed in tables, /etc/services exports and terminals, where
-// a NUL, an escape sequence or a newline would forge or break the output.
-func printable(field, v string) error {
-	if !utf8.ValidString(v) {
-		return portolan.Errorf(portolan.EINVALID, "%s is not valid UTF-8: want printable text", field)
-	}
-	for i, r := range v {
-		if unicode.IsControl(r) {
-			return portolan.Errorf(portolan.EINVALID, "%s has a control character (%U at byte %d): want printable text on one line", field, r, i)
-		}
 	}
 	return nil
 }

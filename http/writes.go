@@ -99,8 +99,8 @@ func (b LeaseBody) request() (portolan.LeaseRequest, error) {
 	if b.PID < 0 {
 		return req, portolan.Errorf(portolan.EINVALID, "pid %d is negative: want a process id or 0 for none", b.PID)
 	}
-	if len(b.Label) > 256 {
-		return req, portolan.Errorf(portolan.EINVALID, "label is %d bytes long: want at most 256", len(b.Label))
+	if err := portolan.CheckText("label", b.Label, portolan.MaxLabel); err != nil {
+		return req, err
 	}
 	return req, nil
 }

@@ -423,3 +423,21 @@ func TestFullPoolOfLiveLeasesIsNotSweptEachTime(t *testing.T) {
 		t.Errorf("%d refused grants read the whole store %d times; want sweeps spaced out", refused, n)
 	}
 }
+
+// A label is free text shown in listings: bounded, one printable line.
+func TestGrantChecksLabel(t *testing.T) {
+	store, _ := openStore(t)
+	a := lease.New(store, lease.Options{Host: fakeHost})
+	for label, want := range map[string]string{
+		"ci\nforged row":         "label has a control character (U+000A at byte 2)",
+		strings.Repeat("l", 300): "label is 300 bytes long: want at most 256",
+	} {
+		_, err := a.Grant(ctxT(t), portolan.LeaseRequest{Pool: "28000-28009", Label: label})
+		if portolan.ErrorCode(err) != portolan.EINVALID || !strings.Contains(portolan.ErrorMessage(err), want) {
+			t.Errorf("label %q: %v, want EINVALID %q", label, err, want)
+		}
+	}
+	if ls, _ := store.Leases(ctxT(t)); len(ls) != 0 {
+		t.Errorf("a refused label left %d leases", len(ls))
+	}
+}

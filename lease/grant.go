@@ -31,6 +31,9 @@ func (a *Allocator) Grant(ctx context.Context, req portolan.LeaseRequest) ([]por
 	if req.TTL < 0 {
 		return nil, portolan.Errorf(portolan.EINVALID, "ttl %s is negative: want a duration such as 30s or 0 for none", req.TTL)
 	}
+	if err := portolan.CheckText("label", req.Label, portolan.MaxLabel); err != nil {
+		return nil, err
+	}
 	pool, err := ParsePool(req.Pool)
 	if err != nil {
 		return nil, err
