@@ -2,6 +2,7 @@ package portolan
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -22,6 +23,37 @@ type Lease struct {
 	Expires   time.Time `json:"expires,omitzero"` // zero: no TTL
 	Host      string    `json:"host,omitempty"`   // the host the lease was granted for
 	CreatedBy string    `json:"created_by,omitempty"`
+}
+
+// leaseJSON is Lease on the wire: protocol is "both" for ProtoAny, the word
+// a request uses, rather than an empty string.
+type leaseJSON struct {
+	plainLease
+	Proto string `json:"protocol"`
+}
+
+type plainLease Lease // Lease without its JSON methods
+
+// MarshalJSON writes protocol as "tcp", "udp" or "both".
+func (l Lease) MarshalJSON() ([]byte, error) {
+	p := l.Proto.String()
+	if l.Proto == ProtoAny {
+		p = "both"
+	}
+	return json.Marshal(leaseJSON{plainLease(l), p})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; "" also means both.
+func (l *Lease) UnmarshalJSON(b []byte) error {
+	var v leaseJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*l = Lease(v.plainLease)
+	if v.Proto == "both" {
+		v.Proto = ""
+	}
+	return l.Proto.UnmarshalText([]byte(v.Proto))
 }
 
 // Expired reports whether l's TTL has passed at now.
