@@ -4,7 +4,6 @@ package run_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/cli/run"
+	"github.com/portolan-dev/portolan/internal/testutil/syncbuf"
 	"github.com/portolan-dev/portolan/lease"
 	"github.com/portolan-dev/portolan/sqlite"
 )
@@ -72,23 +71,10 @@ func service(t *testing.T) *lease.Allocator {
 	return lease.New(db, lease.Options{})
 }
 
-// syncBuffer is a bytes.Buffer safe to read while the child writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-func start(t *testing.T, a portolan.LeaseService, o run.Options) (*syncBuffer, <-chan error) {
+func start(t *testing.T, a portolan.LeaseService, o run.Options) (*syncbuf.Buffer, <-chan error) {
 	t.Helper()
 	ios, _, _, _ := iostreams.Test()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	ios.Out, ios.ErrOut = out, out
 	o.IO = ios
 	o.Leases = func() (portolan.LeaseService, error) { return a, nil }
