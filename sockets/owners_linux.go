@@ -280,8 +280,10 @@ func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange) {
 // bisection before the spans read it all. Socket inode numbers grow as
 // sockets are created and a process takes the lowest free descriptor, so a
 // server that opened its sockets one after another holds them in inode
-// order: twenty links instead of thousands. Where the order does not hold
-// the bisection simply misses, and the spans that follow find the socket.
+// order: twenty links instead of thousands. The kernel hands inode numbers
+// out in per-CPU batches of 1,024, so sockets opened while the opener moved
+// between CPUs interleave two ranges. Where the order does not hold the
+// bisection simply misses, and the spans that follow find the socket.
 // It reports whether every wanted inode now has an owner.
 func (s *ownerScan) guide(dir, n int, pid int32) bool {
 	s.mu.Lock()

@@ -155,16 +155,22 @@ func hold(specs []string) int {
 			}
 			keep = append(keep, pc)
 			ports = append(ports, strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port))
-		case "many": // N listeners on 127.0.0.1, opened one after another
+		case "many": // N listeners on 127.0.0.1, opened one after another on one CPU
 			n, _ := strconv.Atoi(addr)
-			for range n {
-				ln, err := net.Listen("tcp4", "127.0.0.1:0")
-				if err != nil {
-					fmt.Println("error", err)
-					return 1
+			err := onOneCPU(func() error {
+				for range n {
+					ln, err := net.Listen("tcp4", "127.0.0.1:0")
+					if err != nil {
+						return err
+					}
+					keep = append(keep, ln)
+					ports = append(ports, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 				}
-				keep = append(keep, ln)
-				ports = append(ports, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+				return nil
+			})
+			if err != nil {
+				fmt.Println("error", err)
+				return 1
 			}
 		case "refill": // close the first K sockets and open K new listeners in their descriptors
 			k, _ := strconv.Atoi(addr)
