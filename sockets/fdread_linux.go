@@ -53,6 +53,12 @@ func (w *worker) inode(dir, fd int, pid int32) (uint64, bool) {
 	k, err := readlinkat(dir, &nb[0], w.link[:])
 	w.s.links.Add(1)
 	if err != nil {
+		if err == unix.EACCES || err == unix.EPERM {
+			// The directory opened but its links are refused (a process
+			// in another user namespace, Yama ptrace_scope): an unmatched
+			// socket may be this process's, so say hidden, not "no owner".
+			w.s.denied.Add(1)
+		}
 		return 0, false
 	}
 	ino, ok := socketInode(w.link[:k])
