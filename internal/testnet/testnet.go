@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package testnet gives tests and benchmarks a remote host of their own: a
 // network namespace joined to this one by a veth pair, or, when a delay is
 // asked for, by two TUN devices with a relay in this process that holds

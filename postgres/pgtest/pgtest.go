@@ -25,7 +25,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -58,7 +57,7 @@ type Server struct {
 	AdminDSN string // connects as a superuser to the maintenance database
 	dir      string // temp dir of a server we started; "" for an external one
 	bin      string
-	cred     *syscall.Credential
+	runAs    *osUser // the postgres OS user, when the tests run as root
 }
 
 // New returns the DSN of a new, empty database that is dropped when t ends.
@@ -173,7 +172,7 @@ func Start() (*Server, error) {
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		s.runAs = &osUser{uid: uid, gid: gid}
 		if err := os.Chown(dir, uid, gid); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -209,8 +208,8 @@ func (s *Server) run(tool string, args ...string) ([]byte, error) {
 	cmd := exec.Command(filepath.Join(s.bin, tool), args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C")
 	cmd.Dir = s.dir
-	if s.cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	if s.runAs != nil {
+		s.runAs.apply(cmd)
 	}
 	return cmd.CombinedOutput()
 }

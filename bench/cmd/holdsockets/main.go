@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command holdsockets holds many loopback TCP sockets for the see-local
 // benchmark: -listen listeners on 127.0.0.1 and -conns connections to them,
 // each connection counting twice (the client and the accepted end). The

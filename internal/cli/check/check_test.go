@@ -11,7 +11,6 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
-	"github.com/portolan-dev/portolan/internal/testnet"
 	"github.com/portolan-dev/portolan/probe"
 	"github.com/portolan-dev/portolan/registry"
 )
@@ -68,29 +67,6 @@ func TestCheckLoopback(t *testing.T) {
 	}
 	if _, msg, code := run(&Options{Args: []string{"localhost"}}); code != 2 || !strings.Contains(msg, `"localhost"`) {
 		t.Errorf("no port: exit %d %q", code, msg)
-	}
-}
-
-func TestCheckFilteredNamespace(t *testing.T) {
-	ns := testnet.New(t, testnet.Options{Delay: 20 * time.Millisecond})
-	if _, err := ns.Listen(":8443"); err != nil {
-		t.Fatal(err)
-	}
-	if err := ns.Drop(9000); err != nil {
-		t.Fatal(err)
-	}
-	a := ns.Addr.String()
-	start := time.Now()
-	out, msg, code := run(&Options{Args: []string{a + ":8443", a + ":9000", a + ":9001"}, Timeout: 300 * time.Millisecond, JSON: false})
-	r := rows(out)
-	if code != 1 || r[a+" 8443 "+a] != "open" || r[a+" 9000 "+a] != "filtered" || r[a+" 9001 "+a] != "closed" {
-		t.Errorf("exit %d %s\n%s", code, msg, out)
-	}
-	if d := time.Since(start); d < 300*time.Millisecond || d > 2*time.Second {
-		t.Errorf("took %v, want about the 300ms timeout", d)
-	}
-	if _, _, code := run(&Options{Args: []string{a + ":8443"}}); code != 0 {
-		t.Errorf("open only: exit %d", code)
 	}
 }
 

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command slowhost stands up a remote host for benchmarks: a network
 // namespace behind a link that delays every packet (20 ms each way by
 // default), with some ports listening and some dropped by the firewall.

@@ -1,0 +1,57 @@
+//go:build linux
+
+package scan
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/portolan-dev/portolan/internal/testnet"
+	"github.com/portolan-dev/portolan/probe"
+)
+
+// TestScanNamespaceGroundTruth: a host in its own namespace with open,
+// dropped (filtered) and rejected (closed) ports, read back as JSON lines.
+func TestScanNamespaceGroundTruth(t *testing.T) {
+	ns := testnet.New(t, testnet.Options{})
+	want := map[int]probe.State{}
+	for _, p := range []int{22, 80, 8080} {
+		if _, err := ns.Listen(":" + itoa(p)); err != nil {
+			t.Fatal(err)
+		}
+		want[p] = probe.Open
+	}
+	if err := ns.Drop(443, 444, 5432); err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.Reject(81); err != nil {
+		t.Fatal(err)
+	}
+	want[443], want[444], want[5432], want[81] = probe.Filtered, probe.Filtered, probe.Filtered, probe.Closed
+	out, msg, code := run(t, &Options{Targets: []string{ns.Addr.String()}, Ports: "1-1000,5432,8080", JSON: true, All: true, Retries: 1})
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, msg)
+	}
+	n := 0
+	for line := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
+		var r probe.Result
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		w, ok := want[int(r.Port)]
+		if !ok {
+			w = probe.Closed
+		}
+		if r.State != w {
+			t.Errorf("port %d: %s (%s), want %s", r.Port, r.State, r.Reason, w)
+		}
+		if r.State == probe.Open && r.Process != nil {
+			t.Errorf("port %d in another namespace shows process %+v", r.Port, r.Process)
+		}
+	}
+	if n != 1002 {
+		t.Errorf("%d results, want 1002", n)
+	}
+}
