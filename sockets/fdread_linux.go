@@ -24,7 +24,7 @@ func (s *ownerScan) work(tasks <-chan fdRange) {
 			}
 		}
 		if t.probe {
-			for fd := t.lo; fd < t.hi && !s.done(); fd++ {
+			for fd := t.lo; fd < t.hi && !s.done() && w.refused != t.pid; fd++ {
 				w.resolve(t.dir, fd, t.pid)
 			}
 		} else {
@@ -40,6 +40,9 @@ type worker struct {
 	buf  []byte
 	name [16]byte
 	link [64]byte
+	// refused is the last process whose links /proc refused: access is
+	// decided per process, so its other descriptors are not tried.
+	refused int32
 }
 
 // resolve reads the link of descriptor fd; numbers that are not open fail
@@ -58,6 +61,7 @@ func (w *worker) inode(dir, fd int, pid int32) (uint64, bool) {
 			// in another user namespace, Yama ptrace_scope): an unmatched
 			// socket may be this process's, so say hidden, not "no owner".
 			w.s.denied.Add(1)
+			w.refused = pid
 		}
 		return 0, false
 	}
@@ -76,7 +80,7 @@ func (w *worker) list(t fdRange) {
 			return
 		}
 	}
-	for !w.s.done() {
+	for !w.s.done() && w.refused != t.pid {
 		n, err := unix.Getdents(t.dir, w.buf)
 		if err == unix.EINTR {
 			continue
@@ -84,7 +88,7 @@ func (w *worker) list(t fdRange) {
 		if err != nil || n <= 0 {
 			return
 		}
-		for b := w.buf[:n]; len(b) > 0 && !w.s.done(); {
+		for b := w.buf[:n]; len(b) > 0 && !w.s.done() && w.refused != t.pid; {
 			nm, next := direntName(b)
 			b = next
 			fd, ok := atoiBytes(nm)

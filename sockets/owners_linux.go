@@ -300,7 +300,7 @@ func (s *ownerScan) guide(dir, n int, pid int32) bool {
 	for _, x := range targets {
 		lo, hi := 0, n+16 // a dense table holds 0..n-1; allow a few gaps
 		for range 32 {
-			if lo > hi || s.done() {
+			if lo > hi || s.done() || w.refused == pid {
 				break
 			}
 			mid := (lo + hi) / 2
