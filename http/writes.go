@@ -99,9 +99,6 @@ func (b LeaseBody) request() (portolan.LeaseRequest, error) {
 	if b.PID < 0 {
 		return req, portolan.Errorf(portolan.EINVALID, "pid %d is negative: want a process id or 0 for none", b.PID)
 	}
-	if err := portolan.CheckText("label", b.Label, portolan.MaxLabel); err != nil {
-		return req, err
-	}
 	return req, nil
 }
 
