@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
@@ -31,18 +29,14 @@ func OpenReadOnly(path string) (*DB, error) {
 	q := url.Values{}
 	q.Set("mode", "ro")
 	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(busyTimeout/time.Millisecond))+")")
-	sdb, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+q.Encode())
+	d, err := newDB(path, q, 1)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, err
 	}
-	sdb.SetMaxOpenConns(8)
-	sdb.SetMaxIdleConns(8)
-	sdb.SetConnMaxIdleTime(0)
-	d := &DB{db: sdb, path: path, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout)
 	defer cancel()
 	if err := d.checkSchema(ctx); err != nil {
-		sdb.Close()
+		d.db.Close()
 		return nil, err
 	}
 	// The writer only hands writes to SQLite, which refuses them; it runs so

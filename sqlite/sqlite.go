@@ -77,22 +77,18 @@ func Open(path string) (*DB, error) {
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
-	sdb, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+q.Encode())
+	d, err := newDB(path, q, maxBatch)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, err
 	}
-	sdb.SetMaxOpenConns(8)
-	sdb.SetMaxIdleConns(8)
-	sdb.SetConnMaxIdleTime(0)
-	d := &DB{db: sdb, path: path, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout)
 	defer cancel()
-	if err := firstConn(ctx, sdb, path); err != nil {
-		sdb.Close()
+	if err := firstConn(ctx, d.db, path); err != nil {
+		d.db.Close()
 		return nil, err
 	}
 	if err := d.migrate(ctx); err != nil {
-		sdb.Close()
+		d.db.Close()
 		return nil, err
 	}
 	go d.writer()
@@ -129,6 +125,19 @@ func firstConn(ctx context.Context, sdb *sql.DB, path string) error {
 func isBusy(err error) bool {
 	var se *msqlite.Error
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// newDB opens the connection pool of the database at path with the DSN
+// query q, and a write queue of queue ops. Nothing touches the file yet.
+func newDB(path string, q url.Values, queue int) (*DB, error) {
+	sdb, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	sdb.SetMaxOpenConns(8)
+	sdb.SetMaxIdleConns(8)
+	sdb.SetConnMaxIdleTime(0)
+	return &DB{db: sdb, path: path, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, queue), quit: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
 // escapePath keeps '?' and '#' in a file name from being read as the DSN's
