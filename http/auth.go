@@ -2,6 +2,7 @@ package http
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/secretfile"
 )
 
 // Role is what a bearer token may do.
@@ -101,13 +103,16 @@ func NewSecret() string {
 // "SECRET" (an admin token) or "ROLE SECRET [NAME]"; blank lines and lines
 // starting with # are skipped. The default name is the file's base name
 // and the line number.
+//
+// The file is read with secretfile's checks: a regular file of at most
+// 64 KiB, owned by this user or root, with no access for group or others.
 func (t *Tokens) LoadTokenFile(path string) error {
-	f, err := os.Open(path)
+	b, err := secretfile.Read(path, "token file")
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, secretfile.MaxSize)
 	for n := 1; sc.Scan(); n++ {
 		fields := strings.Fields(sc.Text())
 		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
@@ -135,9 +140,10 @@ func (t *Tokens) LoadTokenFile(path string) error {
 }
 
 // EnsureTokenFile returns the admin token in path, creating the file with a
-// new random token and mode 0600 when it does not exist.
+// new random token and mode 0600 when it does not exist. An existing file
+// must pass secretfile's checks.
 func EnsureTokenFile(path string) (string, error) {
-	if b, err := os.ReadFile(path); err == nil {
+	if b, err := secretfile.Read(path, "token file"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if f := strings.Fields(line); len(f) == 1 && !strings.HasPrefix(f[0], "#") {
 				return f[0], nil
@@ -146,7 +152,7 @@ func EnsureTokenFile(path string) (string, error) {
 			}
 		}
 		return "", nil
-	} else if !os.IsNotExist(err) {
+	} else if !secretfile.IsNotExist(err) {
 		return "", err
 	}
 	secret := NewSecret()
