@@ -98,6 +98,9 @@ func NewServer(cfg Config) *Server {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 64 << 10
 	}
+	if cfg.Sockets != nil {
+		cfg.Sockets = (&sharedScan{scan: cfg.Sockets}).do
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, mux: http.NewServeMux()}
 	s.state = newStateCache(cfg, cfg.StateTTL)
 	s.ports = newResponseCache(4096)
@@ -134,7 +137,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/ports/{query}/{proto}", "ports", false, s.getPort) // 53/udp written with a plain slash
 	s.handle("GET /v1/search", "search", false, s.getSearch, "q", "limit")
 	s.handle("GET /v1/ranges", "ranges", false, s.getRanges)
-	s.handle("GET /v1/sockets", "sockets", false, s.getSockets)
+	s.handle("GET /v1/sockets", "sockets", false, s.listSockets)
 	s.handle("GET /v1/map", "map", false, s.getMap)
 	s.handle("GET /v1/leases", "leases", false, s.getLeases)
 	s.handle("POST /v1/leases", "leases", true, s.postLeases)

@@ -32,6 +32,16 @@ func TestMain(m *testing.M) {
 	if args := os.Getenv("PORTOLAN_SERVE_CHILD"); args != "" {
 		os.Exit(child(strings.Fields(args)))
 	}
+	if os.Getenv("PORTOLAN_LISTEN_CHILD") != "" {
+		// A process with a secret in its argv that listens until stdin closes.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			os.Exit(1)
+		}
+		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}
 	os.Exit(pgtest.Main(m))
 }
 
@@ -413,5 +423,58 @@ func TestServeStoreFile(t *testing.T) {
 	cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--portserver", "", "--store-file", sf})
 	if err := cmd.ExecuteContext(context.Background()); cmdutil.ExitCode(err) != 2 || !strings.Contains(cmdutil.Message(err), "store file "+sf+" is open to group or others (mode 640)") {
 		t.Errorf("a loose store file: exit %d %q", cmdutil.ExitCode(err), cmdutil.Message(err))
+	}
+}
+
+// A real process listening with a secret in its command line: anonymous
+// and read-token callers see its pid and name only, an admin sees its
+// command line with the secret masked.
+func TestServeHidesCommandLines(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	const secret = "argv-secret-0123456789"
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "--admin-token", secret)
+	cmd.Env = append(os.Environ(), "PORTOLAN_LISTEN_CHILD=1")
+	stdin, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strings.TrimSpace(line)
+
+	url, stop := start(t, serve.Options{Portserver: "", ReadTokens: []string{"read-only-token-0123456789"}})
+	defer stop()
+	b, _ := os.ReadFile(filepath.Join(state, "portolan", "token"))
+	admin := strings.TrimSpace(string(b))
+	fetch := func(path, token string) string {
+		req, _ := http.NewRequest("GET", url+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	pid := fmt.Sprintf(`"pid":%d`, cmd.Process.Pid)
+	for _, token := range []string{"", "read-only-token-0123456789"} {
+		for _, path := range []string{"/v1/sockets", "/v1/ports/" + port} {
+			body := fetch(path, token)
+			if !strings.Contains(body, pid) || strings.Contains(body, secret) || strings.Contains(body, "cmdline") {
+				t.Errorf("GET %s (token %q) = %s; want the pid, no command line", path, token, body)
+			}
+		}
+	}
+	body := fetch("/v1/sockets", admin)
+	if !strings.Contains(body, `"--admin-token","xxxxx"`) || strings.Contains(body, secret) {
+		t.Errorf("admin GET /v1/sockets = %s; want the command line with the token masked", body)
 	}
 }
