@@ -19,7 +19,7 @@ import (
 type state struct {
 	gen         uint64
 	at          time.Time
-	socketsAt   time.Time // the socket scan is the costly part: it has its own, longer TTL
+	socketsAt   time.Time         // the socket scan is the costly part: it has its own, longer TTL
 	listeners   []portolan.Socket // as any reader may see them: no command lines, no login names
 	adminView   []portolan.Socket // as admin tokens see them: command lines with secrets masked
 	leases      []portolan.Lease
