@@ -195,8 +195,9 @@ func callerOf(ctx context.Context) caller {
 }
 
 // authorize checks the request's token against what the route needs:
-// reads are open from loopback and need any token from elsewhere; writes
-// need an admin token. It returns the request with its caller attached.
+// reads are open from this host (loopback or its own addresses), from
+// anywhere with PublicReads, and need any token otherwise; writes need an
+// admin token. It returns the request with its caller attached.
 func (s *Server) authorize(r *http.Request, write bool) (*http.Request, error) {
 	var c caller
 	if h := r.Header.Get("Authorization"); h != "" {
@@ -215,8 +216,12 @@ func (s *Server) authorize(r *http.Request, write bool) (*http.Request, error) {
 		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "%s %s changes state and needs an admin bearer token", r.Method, r.URL.Path)
 	case write && c.token.role != RoleAdmin:
 		return r, portolan.Errorf(portolan.EFORBIDDEN, "token %s is read-only: %s %s needs an admin token", c.token.name, r.Method, r.URL.Path)
-	case !write && c.token.role == 0 && !fromLoopback(r):
-		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "reads from outside this host need a bearer token")
+	case !write && c.token.role == 0 && s.cfg.PublicReads:
+		// --public-reads: anyone who reaches the server reads, by any
+		// name (a DNS-rebinding page learns nothing the network could
+		// not read anyway).
+	case !write && c.token.role == 0 && !s.fromLocal(r):
+		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "reads from outside this host need a bearer token (or a server started with --public-reads)")
 	case !write && c.token.role == 0 && !literalHost(r.Host):
 		// DNS rebinding: a web page on evil.example resolving to 127.0.0.1
 		// would otherwise read this host's sockets through the browser.
@@ -243,11 +248,6 @@ func bearer(h string) (string, error) {
 		return "", portolan.Errorf(portolan.EUNAUTHORIZED, "authorization header has no token after Bearer: %s", want)
 	}
 	return secret, nil
-}
-
-func fromLoopback(r *http.Request) bool {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	return err == nil && ap.Addr().Unmap().IsLoopback()
 }
 
 // literalHost reports whether a Host header names the server by an IP

@@ -218,6 +218,9 @@ func Run(ctx context.Context, o *Options) error {
 	defer closeLeases()
 	assigns := assignment.New(store, reg.ByPort, host.Ephemeral, host.UnprivilegedStart)
 
+	// Internal errors reach the operator on stderr (clients see only
+	// "internal error"); the HTTP server's own debug chatter does not.
+	log := slog.New(slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv := porthttp.NewServer(porthttp.Config{
 		Registry: reg,
 		Search: func(q string, limit int) []portolan.Service {
@@ -238,9 +241,8 @@ func Run(ctx context.Context, o *Options) error {
 		Health:      pinger(store),
 		Tokens:      toks,
 		UI:          webUI(),
-		// Internal errors reach the operator on stderr (clients see only
-		// "internal error"); the HTTP server's own debug chatter does not.
-		Logger: slog.New(slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Logger:      log,
+		PublicReads: o.PublicReads,
 	})
 
 	// Leases of owners that died while we were down go back first.
@@ -254,33 +256,30 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return portolan.Errorf(portolan.EINVALID, "cannot listen on %s: %s; want a free HOST:PORT", o.Listen, errText(err))
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 3)
-	go func() { errc <- srv.Serve(ctx, ln) }()
-	go func() { errc <- reclaimLoop(ctx, o.ReclaimEvery, reclaim, srv) }()
+	// The parts run under one group: the first to fail stops the others,
+	// and Run returns only when all have returned, so the deferred
+	// closes (the allocator's kernel reservations, then the store) come
+	// after the last request, portserver grant and reclaim sweep.
+	g, ctx := newGroup(ctx)
+	g.Go(func() error { return srv.Serve(ctx, ln) })
+	g.Go(func() error { return reclaimLoop(ctx, o.ReclaimEvery, reclaim, srv, log) })
 	ps := "off"
 	if o.Portserver != "" {
 		pln, err := listenPortserver(o.Portserver)
 		if err != nil {
-			cancel()
-			<-errc
+			g.Stop()
+			g.Wait()
 			return portolan.Errorf(portolan.EINVALID, "cannot listen on portserver socket %s: %s; want a free one: --portserver @NAME or a PATH, or --portserver= for none (another portolan serve or portserver may hold this one)", o.Portserver, errText(err))
 		}
 		ps = o.Portserver
-		go func() { errc <- servePortserver(ctx, pln, srv.LeaseService()) }()
+		g.Go(func() error { return servePortserver(ctx, pln, srv.LeaseService()) })
 	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(o.IO.ErrOut, "portolan serve: API %s, portserver %s, store %s, admin token in %s\n", url, ps, where, tokenPath)
 	if o.Ready != nil {
 		o.Ready(url)
 	}
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	cancel()
-	if err != nil && !errors.Is(err, context.Canceled) {
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
@@ -304,21 +303,38 @@ func pinger(s portolan.Store) func(context.Context) error {
 	}
 }
 
-func reclaimLoop(ctx context.Context, every time.Duration, reclaim func(context.Context) (int, error), srv *porthttp.Server) error {
+// reclaimLoop sweeps every interval until ctx ends. A failed sweep is
+// logged when it starts failing or fails differently, and a recovery once,
+// so a store that is down does not flood the log every few seconds.
+func reclaimLoop(ctx context.Context, every time.Duration, reclaim func(context.Context) (int, error), srv *porthttp.Server, log *slog.Logger) error {
 	if every <= 0 {
 		<-ctx.Done()
 		return nil
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var failing string
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if n, err := reclaim(ctx); err == nil {
-				srv.Reclaimed(n)
+		}
+		n, err := reclaim(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil // cut short by shutdown
+		case err != nil:
+			if msg := err.Error(); msg != failing {
+				log.Error("reclaiming leases failed", "err", err)
+				failing = msg
 			}
+		default:
+			if failing != "" {
+				log.Info("reclaiming leases works again")
+				failing = ""
+			}
+			srv.Reclaimed(n)
 		}
 	}
 }
