@@ -93,7 +93,8 @@ type Server struct {
 	iana    []byte // bitset of IANA-assigned ports, any protocol
 	ianaOne sync.Once
 	local   localAddrs
-	busy    atomic.Int64 // requests in a handler now
+	busy    atomic.Int64             // requests in a handler now
+	byPath  map[string]*routeMetrics // a route's metrics by its path pattern, for 405 answers
 }
 
 // NewServer returns a server for cfg.
@@ -113,7 +114,7 @@ func NewServer(cfg Config) *Server {
 	if cfg.Sockets != nil {
 		cfg.Sockets = (&sharedScan{scan: cfg.Sockets}).do
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, mux: http.NewServeMux(), byPath: map[string]*routeMetrics{}}
 	s.state = newStateCache(cfg, cfg.StateTTL)
 	s.ports = newResponseCache(4096)
 	s.mapc = newResponseCache(1)
@@ -182,6 +183,9 @@ func (s *Server) routes() {
 // is served with other methods, else 404.
 func (s *Server) notRouted(w http.ResponseWriter, r *http.Request) error {
 	if allow, pattern := s.allowed(r); len(allow) > 0 {
+		if sw, ok := w.(*statusWriter); ok {
+			sw.route = s.byPath[pattern] // counted under the route whose path it is
+		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		return portolan.Errorf(EMETHOD, "%s is not allowed on %s: %s answers %s", short(r.Method), short(r.URL.Path), pattern, strings.Join(allow, ", "))
 	}
@@ -203,10 +207,12 @@ func (s *Server) allowed(r *http.Request) (methods []string, pattern string) {
 	return methods, pattern
 }
 
-// statusWriter remembers the status for the metrics.
+// statusWriter remembers the status for the metrics, and the route to
+// count the request under when the handler knows better (405 answers).
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	route  *routeMetrics
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -230,12 +236,15 @@ var swPool = sync.Pool{New: func() any { return new(statusWriter) }}
 func (s *Server) handle(pattern, route string, write bool, h func(http.ResponseWriter, *http.Request) error, params ...string) {
 	rm := s.metrics.route(route)
 	check := strings.Contains(pattern, " ")
+	if _, path, ok := strings.Cut(pattern, " "); ok && s.byPath[path] == nil {
+		s.byPath[path] = rm
+	}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		s.busy.Add(1)
 		defer s.busy.Add(-1)
 		start := time.Now()
 		sw := swPool.Get().(*statusWriter)
-		sw.ResponseWriter, sw.status = w, 0
+		sw.ResponseWriter, sw.status, sw.route = w, 0, nil
 		r, err := s.authorize(r, write)
 		if err == nil && check {
 			err = checkParams(r, params)
@@ -246,8 +255,12 @@ func (s *Server) handle(pattern, route string, write bool, h func(http.ResponseW
 		if err != nil {
 			s.writeError(sw, r, err, conflictsOf(err))
 		}
-		rm.observe(r.Method, sw.status, time.Since(start))
-		sw.ResponseWriter = nil
+		if sw.route != nil {
+			sw.route.observe(r.Method, sw.status, time.Since(start))
+		} else {
+			rm.observe(r.Method, sw.status, time.Since(start))
+		}
+		sw.ResponseWriter, sw.route = nil, nil
 		swPool.Put(sw)
 	})
 }
