@@ -18,7 +18,6 @@ import (
 	"sync/atomic"
 )
 
-
 // Counter counts whole events; safe for concurrent use.
 type Counter struct{ n atomic.Uint64 }
 
