@@ -248,6 +248,9 @@ func Run(ctx context.Context, o *Options) error {
 	// Leases of owners that died while we were down go back first.
 	n, err := reclaim(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
 	srv.Reclaimed(n)
