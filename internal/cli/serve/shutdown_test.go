@@ -2,7 +2,9 @@ package serve_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/factory"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/cli/serve"
+	"github.com/portolan-dev/portolan/internal/testutil/syncbuf"
 	"github.com/portolan-dev/portolan/registry"
 )
 
@@ -101,5 +104,55 @@ func TestServeWaitsForWritesBeforeClosingTheStore(t *testing.T) {
 	}
 	if !ss.closed.Load() || ss.closedEarly.Load() {
 		t.Errorf("store closed %v, before the write returned %v; want closed, after", ss.closed.Load(), ss.closedEarly.Load())
+	}
+}
+
+// failingStore fails Leases while failing is set.
+type failingStore struct {
+	portolan.Store
+	failing atomic.Bool
+}
+
+func (s *failingStore) Leases(ctx context.Context) ([]portolan.Lease, error) {
+	if s.failing.Load() {
+		return nil, errors.New("database is gone")
+	}
+	return s.Store.Leases(ctx)
+}
+
+// A failing reclaim sweep is logged once when it starts failing, not at
+// every tick, and the recovery once.
+func TestServeLogsReclaimErrors(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	fs := &failingStore{}
+	ios, _, _, _ := iostreams.Test()
+	errOut := &syncbuf.Buffer{}
+	ios.ErrOut = errOut
+	ready := make(chan string, 1)
+	o := &serve.Options{IO: ios, Registry: registry.Default, StateDir: factory.StateDir,
+		OpenStore: func(string) (portolan.Store, error) {
+			st, err := factory.OpenStore("sqlite:" + filepath.Join(t.TempDir(), "p.db"))
+			fs.Store = st
+			return fs, err
+		},
+		Listen: "127.0.0.1:0", ReclaimEvery: 10 * time.Millisecond, Ready: func(u string) { ready <- u }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve.Run(ctx, o) }()
+	<-ready
+	fs.failing.Store(true)
+	time.Sleep(300 * time.Millisecond) // ~30 failed sweeps
+	fs.failing.Store(false)
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	log := errOut.String()
+	if n := strings.Count(log, "reclaiming leases failed"); n != 1 || !strings.Contains(log, "database is gone") {
+		t.Errorf("log has %d failure lines; want 1 naming the error:\n%s", n, log)
+	}
+	if n := strings.Count(log, "reclaiming leases works again"); n != 1 {
+		t.Errorf("log has %d recovery lines; want 1:\n%s", n, log)
 	}
 }
