@@ -165,8 +165,8 @@ func (o *Options) check() error {
 // envToken names the variable behind a refused token instead of the
 // token's audit name ("admin-env-1"), which the user never typed; the
 // secret is not repeated.
-func envToken(flag string, i int, name string, err error) error {
-	msg, which := cmdutil.Message(err), fmt.Sprintf("%s #%d", flag, i+1)
+func envToken(variable string, i int, name string, err error) error {
+	msg, which := cmdutil.Message(err), fmt.Sprintf("%s #%d", variable, i+1)
 	if m := strings.Replace(msg, fmt.Sprintf("token %q", name), which, 1); m != msg {
 		return portolan.Errorf(portolan.ErrorCode(err), "%s", m)
 	}
