@@ -2,6 +2,7 @@ package http
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/secretfile"
 )
 
 // Role is what a bearer token may do.
@@ -101,13 +103,16 @@ func NewSecret() string {
 // "SECRET" (an admin token) or "ROLE SECRET [NAME]"; blank lines and lines
 // starting with # are skipped. The default name is the file's base name
 // and the line number.
+//
+// The file is read with secretfile's checks: a regular file of at most
+// 64 KiB, owned by this user or root, with no access for group or others.
 func (t *Tokens) LoadTokenFile(path string) error {
-	f, err := os.Open(path)
+	b, err := secretfile.Read(path, "token file")
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, secretfile.MaxSize)
 	for n := 1; sc.Scan(); n++ {
 		fields := strings.Fields(sc.Text())
 		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
@@ -135,9 +140,10 @@ func (t *Tokens) LoadTokenFile(path string) error {
 }
 
 // EnsureTokenFile returns the admin token in path, creating the file with a
-// new random token and mode 0600 when it does not exist.
+// new random token and mode 0600 when it does not exist. An existing file
+// must pass secretfile's checks.
 func EnsureTokenFile(path string) (string, error) {
-	if b, err := os.ReadFile(path); err == nil {
+	if b, err := secretfile.Read(path, "token file"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if f := strings.Fields(line); len(f) == 1 && !strings.HasPrefix(f[0], "#") {
 				return f[0], nil
@@ -146,7 +152,7 @@ func EnsureTokenFile(path string) (string, error) {
 			}
 		}
 		return "", nil
-	} else if !os.IsNotExist(err) {
+	} else if !secretfile.IsNotExist(err) {
 		return "", err
 	}
 	secret := NewSecret()
@@ -189,8 +195,9 @@ func callerOf(ctx context.Context) caller {
 }
 
 // authorize checks the request's token against what the route needs:
-// reads are open from loopback and need any token from elsewhere; writes
-// need an admin token. It returns the request with its caller attached.
+// reads are open from this host (loopback or its own addresses), from
+// anywhere with PublicReads, and need any token otherwise; writes need an
+// admin token. It returns the request with its caller attached.
 func (s *Server) authorize(r *http.Request, write bool) (*http.Request, error) {
 	var c caller
 	if h := r.Header.Get("Authorization"); h != "" {
@@ -209,8 +216,12 @@ func (s *Server) authorize(r *http.Request, write bool) (*http.Request, error) {
 		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "%s %s changes state and needs an admin bearer token", r.Method, r.URL.Path)
 	case write && c.token.role != RoleAdmin:
 		return r, portolan.Errorf(portolan.EFORBIDDEN, "token %s is read-only: %s %s needs an admin token", c.token.name, r.Method, r.URL.Path)
-	case !write && c.token.role == 0 && !fromLoopback(r):
-		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "reads from outside this host need a bearer token")
+	case !write && c.token.role == 0 && s.cfg.PublicReads:
+		// --public-reads: anyone who reaches the server reads, by any
+		// name (a DNS-rebinding page learns nothing the network could
+		// not read anyway).
+	case !write && c.token.role == 0 && !s.fromLocal(r):
+		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "reads from outside this host need a bearer token (or a server started with --public-reads)")
 	case !write && c.token.role == 0 && !literalHost(r.Host):
 		// DNS rebinding: a web page on evil.example resolving to 127.0.0.1
 		// would otherwise read this host's sockets through the browser.
@@ -237,11 +248,6 @@ func bearer(h string) (string, error) {
 		return "", portolan.Errorf(portolan.EUNAUTHORIZED, "authorization header has no token after Bearer: %s", want)
 	}
 	return secret, nil
-}
-
-func fromLoopback(r *http.Request) bool {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	return err == nil && ap.Addr().Unmap().IsLoopback()
 }
 
 // literalHost reports whether a Host header names the server by an IP

@@ -87,6 +87,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, c
 	}
 	if code == portolan.EUNAUTHORIZED {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="portolan"`)
+		// A client without a valid token gets no keep-alive slot to sit on.
+		w.Header().Set("Connection", "close")
 	}
 	writeJSON(w, StatusOf(err), ErrorBody{ErrorDetail{code, portolan.ErrorMessage(err)}, conflicts})
 }

@@ -116,6 +116,12 @@ var listener = portolan.Socket{Proto: portolan.TCP, Local: netip.MustParseAddrPo
 
 func newEnv(t *testing.T, store portolan.Store, mod func(*porthttp.Config)) *env {
 	t.Helper()
+	return newEnvOn(t, "127.0.0.1:0", store, mod)
+}
+
+// newEnvOn is newEnv with the server listening on addr.
+func newEnvOn(t *testing.T, addr string, store portolan.Store, mod func(*porthttp.Config)) *env {
+	t.Helper()
 	if store == nil {
 		store = memstore.New()
 	}
@@ -139,7 +145,7 @@ func newEnv(t *testing.T, store portolan.Store, mod func(*porthttp.Config)) *env
 		mod(&cfg)
 	}
 	srv := porthttp.NewServer(cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

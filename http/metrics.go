@@ -8,19 +8,20 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/promtext"
 )
 
 // metrics are the server's Prometheus series, per server so that two
-// servers in one process (tests) never share counters. promtext.go keeps
-// and writes them.
+// servers in one process (tests) never share counters. Package promtext
+// keeps and writes them.
 type metrics struct {
-	requests   *family[counter]
-	latency    *family[histogram]
-	granted    counter
-	released   counter
-	reclaimed  counter
-	conflicts  *family[counter]
-	assignOK   counter
+	requests   *promtext.Family[promtext.Counter]
+	latency    *promtext.Family[promtext.Histogram]
+	granted    promtext.Counter
+	released   promtext.Counter
+	reclaimed  promtext.Counter
+	conflicts  *promtext.Family[promtext.Counter]
+	assignOK   promtext.Counter
 	liveLeases func() float64
 }
 
@@ -28,13 +29,13 @@ type metrics struct {
 var latencyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1}
 
 func newMetrics(live func() float64) *metrics {
-	newCounter := func() *counter { return new(counter) }
+	newCounter := func() *promtext.Counter { return new(promtext.Counter) }
 	return &metrics{
-		requests: newFamily("portolan_http_requests_total", "HTTP requests by route, method and status code.", "counter",
+		requests: promtext.NewFamily("portolan_http_requests_total", "HTTP requests by route, method and status code.", "counter",
 			[]string{"route", "method", "code"}, newCounter),
-		latency: newFamily("portolan_http_request_duration_seconds", "HTTP request latency by route.", "histogram",
-			[]string{"route"}, func() *histogram { return newHistogram(latencyBuckets) }),
-		conflicts: newFamily("portolan_assignment_conflicts_total", "Conflicts found when assigning ports, by kind and severity.", "counter",
+		latency: promtext.NewFamily("portolan_http_request_duration_seconds", "HTTP request latency by route.", "histogram",
+			[]string{"route"}, func() *promtext.Histogram { return promtext.NewHistogram(latencyBuckets) }),
+		conflicts: promtext.NewFamily("portolan_assignment_conflicts_total", "Conflicts found when assigning ports, by kind and severity.", "counter",
 			[]string{"kind", "severity"}, newCounter),
 		liveLeases: live,
 	}
@@ -44,18 +45,18 @@ func newMetrics(live func() float64) *metrics {
 func (m *metrics) handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		p := newPromWriter(w)
-		p.counters(m.conflicts)
-		p.single("portolan_assignments_created_total", "Assignments stored.", "counter", float64(m.assignOK.n.Load()))
-		p.histograms(m.latency)
-		p.counters(m.requests)
-		p.single("portolan_leases_granted_total", "Ports leased (HTTP and portserver socket).", "counter", float64(m.granted.n.Load()))
-		p.single("portolan_leases_live", "Leases held now.", "gauge", m.liveLeases())
-		p.single("portolan_leases_reclaimed_total", "Leases reclaimed because the owner died or the TTL passed.", "counter", float64(m.reclaimed.n.Load()))
-		p.single("portolan_leases_released_total", "Leases ended by an explicit release.", "counter", float64(m.released.n.Load()))
-		p.writeGo()
-		p.writeProcess()
-		p.w.Flush()
+		p := promtext.NewWriter(w)
+		p.Counters(m.conflicts)
+		p.Single("portolan_assignments_created_total", "Assignments stored.", "counter", float64(m.assignOK.Value()))
+		p.Histograms(m.latency)
+		p.Counters(m.requests)
+		p.Single("portolan_leases_granted_total", "Ports leased (HTTP and portserver socket).", "counter", float64(m.granted.Value()))
+		p.Single("portolan_leases_live", "Leases held now.", "gauge", m.liveLeases())
+		p.Single("portolan_leases_reclaimed_total", "Leases reclaimed because the owner died or the TTL passed.", "counter", float64(m.reclaimed.Value()))
+		p.Single("portolan_leases_released_total", "Leases ended by an explicit release.", "counter", float64(m.released.Value()))
+		p.Go()
+		p.Process()
+		p.Flush()
 	})
 }
 
@@ -64,8 +65,8 @@ func (m *metrics) handler() http.Handler {
 type routeMetrics struct {
 	m       *metrics
 	route   string
-	latency *histogram
-	byCode  [6][12]atomic.Pointer[counter] // [method index][status/100 mapped]
+	latency *promtext.Histogram
+	byCode  [6][12]atomic.Pointer[promtext.Counter] // [method index][status/100 mapped]
 }
 
 var methods = [...]string{"GET", "POST", "DELETE", "HEAD", "PUT", "OTHER"}

@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"runtime"
 	"strings"
@@ -103,5 +104,38 @@ func TestMetricsParseAsPrometheusText(t *testing.T) {
 	}
 	if g := fams["go_goroutines"].Metric[0].GetGauge().GetValue(); g < 1 {
 		t.Errorf("go_goroutines = %v", g)
+	}
+}
+
+// A 405 is counted under the route whose path was asked for, with the
+// method used; only unknown paths count as "other".
+func TestMetricsCount405UnderTheirRoute(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	for _, r := range []struct{ method, path string }{{"PUT", "/v1/leases"}, {"DELETE", "/v1/ports/443"}, {"POST", "/healthz"}, {"GET", "/v1/nothing"}} {
+		req, _ := http.NewRequest(r.method, e.url+r.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(e.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`portolan_http_requests_total{code="405",method="PUT",route="leases"} 1`,
+		`portolan_http_requests_total{code="405",method="DELETE",route="ports"} 1`,
+		`portolan_http_requests_total{code="405",method="POST",route="healthz"} 1`,
+		`portolan_http_requests_total{code="404",method="GET",route="other"} 1`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(string(b), `code="405",method="PUT",route="other"`) {
+		t.Error("a 405 is counted under route=\"other\"")
 	}
 }

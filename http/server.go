@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/portolan-dev/portolan"
@@ -59,6 +60,12 @@ type Config struct {
 	Timeouts Timeouts
 	// MaxConns caps concurrent connections (default 1024).
 	MaxConns int
+	// ClientConns caps the connections of one remote address (default 64);
+	// loopback callers together may hold half of MaxConns.
+	ClientConns int
+	// PublicReads lets anyone who reaches the server read without a token;
+	// without it, anonymous reads come from this host only.
+	PublicReads bool
 }
 
 // Timeouts bound how long a client may take, so slow clients are cut off.
@@ -67,6 +74,9 @@ type Timeouts struct {
 	Read       time.Duration // whole request, default 15s
 	Write      time.Duration // default 30s
 	Idle       time.Duration // keep-alive, default 120s
+	// Shutdown is how long requests under way may take to finish once the
+	// server is told to stop (default 10s); then their contexts end.
+	Shutdown time.Duration
 }
 
 // Server serves the JSON API (and the page, when given).
@@ -82,6 +92,9 @@ type Server struct {
 	mapc    *responseCache
 	iana    []byte // bitset of IANA-assigned ports, any protocol
 	ianaOne sync.Once
+	local   localAddrs
+	busy    atomic.Int64             // requests in a handler now
+	byPath  map[string]*routeMetrics // a route's metrics by its path pattern, for 405 answers
 }
 
 // NewServer returns a server for cfg.
@@ -98,7 +111,10 @@ func NewServer(cfg Config) *Server {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 64 << 10
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, mux: http.NewServeMux()}
+	if cfg.Sockets != nil {
+		cfg.Sockets = (&sharedScan{scan: cfg.Sockets}).do
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, mux: http.NewServeMux(), byPath: map[string]*routeMetrics{}}
 	s.state = newStateCache(cfg, cfg.StateTTL)
 	s.ports = newResponseCache(4096)
 	s.mapc = newResponseCache(1)
@@ -134,7 +150,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/ports/{query}/{proto}", "ports", false, s.getPort) // 53/udp written with a plain slash
 	s.handle("GET /v1/search", "search", false, s.getSearch, "q", "limit")
 	s.handle("GET /v1/ranges", "ranges", false, s.getRanges)
-	s.handle("GET /v1/sockets", "sockets", false, s.getSockets)
+	s.handle("GET /v1/sockets", "sockets", false, s.listSockets)
 	s.handle("GET /v1/map", "map", false, s.getMap)
 	s.handle("GET /v1/leases", "leases", false, s.getLeases)
 	s.handle("POST /v1/leases", "leases", true, s.postLeases)
@@ -167,6 +183,9 @@ func (s *Server) routes() {
 // is served with other methods, else 404.
 func (s *Server) notRouted(w http.ResponseWriter, r *http.Request) error {
 	if allow, pattern := s.allowed(r); len(allow) > 0 {
+		if sw, ok := w.(*statusWriter); ok {
+			sw.route = s.byPath[pattern] // counted under the route whose path it is
+		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		return portolan.Errorf(EMETHOD, "%s is not allowed on %s: %s answers %s", short(r.Method), short(r.URL.Path), pattern, strings.Join(allow, ", "))
 	}
@@ -188,10 +207,12 @@ func (s *Server) allowed(r *http.Request) (methods []string, pattern string) {
 	return methods, pattern
 }
 
-// statusWriter remembers the status for the metrics.
+// statusWriter remembers the status for the metrics, and the route to
+// count the request under when the handler knows better (405 answers).
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	route  *routeMetrics
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -215,10 +236,15 @@ var swPool = sync.Pool{New: func() any { return new(statusWriter) }}
 func (s *Server) handle(pattern, route string, write bool, h func(http.ResponseWriter, *http.Request) error, params ...string) {
 	rm := s.metrics.route(route)
 	check := strings.Contains(pattern, " ")
+	if _, path, ok := strings.Cut(pattern, " "); ok && s.byPath[path] == nil {
+		s.byPath[path] = rm
+	}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		s.busy.Add(1)
+		defer s.busy.Add(-1)
 		start := time.Now()
 		sw := swPool.Get().(*statusWriter)
-		sw.ResponseWriter, sw.status = w, 0
+		sw.ResponseWriter, sw.status, sw.route = w, 0, nil
 		r, err := s.authorize(r, write)
 		if err == nil && check {
 			err = checkParams(r, params)
@@ -229,8 +255,12 @@ func (s *Server) handle(pattern, route string, write bool, h func(http.ResponseW
 		if err != nil {
 			s.writeError(sw, r, err, conflictsOf(err))
 		}
-		rm.observe(r.Method, sw.status, time.Since(start))
-		sw.ResponseWriter = nil
+		if sw.route != nil {
+			sw.route.observe(r.Method, sw.status, time.Since(start))
+		} else {
+			rm.observe(r.Method, sw.status, time.Since(start))
+		}
+		sw.ResponseWriter, sw.route = nil, nil
 		swPool.Put(sw)
 	})
 }
@@ -238,73 +268,70 @@ func (s *Server) handle(pattern, route string, write bool, h func(http.ResponseW
 // HTTPServer returns an http.Server with the configured limits.
 func (s *Server) HTTPServer() *http.Server {
 	t := s.cfg.Timeouts
-	def := func(d, v time.Duration) time.Duration {
-		if d <= 0 {
-			return v
-		}
-		return d
-	}
 	return &http.Server{
 		Handler:           s.mux,
-		ReadHeaderTimeout: def(t.ReadHeader, 5*time.Second),
-		ReadTimeout:       def(t.Read, 15*time.Second),
-		WriteTimeout:      def(t.Write, 30*time.Second),
-		IdleTimeout:       def(t.Idle, 120*time.Second),
+		ReadHeaderTimeout: orDefault(t.ReadHeader, 5*time.Second),
+		ReadTimeout:       orDefault(t.Read, 15*time.Second),
+		WriteTimeout:      orDefault(t.Write, 30*time.Second),
+		IdleTimeout:       orDefault(t.Idle, 120*time.Second),
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 }
 
-// Serve serves on ln until ctx ends, then shuts down gracefully.
+func orDefault(d, v time.Duration) time.Duration {
+	if d <= 0 {
+		return v
+	}
+	return d
+}
+
+// Serve serves on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, lets requests under way finish (for Timeouts.Shutdown, then
+// cancels their contexts) and returns only when every handler has
+// returned, so the caller may close the store behind them.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	n := s.cfg.MaxConns
 	if n <= 0 {
 		n = 1024
 	}
+	per := s.cfg.ClientConns
+	if per <= 0 {
+		per = 64
+	}
+	guard := newConnGuard(n, per)
 	hs := s.HTTPServer()
+	hs.ConnState = guard.track
+	base, cut := context.WithCancel(context.Background())
+	defer cut()
+	hs.BaseContext = func(net.Listener) context.Context { return base }
 	done := make(chan error, 1)
-	go func() { done <- hs.Serve(limitListener(ln, n)) }()
+	go func() { done <- hs.Serve(guard.listener(ln)) }()
 	select {
 	case err := <-done:
+		s.drain()
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), orDefault(s.cfg.Timeouts.Shutdown, 10*time.Second))
 	defer cancel()
 	err := hs.Shutdown(sctx)
+	if err != nil {
+		cut() // the grace is over: requests still running see their context end
+		hs.Close()
+	}
 	if e := <-done; !errors.Is(e, http.ErrServerClosed) && err == nil {
 		err = e
 	}
+	s.drain()
 	return err
 }
 
-// limitListener caps concurrent connections: Accept waits while n are open.
-type limitedListener struct {
-	net.Listener
-	sem chan struct{}
-}
-
-func limitListener(ln net.Listener, n int) net.Listener {
-	return &limitedListener{ln, make(chan struct{}, n)}
-}
-
-func (l *limitedListener) Accept() (net.Conn, error) {
-	l.sem <- struct{}{}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.sem
-		return nil, err
+// drain waits until no handler runs. http.Server.Shutdown waits for
+// connections to go idle, but after its deadline (or Close) handlers may
+// still be running; their store calls must return before the store closes.
+func (s *Server) drain() {
+	for s.busy.Load() > 0 {
+		time.Sleep(5 * time.Millisecond)
 	}
-	return &limitedConn{Conn: c, release: sync.OnceFunc(func() { <-l.sem })}, nil
-}
-
-type limitedConn struct {
-	net.Conn
-	release func()
-}
-
-func (c *limitedConn) Close() error {
-	err := c.Conn.Close()
-	c.release()
-	return err
 }

@@ -19,8 +19,9 @@ import (
 type state struct {
 	gen         uint64
 	at          time.Time
-	socketsAt   time.Time // the socket scan is the costly part: it has its own, longer TTL
-	listeners   []portolan.Socket
+	socketsAt   time.Time         // the socket scan is the costly part: it has its own, longer TTL
+	listeners   []portolan.Socket // as any reader may see them: no command lines, no login names
+	adminView   []portolan.Socket // as admin tokens see them: command lines with secrets masked
 	leases      []portolan.Lease
 	assignments []portolan.Assignment
 }
@@ -79,15 +80,12 @@ func (c *stateCache) get(ctx context.Context) *state {
 func (c *stateCache) refresh(ctx context.Context) {
 	c.dirty.Store(false)
 	old := c.cur.Load()
-	ns := &state{gen: c.gen.Add(1), at: time.Now(), socketsAt: old.socketsAt, listeners: old.listeners}
+	ns := &state{gen: c.gen.Add(1), at: time.Now(), socketsAt: old.socketsAt, listeners: old.listeners, adminView: old.adminView}
 	if c.cfg.Sockets != nil && time.Since(old.socketsAt) >= socketsTTL {
-		ns.socketsAt, ns.listeners = ns.at, nil
+		ns.socketsAt, ns.listeners, ns.adminView = ns.at, nil, nil
 		if socks, err := c.cfg.Sockets(ctx); err == nil {
-			for _, sk := range socks {
-				if sk.Listening() {
-					ns.listeners = append(ns.listeners, sk)
-				}
-			}
+			l := listening(socks)
+			ns.listeners, ns.adminView = redactSockets(l, RoleRead), redactSockets(l, RoleAdmin)
 		}
 	}
 	if c.cfg.Leases != nil {
@@ -97,6 +95,26 @@ func (c *stateCache) refresh(ctx context.Context) {
 		ns.assignments, _ = c.cfg.Assignments.Assignments(ctx, portolan.AssignmentFilter{})
 	}
 	c.cur.Store(ns)
+}
+
+// listenersFor returns the listeners as role may see them (redactSockets).
+// Answers built from it must be cached per view (admin or not).
+func (st *state) listenersFor(role Role) []portolan.Socket {
+	if role == RoleAdmin {
+		return st.adminView
+	}
+	return st.listeners
+}
+
+// listening returns the listening sockets of socks.
+func listening(socks []portolan.Socket) []portolan.Socket {
+	out := []portolan.Socket{}
+	for _, sk := range socks {
+		if sk.Listening() {
+			out = append(out, sk)
+		}
+	}
+	return out
 }
 
 // in returns the elements of xs whose port lies in r.

@@ -9,7 +9,7 @@ import (
 // Every package linked into portolan runs its init at every start, lookups
 // included (bench/know.sh times them against getent). These were measured
 // to cost a lookup ~0.1-0.8 ms each and are kept out of the binary: /metrics
-// is written by the http package itself.
+// is written by internal/promtext.
 func TestNoCostlyInitPackages(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("needs the go command")

@@ -38,6 +38,9 @@ func run() (code int) {
 		var stop context.CancelFunc
 		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
+		// The first signal asks for a clean end (serve drains its requests
+		// and closes the store last); a second one ends the process at once.
+		context.AfterFunc(ctx, stop)
 	}
 	err := cmd.ExecuteContext(ctx)
 	if f.Close != nil {

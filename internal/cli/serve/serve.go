@@ -42,10 +42,12 @@ type Options struct {
 
 	Listen        string
 	Store         string // sqlite:PATH, a path, or postgres://...
+	StoreFile     string // a file holding Store (a DSN with a password)
+	PublicReads   bool
 	Portserver    string // "" to not serve the portserver socket
 	TokenFile     string
-	AdminTokens   []string
-	ReadTokens    []string
+	AdminTokens   []string // from $PORTOLAN_ADMIN_TOKEN, never from argv
+	ReadTokens    []string // from $PORTOLAN_READ_TOKEN
 	ReclaimEvery  time.Duration
 	ReserveKernel bool
 	// ReservedPortsFile replaces ip_local_reserved_ports (tests).
@@ -64,22 +66,26 @@ func NewCmdServe(f *cmdutil.Factory) *cobra.Command {
 		Long: `Serve leases and the organisation's port registry.
 
   - HTTP JSON API, metrics (/metrics) and the web page (/) on --listen, 127.0.0.1 by default.
-    Reads are open from loopback; writes need an admin bearer token. The admin token is kept
-    in --token-file (created with mode 0600 if missing); more tokens come from --admin-token
-    and --read-token.
+    Reads are open from this host (loopback and its own addresses), from anywhere with
+    --public-reads; writes need an admin bearer token. Tokens never go on the command line:
+    the admin token is kept in --token-file (created with mode 0600 if missing; add lines
+    "read SECRET NAME" for read-only tokens), more come from $PORTOLAN_ADMIN_TOKEN and
+    $PORTOLAN_READ_TOKEN (whitespace-separated). Command lines and users of processes are
+    shown to admin tokens only.
   - Google's portserver protocol on the Unix socket --portserver ("@name" is Linux's abstract
     namespace); point PORTSERVER_ADDRESS at it for portpicker.
   - Leases of dead owners and expired TTLs are reclaimed on start and every --reclaim-every.
   - --store sqlite:PATH (default: the state directory's portolan.db) or postgres://... so
-    several servers share one registry.`,
+    several servers share one registry. A password is refused in --store: put it in
+    PGPASSFILE (~/.pgpass), or the whole DSN in --store-file FILE or $PORTOLAN_STORE.`,
 		Example: `  portolan serve
   portolan serve --listen 0.0.0.0:7780 --store postgres://portolan@db/portolan
   PORTSERVER_ADDRESS=@unittest-portserver python -m pytest`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Registry, opts.OpenStore, opts.StateDir = f.Registry, f.OpenStore, f.StateDir
-			if opts.Store == "" {
-				opts.Store = os.Getenv("PORTOLAN_STORE")
+			if err := opts.fromCommandLine(cmd); err != nil {
+				return err
 			}
 			return Run(cmd.Context(), opts)
 		},
@@ -89,8 +95,14 @@ func NewCmdServe(f *cmdutil.Factory) *cobra.Command {
 	fl.StringVar(&opts.Store, "store", "", "sqlite:PATH or postgres://... (default $PORTOLAN_STORE, else SQLite in the state directory)")
 	fl.StringVar(&opts.Portserver, "portserver", "@unittest-portserver", "Unix socket for the portserver protocol (\"\" for none)")
 	fl.StringVar(&opts.TokenFile, "token-file", "", "file holding the admin token, created with mode 0600 if missing (default STATE_DIR/token)")
-	fl.StringArrayVar(&opts.AdminTokens, "admin-token", nil, "accept this admin bearer token too (repeatable)")
-	fl.StringArrayVar(&opts.ReadTokens, "read-token", nil, "accept this read-only bearer token (repeatable)")
+	fl.StringVar(&opts.StoreFile, "store-file", "", "file holding the --store value, for a DSN with a password (mode 0600)")
+	fl.BoolVar(&opts.PublicReads, "public-reads", false, "let anyone who reaches --listen read without a token (writes still need an admin token)")
+	// Tokens on the command line are refused, not unknown: the message
+	// says where they go instead.
+	for _, name := range []string{"admin-token", "read-token"} {
+		fl.StringArray(name, nil, "refused: use --token-file or $"+tokenEnv[name])
+		fl.MarkHidden(name)
+	}
 	fl.BoolVar(&opts.ReserveKernel, "reserve-kernel", false, "while a port is leased, add it to ip_local_reserved_ports so bind(0) and outgoing connections skip it (root)")
 	fl.DurationVar(&opts.ReclaimEvery, "reclaim-every", 5*time.Second, "how often to reclaim leases of dead owners and expired TTLs")
 	return cmd
@@ -102,7 +114,7 @@ func IsPostgres(spec string) bool {
 }
 
 // tokens builds the accepted token set: the token file (created on first
-// start) and the flags.
+// start) and the environment.
 func (o *Options) tokens() (*porthttp.Tokens, string, error) {
 	path := o.TokenFile
 	if path == "" {
@@ -116,25 +128,22 @@ func (o *Options) tokens() (*porthttp.Tokens, string, error) {
 		path = filepath.Join(dir, "token")
 	}
 	if _, err := porthttp.EnsureTokenFile(path); err != nil {
-		return nil, "", fmt.Errorf("token file %s: %w", path, err)
-	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		return nil, "", portolan.Errorf(portolan.EINVALID, "token file %s is readable by others (mode %o): want mode 0600", path, fi.Mode().Perm())
+		return nil, "", err
 	}
 	t := porthttp.NewTokens()
 	if err := t.LoadTokenFile(path); err != nil {
 		return nil, "", err
 	}
 	for i, s := range o.AdminTokens {
-		name := fmt.Sprintf("admin-flag-%d", i+1)
+		name := fmt.Sprintf("admin-env-%d", i+1)
 		if err := t.Add(s, name, porthttp.RoleAdmin); err != nil {
-			return nil, "", flagToken("--admin-token", i, name, err)
+			return nil, "", envToken("$PORTOLAN_ADMIN_TOKEN", i, name, err)
 		}
 	}
 	for i, s := range o.ReadTokens {
-		name := fmt.Sprintf("read-flag-%d", i+1)
+		name := fmt.Sprintf("read-env-%d", i+1)
 		if err := t.Add(s, name, porthttp.RoleRead); err != nil {
-			return nil, "", flagToken("--read-token", i, name, err)
+			return nil, "", envToken("$PORTOLAN_READ_TOKEN", i, name, err)
 		}
 	}
 	return t, path, nil
@@ -153,11 +162,11 @@ func (o *Options) check() error {
 	return nil
 }
 
-// flagToken names the flag behind a refused token instead of the token's
-// audit name ("admin-flag-1"), which the user never typed; the secret is
-// not repeated.
-func flagToken(flag string, i int, name string, err error) error {
-	msg, which := cmdutil.Message(err), fmt.Sprintf("%s #%d", flag, i+1)
+// envToken names the variable behind a refused token instead of the
+// token's audit name ("admin-env-1"), which the user never typed; the
+// secret is not repeated.
+func envToken(variable string, i int, name string, err error) error {
+	msg, which := cmdutil.Message(err), fmt.Sprintf("%s #%d", variable, i+1)
 	if m := strings.Replace(msg, fmt.Sprintf("token %q", name), which, 1); m != msg {
 		return portolan.Errorf(portolan.ErrorCode(err), "%s", m)
 	}
@@ -209,6 +218,9 @@ func Run(ctx context.Context, o *Options) error {
 	defer closeLeases()
 	assigns := assignment.New(store, reg.ByPort, host.Ephemeral, host.UnprivilegedStart)
 
+	// Internal errors reach the operator on stderr (clients see only
+	// "internal error"); the HTTP server's own debug chatter does not.
+	log := slog.New(slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv := porthttp.NewServer(porthttp.Config{
 		Registry: reg,
 		Search: func(q string, limit int) []portolan.Service {
@@ -229,14 +241,16 @@ func Run(ctx context.Context, o *Options) error {
 		Health:      pinger(store),
 		Tokens:      toks,
 		UI:          webUI(),
-		// Internal errors reach the operator on stderr (clients see only
-		// "internal error"); the HTTP server's own debug chatter does not.
-		Logger: slog.New(slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Logger:      log,
+		PublicReads: o.PublicReads,
 	})
 
 	// Leases of owners that died while we were down go back first.
 	n, err := reclaim(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
 	srv.Reclaimed(n)
@@ -245,33 +259,30 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return portolan.Errorf(portolan.EINVALID, "cannot listen on %s: %s; want a free HOST:PORT", o.Listen, errText(err))
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 3)
-	go func() { errc <- srv.Serve(ctx, ln) }()
-	go func() { errc <- reclaimLoop(ctx, o.ReclaimEvery, reclaim, srv) }()
+	// The parts run under one group: the first to fail stops the others,
+	// and Run returns only when all have returned, so the deferred
+	// closes (the allocator's kernel reservations, then the store) come
+	// after the last request, portserver grant and reclaim sweep.
+	g, ctx := newGroup(ctx)
+	g.Go(func() error { return srv.Serve(ctx, ln) })
+	g.Go(func() error { return reclaimLoop(ctx, o.ReclaimEvery, reclaim, srv, log) })
 	ps := "off"
 	if o.Portserver != "" {
 		pln, err := listenPortserver(o.Portserver)
 		if err != nil {
-			cancel()
-			<-errc
+			g.Stop()
+			g.Wait()
 			return portolan.Errorf(portolan.EINVALID, "cannot listen on portserver socket %s: %s; want a free one: --portserver @NAME or a PATH, or --portserver= for none (another portolan serve or portserver may hold this one)", o.Portserver, errText(err))
 		}
 		ps = o.Portserver
-		go func() { errc <- servePortserver(ctx, pln, srv.LeaseService()) }()
+		g.Go(func() error { return servePortserver(ctx, pln, srv.LeaseService()) })
 	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(o.IO.ErrOut, "portolan serve: API %s, portserver %s, store %s, admin token in %s\n", url, ps, where, tokenPath)
 	if o.Ready != nil {
 		o.Ready(url)
 	}
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	cancel()
-	if err != nil && !errors.Is(err, context.Canceled) {
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
@@ -295,21 +306,38 @@ func pinger(s portolan.Store) func(context.Context) error {
 	}
 }
 
-func reclaimLoop(ctx context.Context, every time.Duration, reclaim func(context.Context) (int, error), srv *porthttp.Server) error {
+// reclaimLoop sweeps every interval until ctx ends. A failed sweep is
+// logged when it starts failing or fails differently, and a recovery once,
+// so a store that is down does not flood the log every few seconds.
+func reclaimLoop(ctx context.Context, every time.Duration, reclaim func(context.Context) (int, error), srv *porthttp.Server, log *slog.Logger) error {
 	if every <= 0 {
 		<-ctx.Done()
 		return nil
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var failing string
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if n, err := reclaim(ctx); err == nil {
-				srv.Reclaimed(n)
+		}
+		n, err := reclaim(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil // cut short by shutdown
+		case err != nil:
+			if msg := err.Error(); msg != failing {
+				log.Error("reclaiming leases failed", "err", err)
+				failing = msg
 			}
+		default:
+			if failing != "" {
+				log.Info("reclaiming leases works again")
+				failing = ""
+			}
+			srv.Reclaimed(n)
 		}
 	}
 }

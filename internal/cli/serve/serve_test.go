@@ -32,6 +32,16 @@ func TestMain(m *testing.M) {
 	if args := os.Getenv("PORTOLAN_SERVE_CHILD"); args != "" {
 		os.Exit(child(strings.Fields(args)))
 	}
+	if os.Getenv("PORTOLAN_LISTEN_CHILD") != "" {
+		// A process with a secret in its argv that listens until stdin closes.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			os.Exit(1)
+		}
+		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}
 	os.Exit(pgtest.Main(m))
 }
 
@@ -163,7 +173,7 @@ func TestServeRefusesBadSetup(t *testing.T) {
 	tf := filepath.Join(state, "loose-token")
 	os.WriteFile(tf, []byte("admin-token-0123456789\n"), 0o644)
 	err := serve.Run(context.Background(), &serve.Options{IO: ios, Registry: registry.Default, OpenStore: factory.OpenStore, StateDir: factory.StateDir, Listen: "127.0.0.1:0", TokenFile: tf})
-	if cmdutil.ExitCode(err) != 2 || !strings.Contains(cmdutil.Message(err), "readable by others (mode 644): want mode 0600") {
+	if cmdutil.ExitCode(err) != 2 || !strings.Contains(cmdutil.Message(err), "open to group or others (mode 644): want mode 0600") {
 		t.Errorf("world-readable token file: %v", err)
 	}
 	err = serve.Run(context.Background(), &serve.Options{IO: ios, Registry: registry.Default, OpenStore: factory.OpenStore, StateDir: factory.StateDir, Listen: "127.0.0.1:99999"})
@@ -192,8 +202,12 @@ func TestServeBadFlags(t *testing.T) {
 		{[]string{"--listen", ""}, "--listen is empty: want HOST:PORT, e.g. 127.0.0.1:7780 (0.0.0.0:7780 for every interface)"},
 		{[]string{"--reclaim-every", "-1s"}, "--reclaim-every -1s is negative: want a duration such as 5s, or 0 to reclaim only on start"},
 		{[]string{"--store", "mysql://db/ports"}, `store "mysql://db/ports" is not sqlite:PATH, a file path or postgres://...`},
-		{[]string{"--admin-token", ""}, "--admin-token #1 is too short: want at least 16 characters"},
-		{[]string{"--read-token", "read-token-0123456789", "--read-token", "short"}, "--read-token #2 is too short: want at least 16 characters"},
+		{[]string{"--admin-token", "admin-token-0123456789"}, `--admin-token is refused: a token on the command line is visible to every local user (ps); put it in --token-file FILE (lines "admin SECRET" or "read SECRET NAME", mode 0600) or in $PORTOLAN_ADMIN_TOKEN`},
+		{[]string{"--read-token=read-token-0123456789"}, `--read-token is refused: a token on the command line is visible to every local user (ps); put it in --token-file FILE (lines "admin SECRET" or "read SECRET NAME", mode 0600) or in $PORTOLAN_READ_TOKEN`},
+		{[]string{"--store", "postgres://app:s3cret@127.0.0.1/ports"}, "--store postgres://app@127.0.0.1/ports carries a password, which every local user can read in the command line: put the password in PGPASSFILE (~/.pgpass), or the whole DSN in --store-file FILE (mode 0600) or $PORTOLAN_STORE"},
+		{[]string{"--store", "postgresql://app@127.0.0.1/ports?sslmode=disable&password=s3cret"}, "--store postgresql://app@127.0.0.1/ports?sslmode=disable carries a password, which every local user can read in the command line: put the password in PGPASSFILE (~/.pgpass), or the whole DSN in --store-file FILE (mode 0600) or $PORTOLAN_STORE"},
+		{[]string{"--store", "sqlite:/tmp/x.db", "--store-file", "/etc/hostname"}, "--store and --store-file are both given: want one of them"},
+		{[]string{"--store-file", "/dev/zero"}, "store file /dev/zero is a device, not a regular file: want a text file with mode 0600"},
 	} {
 		ios, _, _, _ := iostreams.Test()
 		f := &cmdutil.Factory{IOStreams: ios, Registry: registry.Default, OpenStore: factory.OpenStore, StateDir: factory.StateDir}
@@ -206,6 +220,24 @@ func TestServeBadFlags(t *testing.T) {
 			t.Errorf("serve %q: exit %d %q, want 2 %q", tc.args, cmdutil.ExitCode(err), cmdutil.Message(err), tc.msg)
 		}
 	}
+	// Tokens from the environment are checked like any other, named by
+	// the variable (the secret is not repeated).
+	for env, msg := range map[string]string{
+		"PORTOLAN_ADMIN_TOKEN": "$PORTOLAN_ADMIN_TOKEN #2 is too short: want at least 16 characters",
+		"PORTOLAN_READ_TOKEN":  "$PORTOLAN_READ_TOKEN #2 is too short: want at least 16 characters",
+	} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, "token-0123456789abcdef short")
+			ios, _, _, _ := iostreams.Test()
+			cmd := serve.NewCmdServe(&cmdutil.Factory{IOStreams: ios, Registry: registry.Default, OpenStore: factory.OpenStore, StateDir: factory.StateDir})
+			cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--portserver", ""})
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := cmd.ExecuteContext(ctx); cmdutil.ExitCode(err) != 2 || cmdutil.Message(err) != msg {
+				t.Errorf("exit %d %q, want 2 %q", cmdutil.ExitCode(err), cmdutil.Message(err), msg)
+			}
+		})
+	}
 }
 
 // proc is one `portolan serve` child process.
@@ -215,10 +247,10 @@ type proc struct {
 	url   string
 }
 
-func spawn(t *testing.T, state string, args ...string) *proc {
+func spawn(t *testing.T, state string, env []string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "PORTOLAN_SERVE_CHILD="+strings.Join(args, " "), "XDG_STATE_HOME="+state)
+	cmd.Env = append(append(os.Environ(), "PORTOLAN_SERVE_CHILD="+strings.Join(args, " "), "XDG_STATE_HOME="+state), env...)
 	stdin, _ := cmd.StdinPipe()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
@@ -262,7 +294,7 @@ func TestSeveralServeProcessesSharePostgres(t *testing.T) {
 	token := "shared-admin-token-0123456789"
 	var procs []*proc
 	for range 2 {
-		procs = append(procs, spawn(t, state, "--store", dsn, "--listen", "127.0.0.1:0", "--portserver=", "--admin-token", token))
+		procs = append(procs, spawn(t, state, []string{"PORTOLAN_ADMIN_TOKEN=" + token, "PORTOLAN_STORE=" + dsn}, "--listen", "127.0.0.1:0", "--portserver="))
 	}
 	ctx := context.Background()
 	clients := []*porthttp.Client{porthttp.NewClient(procs[0].url, token), porthttp.NewClient(procs[1].url, token)}
@@ -354,5 +386,95 @@ func TestServeReserveKernel(t *testing.T) {
 	stop()
 	if b, _ := os.ReadFile(file); strings.TrimSpace(string(b)) != "8080" {
 		t.Fatalf("after shutdown the file holds %q; want it as found (8080)", b)
+	}
+}
+
+// --store-file holds the store spec (a DSN with a password stays out of
+// argv); the file gets the token file's checks.
+func TestServeStoreFile(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("PORTOLAN_STORE", "")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "from-file.db")
+	sf := filepath.Join(dir, "store")
+	os.WriteFile(sf, []byte("sqlite:"+db+"\n"), 0o600)
+	ios, _, _, _ := iostreams.Test()
+	cmd := serve.NewCmdServe(&cmdutil.Factory{IOStreams: ios, Registry: registry.Default, OpenStore: factory.OpenStore, StateDir: factory.StateDir})
+	cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--portserver", "", "--store-file", sf})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(db); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve --store-file did not open %s", db)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(sf, 0o640)
+	cmd = serve.NewCmdServe(&cmdutil.Factory{IOStreams: ios, Registry: registry.Default, OpenStore: factory.OpenStore, StateDir: factory.StateDir})
+	cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--portserver", "", "--store-file", sf})
+	if err := cmd.ExecuteContext(context.Background()); cmdutil.ExitCode(err) != 2 || !strings.Contains(cmdutil.Message(err), "store file "+sf+" is open to group or others (mode 640)") {
+		t.Errorf("a loose store file: exit %d %q", cmdutil.ExitCode(err), cmdutil.Message(err))
+	}
+}
+
+// A real process listening with a secret in its command line: anonymous
+// and read-token callers see its pid and name only, an admin sees its
+// command line with the secret masked.
+func TestServeHidesCommandLines(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	const secret = "argv-secret-0123456789"
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "--admin-token", secret)
+	cmd.Env = append(os.Environ(), "PORTOLAN_LISTEN_CHILD=1")
+	stdin, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strings.TrimSpace(line)
+
+	url, stop := start(t, serve.Options{Portserver: "", ReadTokens: []string{"read-only-token-0123456789"}})
+	defer stop()
+	b, _ := os.ReadFile(filepath.Join(state, "portolan", "token"))
+	admin := strings.TrimSpace(string(b))
+	fetch := func(path, token string) string {
+		req, _ := http.NewRequest("GET", url+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	pid := fmt.Sprintf(`"pid":%d`, cmd.Process.Pid)
+	for _, token := range []string{"", "read-only-token-0123456789"} {
+		for _, path := range []string{"/v1/sockets", "/v1/ports/" + port} {
+			body := fetch(path, token)
+			if !strings.Contains(body, pid) || strings.Contains(body, secret) || strings.Contains(body, "cmdline") {
+				t.Errorf("GET %s (token %q) = %s; want the pid, no command line", path, token, body)
+			}
+		}
+	}
+	body := fetch("/v1/sockets", admin)
+	if !strings.Contains(body, `"--admin-token","xxxxx"`) || strings.Contains(body, secret) {
+		t.Errorf("admin GET /v1/sockets = %s; want the command line with the token masked", body)
 	}
 }

@@ -1,4 +1,11 @@
-package http
+// Package promtext keeps metric series (counters, histograms, labelled
+// families) and writes them in Prometheus's text exposition format
+// (version 0.0.4), by hand. The reference client would do the same, but its
+// package initialisation (a default registry with Go and process
+// collectors, procfs's regular expressions, protobuf descriptors) runs in
+// every process that links it, and measured at ~0.8 ms of the ~5 ms a
+// one-port lookup takes; portolan is one binary, so every verb would pay.
+package promtext
 
 import (
 	"bufio"
@@ -11,29 +18,25 @@ import (
 	"sync/atomic"
 )
 
-// The /metrics series are kept by the small types below and written in
-// Prometheus's text exposition format (version 0.0.4) by hand. The
-// reference client would do the same, but its package initialisation
-// (a default registry with Go and process collectors, procfs's regular
-// expressions, protobuf descriptors) runs in every portolan process, and
-// measured at ~0.8 ms of the ~5 ms a one-port lookup takes.
-
-// counter counts whole events; safe for concurrent use.
-type counter struct{ n atomic.Uint64 }
+// Counter counts whole events; safe for concurrent use.
+type Counter struct{ n atomic.Uint64 }
 
 // Inc adds one.
-func (c *counter) Inc() { c.n.Add(1) }
+func (c *Counter) Inc() { c.n.Add(1) }
+
+// Value returns the count.
+func (c *Counter) Value() uint64 { return c.n.Load() }
 
 // Add adds v, a whole non-negative number of events.
-func (c *counter) Add(v float64) {
+func (c *Counter) Add(v float64) {
 	if v > 0 {
 		c.n.Add(uint64(v))
 	}
 }
 
-// family is one metric name with its help, type and labelled children,
+// Family is one metric name with its help, type and labelled children,
 // written in the order the children were first used (sorted at write time).
-type family[T any] struct {
+type Family[T any] struct {
 	name, help, typ string
 	labels          []string // label names, in the order WithLabelValues takes them
 	newChild        func() *T
@@ -47,13 +50,15 @@ type child[T any] struct {
 	m      *T
 }
 
-func newFamily[T any](name, help, typ string, labels []string, newChild func() *T) *family[T] {
-	return &family[T]{name: name, help: help, typ: typ, labels: labels, newChild: newChild, children: map[string]*child[T]{}}
+// NewFamily returns a family of the given type ("counter", "histogram",
+// "gauge") whose children newChild makes.
+func NewFamily[T any](name, help, typ string, labels []string, newChild func() *T) *Family[T] {
+	return &Family[T]{name: name, help: help, typ: typ, labels: labels, newChild: newChild, children: map[string]*child[T]{}}
 }
 
 // WithLabelValues returns the child for the label values, creating it on
 // first use.
-func (f *family[T]) WithLabelValues(values ...string) *T {
+func (f *Family[T]) WithLabelValues(values ...string) *T {
 	key := strings.Join(values, "\xff")
 	f.mu.RLock()
 	c := f.children[key]
@@ -71,7 +76,7 @@ func (f *family[T]) WithLabelValues(values ...string) *T {
 }
 
 // sorted returns the children ordered by their label values.
-func (f *family[T]) sorted() []*child[T] {
+func (f *Family[T]) sorted() []*child[T] {
 	f.mu.RLock()
 	out := make([]*child[T], 0, len(f.children))
 	for _, c := range f.children {
@@ -82,20 +87,20 @@ func (f *family[T]) sorted() []*child[T] {
 	return out
 }
 
-// histogram counts observations into cumulative buckets.
-type histogram struct {
+// Histogram counts observations into cumulative buckets.
+type Histogram struct {
 	upper  []float64 // bucket upper bounds, ascending
 	counts []atomic.Uint64
 	count  atomic.Uint64
 	sum    atomic.Uint64 // float64 bits
 }
 
-func newHistogram(upper []float64) *histogram {
-	return &histogram{upper: upper, counts: make([]atomic.Uint64, len(upper))}
+func NewHistogram(upper []float64) *Histogram {
+	return &Histogram{upper: upper, counts: make([]atomic.Uint64, len(upper))}
 }
 
 // Observe records v.
-func (h *histogram) Observe(v float64) {
+func (h *Histogram) Observe(v float64) {
 	if i, _ := slices.BinarySearch(h.upper, v); i < len(h.upper) {
 		h.counts[i].Add(1)
 	}
@@ -108,22 +113,23 @@ func (h *histogram) Observe(v float64) {
 	h.count.Add(1)
 }
 
-// promWriter writes the text format; the first write error sticks.
-type promWriter struct {
+// Writer writes the text format; the first write error sticks.
+type Writer struct {
 	w   *bufio.Writer
 	buf []byte
 }
 
-func newPromWriter(w io.Writer) *promWriter { return &promWriter{w: bufio.NewWriter(w)} }
+// NewWriter returns a Writer to w; call Flush when done.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: bufio.NewWriter(w)} }
 
-func (p *promWriter) header(name, help, typ string) {
+func (p *Writer) header(name, help, typ string) {
 	p.w.WriteString("# HELP " + name + " " + strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(help) + "\n")
 	p.w.WriteString("# TYPE " + name + " " + typ + "\n")
 }
 
 // sample writes one line: the labels names=values sorted by name, as
 // Prometheus clients write them, then extraName (le, quantile) if set.
-func (p *promWriter) sample(name string, names, values []string, extraName, extraValue string, v float64) {
+func (p *Writer) sample(name string, names, values []string, extraName, extraValue string, v float64) {
 	b := append(p.buf[:0], name...)
 	type pair struct{ n, v string }
 	pairs := make([]pair, 0, len(names)+1)
@@ -202,8 +208,8 @@ func appendFloat(b []byte, v float64) []byte {
 
 func formatFloat(v float64) string { return string(appendFloat(nil, v)) }
 
-// counters writes a counter family.
-func (p *promWriter) counters(f *family[counter]) {
+// Counters writes a counter family.
+func (p *Writer) Counters(f *Family[Counter]) {
 	cs := f.sorted()
 	if len(cs) == 0 {
 		return // a family without series is left out, as Prometheus clients do
@@ -214,8 +220,8 @@ func (p *promWriter) counters(f *family[counter]) {
 	}
 }
 
-// histograms writes a histogram family.
-func (p *promWriter) histograms(f *family[histogram]) {
+// Histograms writes a histogram family.
+func (p *Writer) Histograms(f *Family[Histogram]) {
 	cs := f.sorted()
 	if len(cs) == 0 {
 		return
@@ -235,8 +241,11 @@ func (p *promWriter) histograms(f *family[histogram]) {
 	}
 }
 
-// single writes a family of one unlabelled sample.
-func (p *promWriter) single(name, help, typ string, v float64) {
+// Single writes a family of one unlabelled sample.
+func (p *Writer) Single(name, help, typ string, v float64) {
 	p.header(name, help, typ)
 	p.sample(name, nil, nil, "", "", v)
 }
+
+// Flush writes what is buffered and returns the first write error.
+func (p *Writer) Flush() error { return p.w.Flush() }

@@ -1,4 +1,4 @@
-package http
+package promtext
 
 import (
 	"bytes"
@@ -10,11 +10,11 @@ import (
 	"time"
 )
 
-// writeGo writes the Go runtime's series under the names Prometheus's Go
+// Go writes the Go runtime's series under the names Prometheus's Go
 // collector uses. They come from runtime.ReadMemStats (a brief
 // stop-the-world per scrape) rather than runtime/metrics, whose package
 // initialisation every portolan process would pay.
-func (p *promWriter) writeGo() {
+func (p *Writer) Go() {
 	var s debug.GCStats
 	s.PauseQuantiles = make([]time.Duration, 5) // min, 25%, 50%, 75%, max
 	debug.ReadGCStats(&s)
@@ -25,8 +25,8 @@ func (p *promWriter) writeGo() {
 	p.sample("go_gc_duration_seconds_sum", nil, nil, "", "", s.PauseTotal.Seconds())
 	p.sample("go_gc_duration_seconds_count", nil, nil, "", "", float64(s.NumGC))
 
-	p.single("go_gc_gomemlimit_bytes", "Go runtime memory limit configured by the user, otherwise math.MaxInt64.", "gauge", float64(debug.SetMemoryLimit(-1)))
-	p.single("go_goroutines", "Number of goroutines that currently exist.", "gauge", float64(runtime.NumGoroutine()))
+	p.Single("go_gc_gomemlimit_bytes", "Go runtime memory limit configured by the user, otherwise math.MaxInt64.", "gauge", float64(debug.SetMemoryLimit(-1)))
+	p.Single("go_goroutines", "Number of goroutines that currently exist.", "gauge", float64(runtime.NumGoroutine()))
 	p.header("go_info", "Information about the Go environment.", "gauge")
 	p.sample("go_info", []string{"version"}, []string{runtime.Version()}, "", "", 1)
 
@@ -50,17 +50,17 @@ func (p *promWriter) writeGo() {
 		{"go_memstats_stack_inuse_bytes", "Number of bytes obtained from system for stack allocator.", "gauge", m.StackInuse},
 		{"go_memstats_sys_bytes", "Number of bytes obtained from system.", "gauge", m.Sys},
 	} {
-		p.single(g.name, g.help, g.typ, float64(g.v))
+		p.Single(g.name, g.help, g.typ, float64(g.v))
 	}
-	p.single("go_memstats_last_gc_time_seconds", "Number of seconds since 1970 of last garbage collection.", "gauge", float64(m.LastGC)/1e9)
-	p.single("go_sched_gomaxprocs_threads", "The current runtime.GOMAXPROCS setting.", "gauge", float64(runtime.GOMAXPROCS(0)))
+	p.Single("go_memstats_last_gc_time_seconds", "Number of seconds since 1970 of last garbage collection.", "gauge", float64(m.LastGC)/1e9)
+	p.Single("go_sched_gomaxprocs_threads", "The current runtime.GOMAXPROCS setting.", "gauge", float64(runtime.GOMAXPROCS(0)))
 	threads, _ := runtime.ThreadCreateProfile(nil)
-	p.single("go_threads", "Number of OS threads created.", "gauge", float64(threads))
+	p.Single("go_threads", "Number of OS threads created.", "gauge", float64(threads))
 }
 
-// writeProcess writes the process series Prometheus's process collector
+// Process writes the process series Prometheus's process collector
 // names, where /proc has them (Linux); elsewhere it writes none.
-func (p *promWriter) writeProcess() {
+func (p *Writer) Process() {
 	stat, err := os.ReadFile("/proc/self/stat")
 	if err != nil {
 		return
@@ -76,18 +76,18 @@ func (p *promWriter) writeProcess() {
 	}
 	num := func(k int) float64 { v, _ := strconv.ParseFloat(f[k-3], 64); return v }
 	const userHZ = 100 // USER_HZ, fixed at 100 on Linux's user-facing interfaces
-	p.single("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter", (num(14)+num(15))/userHZ)
+	p.Single("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter", (num(14)+num(15))/userHZ)
 	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
-		p.single("process_open_fds", "Number of open file descriptors.", "gauge", float64(len(fds)))
+		p.Single("process_open_fds", "Number of open file descriptors.", "gauge", float64(len(fds)))
 	}
 	if max, ok := procLimit("Max open files"); ok {
-		p.single("process_max_fds", "Maximum number of open file descriptors.", "gauge", max)
+		p.Single("process_max_fds", "Maximum number of open file descriptors.", "gauge", max)
 	}
-	p.single("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge", num(24)*float64(os.Getpagesize()))
+	p.Single("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge", num(24)*float64(os.Getpagesize()))
 	if bt, ok := bootTime(); ok {
-		p.single("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge", bt+num(22)/userHZ)
+		p.Single("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge", bt+num(22)/userHZ)
 	}
-	p.single("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge", num(23))
+	p.Single("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge", num(23))
 }
 
 // procLimit returns the soft limit of a /proc/self/limits row.
