@@ -37,10 +37,18 @@ func (s *Server) getPort(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	e := newCached(st.gen, b)
-	s.ports.put(raw, e)
+	if len(b) <= maxCachedAnswer {
+		s.ports.put(raw, e)
+	}
 	e.write(w)
 	return nil
 }
+
+// maxCachedAnswer is the largest answer the cache keeps: ports and names
+// take a few kilobytes, while range answers run to megabytes, are rarely
+// asked twice within a state generation, and would let anyone who may read
+// fill the cache.
+const maxCachedAnswer = 64 << 10
 
 // maxQueryLen bounds a port query: the longest valid one is a 63-character
 // service name with "/sctp"; a list may hold a few.
