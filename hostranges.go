@@ -62,8 +62,16 @@ type ClassInfo struct {
 	Range Range    `json:"range"`
 }
 
-// Info returns c with its names and range.
-func (c Class) Info() ClassInfo { return ClassInfo{c, c.Names(), c.Range()} }
+// Info returns c with its names and range. Names shares one array per
+// class among all callers (a lookup per line of a batch would otherwise
+// copy it): do not write to it.
+func (c Class) Info() ClassInfo {
+	ns := classInfo[c].names[:]
+	if ns[2] == "" {
+		ns = ns[:2:2]
+	}
+	return ClassInfo{c, ns, c.Range()}
+}
 
 // RangesReport is the document of `portolan ranges --json` and GET
 // /v1/ranges: the classes, this host's ranges and where they meet.

@@ -78,14 +78,18 @@ func (a *Answer) NotFound() error {
 // list of them ("80,443,https"), each optionally written ":8080" as in a
 // listen address. The list form is the one `scan -p` reads.
 func ParseQueries(s string) ([]Query, error) {
+	return AppendQueries(nil, s)
+}
+
+// AppendQueries is ParseQueries appending to qs, so a batch reuses one slice.
+func AppendQueries(qs []Query, s string) ([]Query, error) {
 	if !strings.Contains(s, ",") {
 		q, err := ParseQuery(strings.TrimPrefix(s, ":"))
 		if err != nil {
 			return nil, err
 		}
-		return []Query{q}, nil
+		return append(qs, q), nil
 	}
-	var qs []Query
 	for _, item := range strings.Split(s, ",") {
 		if item == "" {
 			return nil, Errorf(EINVALID, "query list %q has an empty item: want items separated by single commas, e.g. 80,443,https", s)
@@ -164,24 +168,30 @@ func (l *Lookup) names(a *Answer, q Query) []Range {
 }
 
 // ports fills a port or range query's records and common uses, each once.
+// A single port's few records are compared in place; a range's through sets.
 func (l *Lookup) ports(a *Answer, q Query) {
 	if l.Registry == nil {
 		return
 	}
-	type recKey struct {
-		name, desc string
-		proto      Proto
-		ports      Range
-		status     Status
-	}
-	type useKey struct {
-		name  string
-		ports Range
+	if q.Ports.IsSingle() {
+		for _, s := range l.Registry.ByPort(q.Ports.Lo, q.Proto) {
+			k := recKeyOf(s)
+			if !slices.ContainsFunc(a.Records, func(x Service) bool { return recKeyOf(x) == k }) {
+				a.Records = append(a.Records, s)
+			}
+		}
+		for _, c := range l.Registry.CommonUses(q.Ports.Lo) {
+			k := useKey{c.Name, c.Ports}
+			if q.Proto.Matches(c.Proto) && !slices.ContainsFunc(a.CommonUses, func(x CommonUse) bool { return useKey{x.Name, x.Ports} == k }) {
+				a.CommonUses = append(a.CommonUses, c)
+			}
+		}
+		return
 	}
 	seenRec, seenUse := map[recKey]bool{}, map[useKey]bool{}
 	for p := int(q.Ports.Lo); p <= int(q.Ports.Hi); p++ {
 		for _, s := range l.Registry.ByPort(Port(p), q.Proto) {
-			k := recKey{s.Name, s.Description, s.Proto, s.Ports, s.Status}
+			k := recKeyOf(s)
 			if !seenRec[k] {
 				seenRec[k] = true
 				a.Records = append(a.Records, s)
@@ -195,6 +205,22 @@ func (l *Lookup) ports(a *Answer, q Query) {
 			}
 		}
 	}
+}
+
+// recKey tells records apart: a range query meets a record once per port
+// it covers (x11 on 6000-6063), and shows it once.
+type recKey struct {
+	name, desc string
+	proto      Proto
+	ports      Range
+	status     Status
+}
+
+func recKeyOf(s Service) recKey { return recKey{s.Name, s.Description, s.Proto, s.Ports, s.Status} }
+
+type useKey struct {
+	name  string
+	ports Range
 }
 
 func appendRange(rs []Range, r Range) []Range {

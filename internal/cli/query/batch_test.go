@@ -80,3 +80,30 @@ func TestOwnerTextSanitised(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkStdin10000 answers ports 1-10000 read from stdin, as
+// `seq 1 10000 | portolan -` does (bench/know.sh times the binary).
+func BenchmarkStdin10000(b *testing.B) {
+	var keys strings.Builder
+	for p := 1; p <= 10000; p++ {
+		keys.WriteString(portolan.Port(p).String() + "\n")
+	}
+	reg := registry.Embedded()
+	b.ReportAllocs()
+	for b.Loop() {
+		ios, in, _, _ := iostreams.Test()
+		in.WriteString(keys.String())
+		o := &Options{
+			IO:       ios,
+			Registry: func() (*registry.Registry, error) { return reg, nil },
+			Host:     func() (registry.HostRanges, error) { return testHost, nil },
+			Sockets: func(context.Context, portolan.Range, portolan.Proto) ([]portolan.Socket, error) {
+				return nil, nil
+			},
+			Queries: []string{"-"},
+		}
+		if err := Run(context.Background(), o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

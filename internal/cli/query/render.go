@@ -243,40 +243,50 @@ func clip(s string, n int) string {
 // becomes a space, so each row stays one line, and no escape sequence
 // reaches a terminal the rows end up on.
 func renderPlain(w goio.Writer, r *portolan.Answer) error {
-	var b strings.Builder
-	row := func(cells ...string) {
-		for i, c := range cells {
-			if i > 0 {
-				b.WriteByte('\t')
-			}
-			b.WriteString(portolan.Printable(c))
+	var p plainRows
+	return p.render(w, r)
+}
+
+// plainRows keeps its buffer from one answer to the next: a batch of ten
+// thousand answers then allocates no row.
+type plainRows struct{ b []byte }
+
+func (p *plainRows) row(cells ...string) {
+	for i, c := range cells {
+		if i > 0 {
+			p.b = append(p.b, '\t')
 		}
-		b.WriteByte('\n')
+		p.b = append(p.b, portolan.Printable(c)...)
 	}
+	p.b = append(p.b, '\n')
+}
+
+func (p *plainRows) render(w goio.Writer, r *portolan.Answer) error {
+	p.b = p.b[:0]
 	if r.Class != nil {
-		row("class", r.Query, r.Class.Class.String(), r.Class.Range.String())
+		p.row("class", r.Query, r.Class.Class.String(), r.Class.Range.String())
 	}
 	for _, s := range r.Records {
-		row("iana", r.Query, s.Name, ProtoText(s.Proto), PortsText(s), StatusText(s), s.Description,
+		p.row("iana", r.Query, s.Name, ProtoText(s.Proto), PortsText(s), StatusText(s), s.Description,
 			personText(s.Assignee), refsText(s.Refs), s.Registered, s.Updated)
 	}
 	for _, c := range r.CommonUses {
-		row("common", r.Query, c.Name, protoOrBoth(c.Proto), c.Ports.String(), c.Desc, c.Source)
+		p.row("common", r.Query, c.Name, protoOrBoth(c.Proto), c.Ports.String(), c.Desc, c.Source)
 	}
 	if h := r.Host; h != nil {
-		row("host", r.Query, h.Ephemeral.String(), yesNo(h.InEphemeral), yesNo(h.InReserved), yesNo(h.NeedsPrivilege), yesNo(h.Defaults))
+		p.row("host", r.Query, h.Ephemeral.String(), yesNo(h.InEphemeral), yesNo(h.InReserved), yesNo(h.NeedsPrivilege), yesNo(h.Defaults))
 	}
 	for _, s := range r.Sockets {
 		pid, name, _ := ownerCells(s)
-		row("socket", r.Query, s.Proto.String(), s.Local.String(), s.State.String(), pid, name)
+		p.row("socket", r.Query, s.Proto.String(), s.Local.String(), s.State.String(), pid, name)
 	}
 	for _, l := range r.Leases {
-		row("lease", r.Query, l.Port.String(), protoOrBoth(l.Proto), fmt.Sprint(l.PID), l.Label)
+		p.row("lease", r.Query, l.Port.String(), protoOrBoth(l.Proto), fmt.Sprint(l.PID), l.Label)
 	}
 	for _, a := range r.Assignments {
-		row("assignment", r.Query, a.Port.String(), protoOrBoth(a.Proto), a.Name, a.Owner)
+		p.row("assignment", r.Query, a.Port.String(), protoOrBoth(a.Proto), a.Name, a.Owner)
 	}
-	_, err := goio.WriteString(w, b.String())
+	_, err := w.Write(p.b)
 	return err
 }
 
