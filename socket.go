@@ -5,22 +5,55 @@ import (
 	"time"
 )
 
-// Socket is one socket on this host, as the kernel reports it.
+// Socket is one socket on this host, as the kernel reports it. Its JSON is
+// the one socket shape of the CLI (`ls --json`, `portolan QUERY --json`)
+// and the API; other documents add fields beside it, never change it.
 type Socket struct {
 	Proto  Proto          `json:"protocol"`
 	Local  netip.AddrPort `json:"local"`
 	Remote netip.AddrPort `json:"remote"`          // zero for listeners and unconnected UDP
-	State  string         `json:"state"`           // kernel state name: LISTEN, ESTABLISHED, UNCONN, ...
+	State  SocketState    `json:"state"`           // kernel state name: LISTEN, ESTABLISHED, UNCONN, ...
 	Inode  uint64         `json:"inode,omitempty"` // the socket inode that ties it to a process
 	UID    uint32         `json:"uid"`             // the socket's owner, known even when the process is hidden
 	Owner  *Process       `json:"owner,omitempty"` // nil when no process holds it or /proc hides it
 	Hidden bool           `json:"pid_hidden,omitempty"`
 }
 
+// SocketState is a socket's state by the kernel's name for it, as ss(8)
+// prints it.
+type SocketState string
+
+// The states sockets are in, by ss(8)'s names: a TCP socket in the kernel's
+// CLOSE state (bound, no peer) and every UDP socket without a peer are
+// UNCONN, and the kernel's NEW_SYN_RECV is SYN_RECV.
+const (
+	StateEstablished SocketState = "ESTABLISHED"
+	StateSynSent     SocketState = "SYN_SENT"
+	StateSynRecv     SocketState = "SYN_RECV"
+	StateFinWait1    SocketState = "FIN_WAIT1"
+	StateFinWait2    SocketState = "FIN_WAIT2"
+	StateTimeWait    SocketState = "TIME_WAIT"
+	StateUnconn      SocketState = "UNCONN"
+	StateCloseWait   SocketState = "CLOSE_WAIT"
+	StateLastAck     SocketState = "LAST_ACK"
+	StateListen      SocketState = "LISTEN"
+	StateClosing     SocketState = "CLOSING"
+	StateUnknown     SocketState = "UNKNOWN" // a state number this code does not know
+)
+
+// String returns the kernel's name.
+func (s SocketState) String() string { return string(s) }
+
 // Listening reports whether s accepts connections (TCP LISTEN) or is a bound
 // UDP socket with no peer.
 func (s Socket) Listening() bool {
-	return s.State == "LISTEN" || (s.Proto == UDP && !s.Remote.IsValid())
+	return s.State == StateListen || (s.Proto == UDP && !s.Remote.IsValid())
+}
+
+// Same reports whether s and o are the same socket: a lookup that reaches
+// one socket through two overlapping ranges lists it once.
+func (s Socket) Same(o Socket) bool {
+	return s.Proto == o.Proto && s.Local == o.Local && s.Remote == o.Remote && s.Inode == o.Inode
 }
 
 // Process is the process that holds a socket or a lease.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Times `portolan 443` against `getent services 443` in one hyperfine run and
-# prints the ratio (goal: <= 1.0), then the Go benchmarks of the lookups. A
-# hello-world Go binary, built the same way, runs in the same hyperfine run:
-# it is the floor Go's runtime start-up sets on this machine.
+# prints the ratio (goal: <= 1.0), then the batch: `portolan -` answering
+# ports 1-10000 from stdin against `getent services 1 ... 10000` (goal:
+# <= 0.2), then the Go benchmarks of the lookups. A hello-world Go binary,
+# built the same way, runs in the same hyperfine run: it is the floor Go's
+# runtime start-up sets on this machine.
 # Usage: bench/know.sh   (from the repository root; builds bin/portolan with
 # `make build`)
 set -euo pipefail
@@ -52,6 +54,22 @@ print(f"ratio portolan/hello (median):   {p['median']/h['median']:.2f}")
 print(f"portolan 443 (with state db):    {ms(pu)}")
 print(f"getent services 443 (same run):  {ms(gu)}")
 print(f"ratio with state db (median):    {pu['median']/gu['median']:.2f}")
+PY
+
+# The batch: the same 10,000 keys for both, each command through the shell
+# (hyperfine subtracts the shell's start-up); getent exits 2 for the keys
+# it does not know, hence -i.
+seq 1 10000 >"$tmp/keys"
+XDG_DATA_HOME="$tmp/fresh" XDG_STATE_HOME="$tmp/fresh" hyperfine -i --warmup 5 --runs "${BATCH_RUNS:-40}" --export-json "$tmp/batch.json" \
+	"bin/portolan - <$tmp/keys" "getent services $(tr '\n' ' ' <"$tmp/keys")" >&2
+python3 - "$tmp/batch.json" <<'PY'
+import json, sys
+p, g = json.load(open(sys.argv[1]))["results"]
+ms = lambda x: f"mean {x['mean']*1e3:.1f} ms  median {x['median']*1e3:.1f} ms"
+print(f"portolan - (10,000 ports):       {ms(p)}")
+print(f"getent services (10,000 keys):   {ms(g)}")
+print(f"ratio batch (mean):              {p['mean']/g['mean']:.2f}  (goal <= 0.2)")
+print(f"ratio batch (median):            {p['median']/g['median']:.2f}")
 PY
 
 go test -run '^$' -bench 'ByPort|ByName|SearchOneWord|OpenEmbedded' -benchtime 200000x ./registry/ | grep -E '^Benchmark'

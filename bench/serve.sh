@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # bench/serve.sh: drives `portolan serve`'s HTTP API on loopback.
+#   0. The floor: GET /v1/ports/443 from portolan serve and the same bytes
+#      from a bare net/http server (bench/floor), side by side at 16, 64 and
+#      256 connections (wrk -t1, FLOOR_DUR seconds each, alternating, REPS
+#      rounds); goal: portolan >= 0.8x the floor at each.
 #   1. GET /v1/ports/443 with wrk (32 connections, 1 thread) and with the Go
 #      load generator, next to GET /healthz (the cheapest answer the same
 #      server gives) for the ratio, then 20,000 req/s paced; goal >= 20,000
@@ -8,6 +12,7 @@
 #      (a private server with default durability: fsync and synchronous_commit on).
 #   3. Lease grant+release pairs over HTTP.
 # Installs wrk with apt-get when missing and root. Prints one line per figure.
+# FLOOR_ONLY=1 stops after step 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10}
@@ -17,6 +22,7 @@ fi
 mkdir -p bin
 make -s build # the released form: static, -s -w
 go build -o bin/serveload ./bench/serveload
+go build -o bin/floor ./bench/floor
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -54,7 +60,27 @@ wrk_line() { # wrk_line NAME PATH [CONNECTIONS]
 
 echo "== HTTP reads (wrk -t1 -c32 -d${DUR}s unless noted, loopback, SQLite store) $(date -u +%F), load average $(cut -d" " -f1-3 /proc/loadavg)"
 start_serve "sqlite:$tmp/bench.db"
-curl -fsS "$URL/v1/ports/443" >/dev/null
+curl -fsS "$URL/v1/ports/443" >"$tmp/443.json"
+
+# The floor, side by side: the same answer's bytes from a bare net/http
+# server, each connection count measured on both servers in turn, so a
+# ratio compares figures of the same moment on this shared machine.
+bin/floor -body "$tmp/443.json" >"$tmp/floor.url" &
+pids+=($!)
+for _ in $(seq 50); do [ -s "$tmp/floor.url" ] && break; sleep 0.1; done
+FLOOR=$(cat "$tmp/floor.url")
+rps() { wrk -t1 -c"$1" -d"${FLOOR_DUR:-5}s" "$2" | awk '/^Requests\/sec/ {print $2}'; }
+echo "GET /v1/ports/443: portolan serve vs a bare net/http server with the same $(wc -c <"$tmp/443.json") bytes (wrk -t1 -d${FLOOR_DUR:-5}s, ${REPS:-3} rounds)"
+for c in 16 64 256; do
+  ratios=()
+  for _ in $(seq "${REPS:-3}"); do
+    f=$(rps "$c" "$FLOOR/v1/ports/443"); p=$(rps "$c" "$URL/v1/ports/443")
+    ratios+=("$(awk -v p="$p" -v f="$f" 'BEGIN { printf "%.2f", p / f }')")
+    printf '  %3d connections: floor %9s  portolan %9s req/s  ratio %s\n' "$c" "$f" "$p" "${ratios[-1]}"
+  done
+  printf '  %3d connections: median ratio %s (goal >= 0.8)\n' "$c" "$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+done
+if [ -n "${FLOOR_ONLY:-}" ]; then exit 0; fi
 r443=$(wrk_line "GET /v1/ports/443 (portolan)" /v1/ports/443)
 awk -v a="$r443" 'BEGIN { printf "ratio to the goal of 20,000 req/s = %.2f\n", a / 20000 }'
 wrk_line "GET /v1/ports/443 (16 connections)" /v1/ports/443 >/dev/null

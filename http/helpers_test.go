@@ -56,6 +56,15 @@ func (f *fakeRegistry) CommonUses(p portolan.Port) []portolan.CommonUse {
 	return nil
 }
 
+func (f *fakeRegistry) CommonUsesNamed(name string) []portolan.CommonUse {
+	if strings.EqualFold(name, "node") {
+		return f.CommonUses(3000)
+	}
+	return nil
+}
+
+func (f *fakeRegistry) Updated() string { return "2026-08-17" }
+
 func (f *fakeRegistry) Assigned(p portolan.Port, proto portolan.Proto) bool {
 	return len(f.ByPort(p, proto)) > 0
 }

@@ -1,10 +1,12 @@
 package http
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,154 +15,123 @@ import (
 	"github.com/portolan-dev/portolan"
 )
 
-// PortInfo is the answer of GET /v1/ports/{query}: everything about a port,
-// a range or a service name.
-type PortInfo struct {
-	Query       string                `json:"query"`
-	Ports       *portolan.Range       `json:"ports,omitempty"` // port and range queries
-	Class       *ClassInfo            `json:"class,omitempty"` // the class of the first port
-	Records     []portolan.Service    `json:"records"`
-	CommonUses  []portolan.CommonUse  `json:"common_uses"`
-	Host        *HostFacts            `json:"host,omitempty"`
-	Sockets     []portolan.Socket     `json:"sockets"`
-	Leases      []portolan.Lease      `json:"leases"`
-	Assignments []portolan.Assignment `json:"assignments"`
-}
-
-// ClassInfo describes an RFC 6335 class.
-type ClassInfo struct {
-	Class portolan.Class `json:"class"`
-	Names []string       `json:"names"`
-	Range portolan.Range `json:"range"`
-}
-
-func classInfo(c portolan.Class) *ClassInfo {
-	return &ClassInfo{c, c.Names(), c.Range()}
-}
-
-// HostFacts are this host's ranges and where the queried ports fall in them.
-type HostFacts struct {
-	HostInfo
-	InEphemeral    bool `json:"in_ephemeral"`
-	InReserved     bool `json:"in_reserved"`
-	NeedsPrivilege bool `json:"needs_privilege"`
-}
-
-// maxRangeQuery bounds the ports a range query walks.
-const maxRangeQuery = 4096
+// PortInfo is the answer of GET /v1/ports/{query}: the library's one
+// lookup answer, the same document as `portolan QUERY --json`.
+type PortInfo = portolan.Answer
 
 // getPort answers from a cache keyed by the query text and the state
-// generation, so a hot port costs a map lookup and one write.
+// generation, so a hot port costs a map lookup and one write. A query that
+// is a comma list ("80,443") answers a JSON array of the answers.
 func (s *Server) getPort(w http.ResponseWriter, r *http.Request) error {
 	raw := r.PathValue("query")
 	if proto := r.PathValue("proto"); proto != "" {
 		raw += "/" + proto
 	}
 	st := s.state.get(r.Context())
-	if e, ok := s.ports.get(raw, st.gen); ok {
+	role := RoleOf(r.Context())
+	key := raw
+	if role == RoleAdmin {
+		// Admins see the owners' command lines: their answers are cached
+		// apart, under a key no query can spell (a NUL is refused).
+		key = "\x00admin\x00" + raw
+	}
+	if e, ok := s.ports.get(key, st.gen); ok {
 		e.write(w)
 		return nil
 	}
-	info, err := s.portInfo(raw, st)
+	b, err := s.answer(r.Context(), raw, st, role)
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(info)
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
 	e := newCached(st.gen, b)
-	s.ports.put(raw, e)
+	if len(b) <= maxCachedAnswer {
+		s.ports.put(key, e)
+	}
 	e.write(w)
 	return nil
 }
 
-// maxQueryLen bounds a port query: the longest valid one is a 63-character
-// service name with "/sctp".
-const maxQueryLen = 80
+// maxCachedAnswer is the largest answer the cache keeps: ports and names
+// take a few kilobytes, while range answers run to megabytes, are rarely
+// asked twice within a state generation, and would let anyone who may read
+// fill the cache.
+const maxCachedAnswer = 64 << 10
 
-func (s *Server) portInfo(raw string, st *state) (*PortInfo, error) {
+// maxQueryLen bounds a port query: the longest valid one is a 63-character
+// service name with "/sctp"; a list may hold a few.
+const maxQueryLen = 200
+
+// answer encodes the answer to raw. Uncached answers are computed a few at
+// a time: a range answer allocates a megabyte or more while it is built, so
+// a crowd of range queries must queue instead of holding it all at once.
+func (s *Server) answer(ctx context.Context, raw string, st *state, role Role) ([]byte, error) {
 	if len(raw) > maxQueryLen {
 		return nil, portolan.Errorf(portolan.EINVALID, "query %s is too long: want a port, a range LO-HI or a service name of 1-63 characters, optionally /PROTO", quote(raw))
 	}
-	q, err := portolan.ParseQuery(raw)
+	qs, err := portolan.ParseQueries(raw)
 	if err != nil {
 		return nil, err
 	}
-	info := &PortInfo{Query: q.String(), Records: []portolan.Service{}, CommonUses: []portolan.CommonUse{}}
-	reg := s.cfg.Registry
-	var r portolan.Range
-	if q.IsName() {
-		if reg != nil {
-			for _, rec := range reg.ByName(q.Name) {
-				if q.Proto.Matches(rec.Proto) {
-					info.Records = append(info.Records, rec)
-				}
-			}
-		}
-		info.Sockets, info.Leases = []portolan.Socket{}, []portolan.Lease{}
-		info.Assignments = []portolan.Assignment{}
-		for _, a := range st.assignments {
-			if strings.EqualFold(a.Name, q.Name) && q.Proto.Matches(a.Proto) {
-				info.Assignments = append(info.Assignments, a)
-			}
-		}
-		if len(info.Records) == 0 && len(info.Assignments) == 0 {
-			return nil, portolan.Errorf(portolan.ENOTFOUND, "no service named %q in the IANA registry or the assignments", q.Name)
-		}
-		return info, nil
-	}
-	r = q.Ports
-	if r.Len() > maxRangeQuery {
-		return nil, portolan.Errorf(portolan.EINVALID, "range %s has %d ports: want at most %d per query", r, r.Len(), maxRangeQuery)
-	}
-	info.Ports, info.Class = &r, classInfo(r.Lo.Class())
-	if reg != nil {
-		seen := map[string]bool{}
-		for p := int(r.Lo); p <= int(r.Hi); p++ {
-			for _, rec := range reg.ByPort(portolan.Port(p), q.Proto) {
-				k := rec.Name + "/" + rec.Proto.String() + "/" + rec.Ports.String() + "/" + rec.Status.String()
-				if r.IsSingle() || !seen[k] {
-					seen[k] = true
-					info.Records = append(info.Records, rec)
-				}
-			}
-			for _, cu := range reg.CommonUses(portolan.Port(p)) {
-				k := cu.Name + "/" + cu.Ports.String()
-				if !seen[k] {
-					seen[k] = true
-					info.CommonUses = append(info.CommonUses, cu)
-				}
-			}
+	for _, q := range qs {
+		if err := q.Bounded(); err != nil {
+			return nil, err
 		}
 	}
-	h := s.cfg.Host
-	facts := &HostFacts{HostInfo: h, InEphemeral: h.Ephemeral.Overlaps(r) && h.Ephemeral.Hi != 0}
-	for _, rr := range h.Reserved {
-		facts.InReserved = facts.InReserved || rr.Overlaps(r)
+	select {
+	case answering <- struct{}{}:
+		defer func() { <-answering }()
+	case <-ctx.Done():
+		return nil, portolan.Errorf(portolan.ETIMEOUT, "the request ended while it waited for a lookup")
 	}
-	start := h.UnprivilegedStart
-	if start == 0 && h.Defaults {
-		start = 1024
+	l := s.lookup(st, role)
+	answers := make([]*portolan.Answer, len(qs))
+	for i, q := range qs {
+		a, err := l.Answer(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.NotFound(); err != nil {
+			return nil, err
+		}
+		answers[i] = a
 	}
-	facts.NeedsPrivilege = r.Lo < start
-	info.Host = facts
-	info.Sockets = in(st.listeners, r, sockPort)
-	info.Leases = in(st.leases, r, leasePort)
-	info.Assignments = in(st.assignments, r, assignPort)
-	if q.Proto != portolan.ProtoAny {
-		info.Sockets = filter(info.Sockets, func(x portolan.Socket) bool { return x.Proto == q.Proto })
-		info.Assignments = filter(info.Assignments, func(x portolan.Assignment) bool { return x.Proto == q.Proto })
+	var v any = answers
+	if !strings.Contains(raw, ",") {
+		v = answers[0]
 	}
-	return info, nil
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
 
-func filter[T any](xs []T, keep func(T) bool) []T {
-	out := xs[:0:0]
-	for _, x := range xs {
-		if keep(x) {
-			out = append(out, x)
+// answering holds a token per lookup being computed.
+var answering = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+// lookup is the library's lookup over the state snapshot st, with the
+// listeners as role may see them.
+func (s *Server) lookup(st *state, role Role) *portolan.Lookup {
+	reg, _ := s.cfg.Registry.(portolan.Knowledge)
+	host := portolan.HostRanges(s.cfg.Host)
+	return &portolan.Lookup{
+		Registry: reg,
+		Host:     &host,
+		Sockets: func(_ context.Context, r portolan.Range, proto portolan.Proto) ([]portolan.Socket, error) {
+			return answerSockets(st.listenersFor(role), r, proto), nil
+		},
+		Leases:      func(context.Context) ([]portolan.Lease, error) { return st.leases, nil },
+		Assignments: func(context.Context) ([]portolan.Assignment, error) { return st.assignments, nil },
+	}
+}
+
+// answerSockets is the one place where sockets enter a /v1/ports answer:
+// the listeners of the snapshot on ports r.
+func answerSockets(listeners []portolan.Socket, r portolan.Range, proto portolan.Proto) []portolan.Socket {
+	var out []portolan.Socket
+	for _, sk := range listeners {
+		if r.Contains(sockPort(sk)) && proto.Matches(sk.Proto) {
+			out = append(out, sk)
 		}
 	}
 	return out
@@ -263,54 +234,16 @@ func checkParams(r *http.Request, names []string) error {
 	return nil
 }
 
-// Ranges is the answer of GET /v1/ranges.
-type Ranges struct {
-	Classes         []ClassInfo               `json:"classes"`
-	Host            HostInfo                  `json:"host"`
-	CommonEphemeral []portolan.EphemeralRange `json:"common_ephemeral"`
-	// Overlaps are the parts of this host's ephemeral range inside each
-	// class: a User port there can fail to bind while a client holds it.
-	Overlaps []Overlap `json:"overlaps"`
-}
-
-// Overlap is where the host's ephemeral range meets a class.
-type Overlap struct {
-	Class portolan.Class `json:"class"`
-	Ports portolan.Range `json:"ports"`
-}
+// Ranges is the answer of GET /v1/ranges, the same document as
+// `portolan ranges --json`.
+type Ranges = portolan.RangesReport
 
 func (s *Server) getRanges(w http.ResponseWriter, r *http.Request) error {
-	out := Ranges{Host: s.cfg.Host, CommonEphemeral: portolan.CommonEphemeral, Overlaps: []Overlap{}}
-	if out.Host.Reserved == nil {
-		out.Host.Reserved = []portolan.Range{}
+	var assigned func(portolan.Port, portolan.Proto) bool
+	if s.cfg.Registry != nil {
+		assigned = s.cfg.Registry.Assigned
 	}
-	for _, c := range portolan.Classes {
-		out.Classes = append(out.Classes, *classInfo(c))
-		if s.cfg.Host.Ephemeral.Hi != 0 {
-			if ov, ok := s.cfg.Host.Ephemeral.Intersect(c.Range()); ok {
-				out.Overlaps = append(out.Overlaps, Overlap{c, ov})
-			}
-		}
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (s *Server) getSockets(w http.ResponseWriter, r *http.Request) error {
-	if s.cfg.Sockets == nil {
-		return portolan.Errorf(portolan.EUNSUPPORTED, "this server does not list its host's sockets")
-	}
-	socks, err := s.cfg.Sockets(r.Context())
-	if err != nil {
-		return err
-	}
-	out := []portolan.Socket{}
-	for _, sk := range socks {
-		if sk.Listening() {
-			out = append(out, sk)
-		}
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, portolan.Ranges(portolan.HostRanges(s.cfg.Host), assigned))
 	return nil
 }
 

@@ -364,7 +364,7 @@ func TestRangesSearchSocketsHealth(t *testing.T) {
 	var r porthttp.Ranges
 	_, body := get(t, e.url+"/v1/ranges")
 	json.Unmarshal([]byte(body), &r)
-	if len(r.Classes) != 3 || len(r.Overlaps) != 2 || r.Overlaps[0].Ports != portolan.MustParseRange("32768-49151") {
+	if len(r.Classes) != 3 || len(r.Overlaps) != 2 || r.Overlaps[0].Range != portolan.MustParseRange("32768-49151") {
 		t.Errorf("/v1/ranges = %s", body)
 	}
 	var sr porthttp.SearchResult

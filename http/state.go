@@ -133,13 +133,19 @@ func leasePort(l portolan.Lease) portolan.Port       { return l.Port }
 func assignPort(a portolan.Assignment) portolan.Port { return a.Port }
 
 // responseCache keeps encoded responses per key for one state generation.
-// It is bounded: when full it starts over, which is fine for a cache of
-// cheap-to-rebuild answers.
+// It is bounded by entries and by bytes (maxCacheBytes): when either is
+// reached it starts over, which is fine for a cache of cheap-to-rebuild
+// answers, and a client asking for many distinct large answers cannot grow
+// it past the bound.
 type responseCache struct {
-	mu  sync.RWMutex
-	max int
-	m   map[string]cached
+	mu    sync.RWMutex
+	max   int
+	bytes int
+	m     map[string]cached
 }
+
+// maxCacheBytes bounds the bytes one response cache holds.
+const maxCacheBytes = 16 << 20
 
 type cached struct {
 	gen    uint64
@@ -173,11 +179,20 @@ func (c *responseCache) get(key string, gen uint64) (cached, bool) {
 }
 
 func (c *responseCache) put(key string, e cached) {
+	n := len(key) + len(e.body)
+	if n > maxCacheBytes {
+		return
+	}
 	c.mu.Lock()
-	if len(c.m) >= c.max {
+	if old, ok := c.m[key]; ok {
+		c.bytes -= len(key) + len(old.body)
+	}
+	if len(c.m) >= c.max || c.bytes+n > maxCacheBytes {
 		clear(c.m)
+		c.bytes = 0
 	}
 	c.m[key] = e
+	c.bytes += n
 	c.mu.Unlock()
 }
 

@@ -110,20 +110,21 @@ const (
 
 // stateNames are the names State returns, indexed by kernel state. CLOSE is
 // UNCONN, as ss calls it: the socket is bound and has no peer.
-var stateNames = [...]string{
-	"", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
-	"UNCONN", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "SYN_RECV", "UNCONN",
+var stateNames = [...]portolan.SocketState{
+	"", portolan.StateEstablished, portolan.StateSynSent, portolan.StateSynRecv, portolan.StateFinWait1,
+	portolan.StateFinWait2, portolan.StateTimeWait, portolan.StateUnconn, portolan.StateCloseWait,
+	portolan.StateLastAck, portolan.StateListen, portolan.StateClosing, portolan.StateSynRecv, portolan.StateUnconn,
 }
 
 // allStates is every real state (ss -a): bits 1-12.
 const allStates = 1<<13 - 2
 
 // StateName returns the name of kernel state st.
-func StateName(st uint8) string {
+func StateName(st uint8) portolan.SocketState {
 	if int(st) < len(stateNames) && st != 0 {
 		return stateNames[st]
 	}
-	return "UNKNOWN"
+	return portolan.StateUnknown
 }
 
 // ValidStates lists the names ParseState accepts, for messages and completion.
@@ -153,7 +154,7 @@ func ParseState(s string) (string, error) {
 func stateMask(name string) uint32 {
 	var m uint32
 	for st, n := range stateNames {
-		if st > 0 && st < stBoundInactive && n == name {
+		if st > 0 && st < stBoundInactive && string(n) == name {
 			m |= 1 << st
 		}
 	}
@@ -317,5 +318,5 @@ func compareSockets(a, b *portolan.Socket) int {
 	if c := a.Remote.Compare(b.Remote); c != 0 {
 		return c
 	}
-	return strings.Compare(a.State, b.State)
+	return strings.Compare(string(a.State), string(b.State))
 }

@@ -99,7 +99,7 @@ func TestListOwnSocketsWithOwners(t *testing.T) {
 			continue
 		}
 		s := got[0]
-		if s.State != c.state || !s.Listening() || s.Inode == 0 || s.UID != uint32(os.Geteuid()) {
+		if string(s.State) != c.state || !s.Listening() || s.Inode == 0 || s.UID != uint32(os.Geteuid()) {
 			t.Errorf("%s %s: %+v; want state %s, an inode and uid %d", c.proto, c.addr, s, c.state, os.Geteuid())
 		}
 		if s.Owner == nil || s.Owner.PID != os.Getpid() {
@@ -119,7 +119,7 @@ func TestListOwnSocketsWithOwners(t *testing.T) {
 	all := mustList(t, Filter{All: true, Protos: []portolan.Proto{portolan.TCP}, Port: portolan.Port(tcp4.Port())})
 	var states []string
 	for _, s := range all {
-		states = append(states, s.State+" "+s.Local.String()+" "+s.Remote.String())
+		states = append(states, string(s.State)+" "+s.Local.String()+" "+s.Remote.String())
 	}
 	wantStates := []string{"LISTEN " + tcp4.String() + " invalid AddrPort", "ESTABLISHED " + server.String() + " " + client.String()}
 	if !slices.Equal(states, wantStates) {
@@ -341,7 +341,7 @@ func TestNetlinkMatchesProcNet(t *testing.T) {
 	bindUDP(t, "127.0.0.1:0")
 	bindUDP(t, "[::1]:0")
 	key := func(s portolan.Socket) string {
-		return s.Proto.String() + " " + s.Local.String() + " " + s.Remote.String() + " " + s.State + " " + itoa(s.Inode)
+		return s.Proto.String() + " " + s.Local.String() + " " + s.Remote.String() + " " + string(s.State) + " " + itoa(s.Inode)
 	}
 	set := func(procNet bool) map[string]bool {
 		q, err := compile(Filter{All: true})

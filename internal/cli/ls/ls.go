@@ -211,7 +211,7 @@ func (o *Options) watch(ctx context.Context, f sockets.Filter) error {
 	}
 }
 
-// Row is one socket as ls prints it; --json writes these fields.
+// Row is one socket as ls prints it in its table and rows.
 type Row struct {
 	Proto         portolan.Proto `json:"proto"`
 	Family        int            `json:"family"` // 4 or 6
@@ -235,6 +235,24 @@ type Row struct {
 	Inode         uint64     `json:"inode,omitempty"`
 }
 
+// Entry is one socket of `ls --json`: the socket shape every document uses
+// (portolan.Socket), with what people read it by added beside it.
+type Entry struct {
+	portolan.Socket
+	Class   portolan.Class `json:"class"`
+	Service string         `json:"service,omitempty"`
+	// ServiceSource says where Service comes from: "iana" for the
+	// registry's primary name, "common" for a de-facto use IANA does not list.
+	ServiceSource string `json:"service_source,omitempty"`
+}
+
+// toEntry adds the class and service name to a socket.
+func toEntry(s *portolan.Socket, names *serviceNames) Entry {
+	p := portolan.Port(s.Local.Port())
+	svc := names.lookup(p, s.Proto)
+	return Entry{Socket: *s, Class: portolan.ClassOf(p), Service: svc.name, ServiceSource: svc.source}
+}
+
 // snapshot lists the sockets and prepares the service names.
 func (o *Options) snapshot(ctx context.Context, f sockets.Filter) ([]portolan.Socket, *serviceNames, error) {
 	socks, err := o.List(ctx, f)
@@ -253,7 +271,7 @@ func toRow(s *portolan.Socket, names *serviceNames) Row {
 	p := portolan.Port(s.Local.Port())
 	r := Row{
 		Proto: s.Proto, Family: 6, LocalAddress: s.Local.Addr().String(), Port: p,
-		State: s.State, Class: portolan.ClassOf(p), UID: s.UID, PIDHidden: s.Hidden, Inode: s.Inode,
+		State: string(s.State), Class: portolan.ClassOf(p), UID: s.UID, PIDHidden: s.Hidden, Inode: s.Inode,
 	}
 	if s.Local.Addr().Is4() {
 		r.Family = 4

@@ -101,20 +101,30 @@ func TestLsAllShowsConnectionsJSON(t *testing.T) {
 	o := opts()
 	o.Port, o.All, o.JSON = strconv.Itoa(port), true, true
 	out, _, code := run(t, o, false)
-	var rows []Row
+	var rows []Entry
 	if err := json.Unmarshal([]byte(out), &rows); err != nil || code != 0 {
 		t.Fatalf("ls -a --json: %v, exit %d, in %s", err, code, out)
 	}
-	states := map[string]Row{}
+	states := map[portolan.SocketState]Entry{}
 	for _, r := range rows {
 		states[r.State] = r
 	}
-	l, e := states["LISTEN"], states["ESTABLISHED"]
-	if len(rows) != 2 || l.PID != os.Getpid() || l.RemoteAddress != "" || l.Family != 4 || l.Inode == 0 || l.Start == nil || len(l.Cmdline) == 0 {
-		t.Errorf("LISTEN row %+v; want ours, no remote, family 4, inode, start and cmdline (rows %s)", l, out)
+	l, e := states[portolan.StateListen], states[portolan.StateEstablished]
+	if len(rows) != 2 || l.Owner == nil || l.Owner.PID != os.Getpid() || l.Remote.IsValid() || !l.Local.Addr().Is4() || l.Inode == 0 || l.Owner.Start.IsZero() || len(l.Owner.Cmdline) == 0 {
+		t.Errorf("LISTEN row %+v; want ours, no remote, IPv4, inode, start and cmdline (rows %s)", l, out)
 	}
-	if e.RemoteAddress != "127.0.0.1" || int(e.RemotePort) != int(client.Port()) || e.PID != os.Getpid() || e.Class != portolan.ClassOf(portolan.Port(port)) {
+	if e.Remote != client || e.Owner == nil || e.Owner.PID != os.Getpid() || e.Class != portolan.ClassOf(portolan.Port(port)) {
 		t.Errorf("ESTABLISHED row %+v; want remote %s and our pid", e, client)
+	}
+	// The socket inside an entry is the one socket shape: the same JSON
+	// as the socket alone.
+	var sock portolan.Socket
+	first, _ := json.Marshal(rows[0])
+	if err := json.Unmarshal(first, &sock); err != nil || sock.Local != rows[0].Local || sock.Inode != rows[0].Inode || sock.State != rows[0].State {
+		t.Errorf("entry %s does not read back as a socket: %v", first, err)
+	}
+	if !strings.Contains(out, `"protocol":"tcp"`) || !strings.Contains(out, `"local":"127.0.0.1:`+strconv.Itoa(port)+`"`) {
+		t.Errorf("ls --json = %s; want the socket shape (protocol, local, owner)", out)
 	}
 
 	// The plain rows of -a carry remote address and state.

@@ -16,9 +16,9 @@ import (
 func (o *Options) render(socks []portolan.Socket, names *serviceNames) error {
 	switch {
 	case o.JSON:
-		rows := make([]Row, len(socks))
+		rows := make([]Entry, len(socks))
 		for i := range socks {
-			rows[i] = toRow(&socks[i], names)
+			rows[i] = toEntry(&socks[i], names)
 		}
 		return cmdutil.WriteJSON(o.IO, rows)
 	case o.IO.IsStdoutTTY():

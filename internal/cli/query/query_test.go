@@ -101,12 +101,15 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"80/foo"}, 2, "portolan: protocol \"foo\" in \"80/foo\" is not one of tcp, udp, sctp, dccp\n"},
 		{[]string{""}, 2, "portolan: empty query: want a port (443), a range (6000-6010), a name (https), optionally with /tcp, /udp, /sctp or /dccp\n"},
 		{[]string{"443", "70000"}, 2, "portolan: port 70000 is out of range 0-65535\n"},
-		{[]string{"no-such-service"}, 1, "portolan: no service named \"no-such-service\" in IANA's registry (2026-08-17) or the common uses; try: portolan search no-such-service\n"},
-		{[]string{"50000"}, 1, "portolan: IANA has no record for 50000 and it has no common use\n"},
+		{[]string{"no-such-service"}, 1, "portolan: no service named \"no-such-service\" in IANA's registry (2026-08-17), the common uses or the assignments; try: portolan search no-such-service\n"},
+		// A port always has an answer (its class and this host's facts).
+		{[]string{"50000"}, 0, ""},
+		{[]string{"0-4096"}, 2, "portolan: range 0-4096 has 4097 ports: want at most 4096 per query (split it, e.g. 0-4095)\n"},
+		{[]string{"80,,443"}, 2, "portolan: query list \"80,,443\" has an empty item: want items separated by single commas, e.g. 80,443,https\n"},
 		{[]string{"443", "no-such-service"}, 1, ""},
 		{[]string{"443", "https", "6000-6010"}, 0, ""},
 		{[]string{"-1"}, 2, "portolan: port -1 is out of range 0-65535\n"},
-		{[]string{"-"}, 2, "portolan: range \"-\" is missing a port: want LO-HI within 0-65535, e.g. 6000-6010\n"},
+		{[]string{"--"}, 2, "portolan: range \"--\" is missing a port: want LO-HI within 0-65535, e.g. 6000-6010\n"},
 		{[]string{"5-"}, 2, "portolan: range \"5-\" is missing a port: want LO-HI within 0-65535, e.g. 6000-6010\n"},
 		// IANA names that start with a digit are names, not bad ports.
 		{[]string{"9pfs"}, 0, ""},
@@ -140,7 +143,7 @@ func TestJSON(t *testing.T) {
 			t.Errorf("JSON lacks %q: %s", k, lines[0])
 		}
 	}
-	var res Result
+	var res portolan.Answer
 	if err := json.Unmarshal([]byte(lines[0]), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +154,7 @@ func TestJSON(t *testing.T) {
 	if !strings.Contains(lines[0], `"ports":443`) && !strings.Contains(lines[0], `"ports":"443"`) {
 		t.Errorf("ports field: %s", lines[0])
 	}
-	var byName Result
+	var byName portolan.Answer
 	if err := json.Unmarshal([]byte(lines[1]), &byName); err != nil || byName.Query != "https/tcp" || byName.Class != nil || len(byName.Records) != 2 || byName.Records[1].Status != portolan.NameOnly {
 		t.Errorf("name query JSON: %s", lines[1])
 	}
@@ -228,12 +231,12 @@ func TestAttach(t *testing.T) {
 }
 
 func BenchmarkLookup443(b *testing.B) {
-	reg := registry.Embedded()
-	o := &Options{}
+	host := portolan.HostRanges(testHost)
+	l := (&Options{}).lookup(registry.Embedded(), &host, false)
 	q := portolan.Query{Ports: portolan.SinglePort(443)}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Lookup(context.Background(), o, reg, &testHost, q); err != nil {
+		if _, err := l.Answer(context.Background(), q); err != nil {
 			b.Fatal(err)
 		}
 	}

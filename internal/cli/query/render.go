@@ -2,7 +2,7 @@ package query
 
 import (
 	"fmt"
-	"io"
+	goio "io"
 	"strings"
 
 	"github.com/portolan-dev/portolan"
@@ -69,9 +69,10 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// renderTTY prints sections for people.
-func renderTTY(io *iostreams.IOStreams, r *Result) error {
-	w := io.Out
+// renderTTY prints sections for people. Text from other processes and from
+// the stores (process names, users, labels, notes) goes through
+// portolan.Printable: it may hold escape sequences.
+func renderTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answer) error {
 	title := r.Query
 	if r.Class != nil {
 		title = fmt.Sprintf("%s  %s port (%s, %s)", r.Query, r.Class.Class, strings.Join(r.Class.Names, "/"), r.Class.Range)
@@ -84,7 +85,7 @@ func renderTTY(io *iostreams.IOStreams, r *Result) error {
 	} else {
 		t := tableprinter.New(io, "name", "proto", "ports", "status", "description", "assignee", "refs", "registered", "updated")
 		for _, s := range r.Records {
-			t.AddRow(s.Name, ProtoText(s.Proto), PortsText(s), statusColour(io, s), firstLine(s.Description),
+			t.AddRow(s.Name, ProtoText(s.Proto), PortsText(s), statusColour(io, s), portolan.Printable(firstLine(s.Description)),
 				personText(s.Assignee), refsText(s.Refs), s.Registered, s.Updated)
 		}
 		if err := t.Render(); err != nil {
@@ -99,10 +100,10 @@ func renderTTY(io *iostreams.IOStreams, r *Result) error {
 				fmt.Fprintf(w, "  %s contact: %s %s\n", label, personText(c), io.Dim(mailto(c.URI)))
 			}
 			if s.Note != "" {
-				fmt.Fprintf(w, "  %s note: %s\n", label, clip(oneLine(s.Note), 160))
+				fmt.Fprintf(w, "  %s note: %s\n", label, portolan.Printable(clip(oneLine(s.Note), 160)))
 			}
 			if s.Unauthorized != "" {
-				fmt.Fprintf(w, "  %s %s: %s\n", label, io.Yellow("unauthorized use"), oneLine(s.Unauthorized))
+				fmt.Fprintf(w, "  %s %s: %s\n", label, io.Yellow("unauthorized use"), portolan.Printable(oneLine(s.Unauthorized)))
 			}
 			if s.ServiceCode != "" {
 				fmt.Fprintf(w, "  %s service code: %s\n", label, s.ServiceCode)
@@ -143,19 +144,18 @@ func renderTTY(io *iostreams.IOStreams, r *Result) error {
 			fmt.Fprintf(w, "  any user may bind it (unprivileged ports start at %d)\n", h.UnprivilegedStart)
 		}
 	}
-	return renderSectionsTTY(io, r)
+	return renderSectionsTTY(io, w, r)
 }
 
 // renderSectionsTTY prints the plugged-in sections.
-func renderSectionsTTY(io *iostreams.IOStreams, r *Result) error {
-	w := io.Out
+func renderSectionsTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answer) error {
 	if len(r.Sockets) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, io.Bold("Here"))
 		t := tableprinter.New(io, "proto", "local", "state", "pid", "process", "user")
 		for _, s := range r.Sockets {
 			pid, name, user := ownerCells(s)
-			t.AddRow(s.Proto.String(), s.Local.String(), s.State, pid, name, user)
+			t.AddRow(s.Proto.String(), s.Local.String(), s.State.String(), pid, portolan.Printable(name), portolan.Printable(user))
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -170,7 +170,7 @@ func renderSectionsTTY(io *iostreams.IOStreams, r *Result) error {
 			if !l.Expires.IsZero() {
 				exp = l.Expires.Format("2006-01-02 15:04:05")
 			}
-			t.AddRow(l.Port.String(), protoOrBoth(l.Proto), fmt.Sprint(l.PID), l.Label, exp)
+			t.AddRow(l.Port.String(), protoOrBoth(l.Proto), fmt.Sprint(l.PID), portolan.Printable(l.Label), exp)
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -181,7 +181,7 @@ func renderSectionsTTY(io *iostreams.IOStreams, r *Result) error {
 		fmt.Fprintln(w, io.Bold("Assignments"))
 		t := tableprinter.New(io, "port", "proto", "name", "owner", "note")
 		for _, a := range r.Assignments {
-			t.AddRow(a.Port.String(), protoOrBoth(a.Proto), a.Name, a.Owner, a.Note)
+			t.AddRow(a.Port.String(), protoOrBoth(a.Proto), portolan.Printable(a.Name), portolan.Printable(a.Owner), portolan.Printable(a.Note))
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -238,41 +238,55 @@ func clip(s string, n int) string {
 //	socket  QUERY  PROTO  LOCAL  STATE  PID  PROCESS
 //	lease   QUERY  PORT  PROTO  PID  LABEL
 //	assignment QUERY PORT PROTO NAME OWNER
-func renderPlain(ios *iostreams.IOStreams, r *Result) error {
-	var b strings.Builder
-	row := func(cells ...string) {
-		for i, c := range cells {
-			if i > 0 {
-				b.WriteByte('\t')
-			}
-			b.WriteString(strings.NewReplacer("\t", " ", "\n", " ").Replace(c))
+//
+// Every cell goes through portolan.Printable: a tab or newline inside one
+// becomes a space, so each row stays one line, and no escape sequence
+// reaches a terminal the rows end up on.
+func renderPlain(w goio.Writer, r *portolan.Answer) error {
+	var p plainRows
+	return p.render(w, r)
+}
+
+// plainRows keeps its buffer from one answer to the next: a batch of ten
+// thousand answers then allocates no row.
+type plainRows struct{ b []byte }
+
+func (p *plainRows) row(cells ...string) {
+	for i, c := range cells {
+		if i > 0 {
+			p.b = append(p.b, '\t')
 		}
-		b.WriteByte('\n')
+		p.b = append(p.b, portolan.Printable(c)...)
 	}
+	p.b = append(p.b, '\n')
+}
+
+func (p *plainRows) render(w goio.Writer, r *portolan.Answer) error {
+	p.b = p.b[:0]
 	if r.Class != nil {
-		row("class", r.Query, r.Class.Class.String(), r.Class.Range.String())
+		p.row("class", r.Query, r.Class.Class.String(), r.Class.Range.String())
 	}
 	for _, s := range r.Records {
-		row("iana", r.Query, s.Name, ProtoText(s.Proto), PortsText(s), StatusText(s), s.Description,
+		p.row("iana", r.Query, s.Name, ProtoText(s.Proto), PortsText(s), StatusText(s), s.Description,
 			personText(s.Assignee), refsText(s.Refs), s.Registered, s.Updated)
 	}
 	for _, c := range r.CommonUses {
-		row("common", r.Query, c.Name, protoOrBoth(c.Proto), c.Ports.String(), c.Desc, c.Source)
+		p.row("common", r.Query, c.Name, protoOrBoth(c.Proto), c.Ports.String(), c.Desc, c.Source)
 	}
 	if h := r.Host; h != nil {
-		row("host", r.Query, h.Ephemeral.String(), yesNo(h.InEphemeral), yesNo(h.InReserved), yesNo(h.NeedsPrivilege), yesNo(h.Defaults))
+		p.row("host", r.Query, h.Ephemeral.String(), yesNo(h.InEphemeral), yesNo(h.InReserved), yesNo(h.NeedsPrivilege), yesNo(h.Defaults))
 	}
 	for _, s := range r.Sockets {
 		pid, name, _ := ownerCells(s)
-		row("socket", r.Query, s.Proto.String(), s.Local.String(), s.State, pid, name)
+		p.row("socket", r.Query, s.Proto.String(), s.Local.String(), s.State.String(), pid, name)
 	}
 	for _, l := range r.Leases {
-		row("lease", r.Query, l.Port.String(), protoOrBoth(l.Proto), fmt.Sprint(l.PID), l.Label)
+		p.row("lease", r.Query, l.Port.String(), protoOrBoth(l.Proto), fmt.Sprint(l.PID), l.Label)
 	}
 	for _, a := range r.Assignments {
-		row("assignment", r.Query, a.Port.String(), protoOrBoth(a.Proto), a.Name, a.Owner)
+		p.row("assignment", r.Query, a.Port.String(), protoOrBoth(a.Proto), a.Name, a.Owner)
 	}
-	_, err := io.WriteString(ios.Out, b.String())
+	_, err := w.Write(p.b)
 	return err
 }
 

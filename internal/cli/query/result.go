@@ -2,148 +2,52 @@ package query
 
 import (
 	"context"
-	"strings"
+	"sync"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/registry"
 )
 
-// Result is everything portolan knows about one query; it is the --json
-// document (schema in the README) and matches GET /v1/ports/{query}.
-type Result struct {
-	Query           string                `json:"query"`
-	Ports           *portolan.Range       `json:"ports,omitempty"` // port and range queries
-	Class           *ClassInfo            `json:"class,omitempty"` // the class of the first port
-	RegistryUpdated string                `json:"registry_updated"`
-	Records         []portolan.Service    `json:"records"`     // IANA's records
-	CommonUses      []portolan.CommonUse  `json:"common_uses"` // curated de-facto uses, never IANA's
-	Host            *HostFacts            `json:"host,omitempty"`
-	Sockets         []portolan.Socket     `json:"sockets"`     // who listens here (when known)
-	Leases          []portolan.Lease      `json:"leases"`      // portolan leases on the ports
-	Assignments     []portolan.Assignment `json:"assignments"` // the organisation's own assignments
-}
+// batchSize is the number of queries from which a run reads this host's
+// listening sockets once and answers from that list: one owner scan of
+// every process costs about as much as a few port-filtered ones.
+const batchSize = 8
 
-// ClassInfo is an RFC 6335 class with the names the world uses for it.
-type ClassInfo struct {
-	Class portolan.Class `json:"class"`
-	Names []string       `json:"names"`
-	Range portolan.Range `json:"range"`
-}
-
-// HostFacts are this host's ranges and where the queried ports fall.
-type HostFacts struct {
-	registry.HostRanges
-	InEphemeral    bool `json:"in_ephemeral"`
-	InReserved     bool `json:"in_reserved"`
-	NeedsPrivilege bool `json:"needs_privilege"`
-}
-
-// Found reports whether the query matched anything beyond its class.
-func (r *Result) Found() bool {
-	return len(r.Records)+len(r.CommonUses)+len(r.Sockets)+len(r.Leases)+len(r.Assignments) > 0
-}
-
-// Lookup answers q from the registry, the host ranges and the optional
-// sections in o.
-func Lookup(ctx context.Context, o *Options, reg *registry.Registry, host *registry.HostRanges, q portolan.Query) (*Result, error) {
-	res := &Result{
-		Query: q.String(), RegistryUpdated: reg.Updated(),
-		Records: []portolan.Service{}, CommonUses: []portolan.CommonUse{},
-		Sockets: []portolan.Socket{}, Leases: []portolan.Lease{}, Assignments: []portolan.Assignment{},
+// lookup wires the options into the library's one lookup.
+func (o *Options) lookup(reg *registry.Registry, host *portolan.HostRanges, batch bool) *portolan.Lookup {
+	l := &portolan.Lookup{Registry: reg, Host: host, Leases: o.Leases}
+	if o.Assignments != nil {
+		l.Assignments = func(ctx context.Context) ([]portolan.Assignment, error) {
+			return o.Assignments(ctx, portolan.Range{Lo: 0, Hi: portolan.MaxPort}, portolan.ProtoAny)
+		}
 	}
-	var ports []portolan.Range // the ports the optional sections look at
-	if q.IsName() {
-		for _, s := range reg.ByName(q.Name) {
-			if q.Proto.Matches(s.Proto) {
-				res.Records = append(res.Records, s)
-				if s.HasPort {
-					ports = appendRange(ports, s.Ports)
-				}
-			}
-		}
-		for _, c := range registry.AllCommonUses() {
-			if strings.EqualFold(c.Name, q.Name) && q.Proto.Matches(c.Proto) {
-				res.CommonUses = append(res.CommonUses, c)
-				ports = appendRange(ports, c.Ports)
-			}
-		}
+	if o.Sockets != nil && batch {
+		l.Sockets = onceSockets(o.Sockets)
 	} else {
-		r := q.Ports
-		res.Ports = &r
-		c := r.Lo.Class()
-		res.Class = &ClassInfo{Class: c, Names: c.Names(), Range: c.Range()}
-		seen := map[string]bool{}
-		for p := int(r.Lo); p <= int(r.Hi); p++ {
-			for _, s := range reg.ByPort(portolan.Port(p), q.Proto) {
-				k := s.Name + "/" + s.Proto.String() + "/" + s.Ports.String() + "/" + s.Status.String() + "/" + s.Description
-				if !seen[k] {
-					seen[k] = true
-					res.Records = append(res.Records, s)
-				}
-			}
-			for _, cu := range reg.CommonUses(portolan.Port(p)) {
-				k := "common/" + cu.Name + "/" + cu.Ports.String()
-				if !seen[k] && q.Proto.Matches(cu.Proto) {
-					seen[k] = true
-					res.CommonUses = append(res.CommonUses, cu)
-				}
-			}
-		}
-		if host != nil {
-			h := &HostFacts{HostRanges: *host, InEphemeral: host.Ephemeral.Overlaps(r), NeedsPrivilege: r.Lo < host.UnprivilegedStart}
-			for _, rr := range host.Reserved {
-				h.InReserved = h.InReserved || rr.Overlaps(r)
-			}
-			res.Host = h
-		}
-		ports = []portolan.Range{r}
+		l.Sockets = o.Sockets
 	}
-	if err := o.addSections(ctx, res, ports, q.Proto); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return l
 }
 
-func appendRange(rs []portolan.Range, r portolan.Range) []portolan.Range {
-	for _, x := range rs {
-		if x == r {
-			return rs
-		}
-	}
-	return append(rs, r)
-}
-
-// addSections calls the optional section functions for the ports.
-func (o *Options) addSections(ctx context.Context, res *Result, ports []portolan.Range, proto portolan.Proto) error {
-	for _, r := range ports {
-		if o.Sockets != nil {
-			s, err := o.Sockets(ctx, r, proto)
-			if err != nil && portolan.ErrorCode(err) != portolan.EUNSUPPORTED {
-				return err
-			}
-			res.Sockets = append(res.Sockets, s...)
-		}
-		if o.Assignments != nil {
-			a, err := o.Assignments(ctx, r, proto)
-			if err != nil {
-				return err
-			}
-			res.Assignments = append(res.Assignments, a...)
-		}
-	}
-	if o.Leases != nil && len(ports) > 0 {
-		ls, err := o.Leases(ctx)
+// onceSockets lists every listening socket at the first call and answers
+// each later one from that list.
+func onceSockets(list func(context.Context, portolan.Range, portolan.Proto) ([]portolan.Socket, error)) func(context.Context, portolan.Range, portolan.Proto) ([]portolan.Socket, error) {
+	var (
+		once sync.Once
+		all  []portolan.Socket
+		err  error
+	)
+	return func(ctx context.Context, r portolan.Range, proto portolan.Proto) ([]portolan.Socket, error) {
+		once.Do(func() { all, err = list(ctx, portolan.Range{Lo: 1, Hi: portolan.MaxPort}, portolan.ProtoAny) })
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for _, l := range ls {
-			for _, r := range ports {
-				if r.Contains(l.Port) && proto.Matches(l.Proto) {
-					res.Leases = append(res.Leases, l)
-					break
-				}
+		var out []portolan.Socket
+		for _, s := range all {
+			if r.Contains(portolan.Port(s.Local.Port())) && proto.Matches(s.Proto) {
+				out = append(out, s)
 			}
 		}
+		return out, nil
 	}
-	return nil
 }

@@ -22,29 +22,9 @@ type Options struct {
 	JSON     bool
 }
 
-// Class is one RFC 6335 class.
-type Class struct {
-	Class portolan.Class `json:"class"`
-	Names []string       `json:"names"`
-	Range portolan.Range `json:"range"`
-}
-
-// Overlap is where the host's ephemeral range meets a class.
-type Overlap struct {
-	Class portolan.Class `json:"class"`
-	Range portolan.Range `json:"range"`
-	// AssignedUserPorts counts the ports of Range that IANA assigns on TCP
-	// or UDP: a server on one of them can fail to bind while an outgoing
-	// connection holds it.
-	AssignedUserPorts int `json:"assigned_user_ports"`
-}
-
-// Result is the --json document.
-type Result struct {
-	Classes  []Class             `json:"classes"`
-	Host     registry.HostRanges `json:"host"`
-	Overlaps []Overlap           `json:"overlaps"`
-}
+// Result is the --json document, the same as GET /v1/ranges (schema in the
+// README).
+type Result = portolan.RangesReport
 
 // NewCmdRanges returns the ranges command.
 func NewCmdRanges(f *cmdutil.Factory) *cobra.Command {
@@ -66,17 +46,7 @@ namespace); elsewhere they are the documented defaults, and the output says so.`
 
 // Compute gathers the result.
 func Compute(reg *registry.Registry, h registry.HostRanges) Result {
-	res := Result{Host: h, Overlaps: []Overlap{}}
-	if res.Host.Reserved == nil {
-		res.Host.Reserved = []portolan.Range{}
-	}
-	for _, c := range portolan.Classes {
-		res.Classes = append(res.Classes, Class{Class: c, Names: c.Names(), Range: c.Range()})
-		if in, ok := h.Ephemeral.Intersect(c.Range()); ok {
-			res.Overlaps = append(res.Overlaps, Overlap{Class: c, Range: in, AssignedUserPorts: reg.CountAssignedIn(in)})
-		}
-	}
-	return res
+	return portolan.Ranges(portolan.HostRanges(h), reg.Assigned)
 }
 
 // Run prints the ranges.
