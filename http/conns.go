@@ -81,16 +81,23 @@ func (g *connGuard) remove(c *guardedConn) func() {
 	}
 }
 
-// clientKey is the address a connection counts against.
+// clientKey is the address a connection counts against: the IPv4
+// address, the /64 of an IPv6 address (one host commonly holds a whole
+// /64 and could rotate through it), or loopbackKey.
 func clientKey(addr net.Addr) netip.Addr {
 	ap, err := netip.ParseAddrPort(addr.String())
 	if err != nil {
 		return netip.Addr{}
 	}
-	if a := ap.Addr().Unmap(); !a.IsLoopback() {
-		return a
+	a := ap.Addr().Unmap().WithZone("")
+	switch {
+	case a.IsLoopback():
+		return loopbackKey
+	case a.Is6():
+		p, _ := a.Prefix(64)
+		return p.Addr()
 	}
-	return loopbackKey
+	return a
 }
 
 func (g *connGuard) limit(key netip.Addr) int {

@@ -44,6 +44,6 @@ func (s *Server) fromLocal(r *http.Request) bool {
 	if err != nil {
 		return false
 	}
-	a := ap.Addr().Unmap()
+	a := ap.Addr().Unmap().WithZone("") // link-local peers carry a zone; the interface list does not
 	return a.IsLoopback() || s.local.has(a)
 }

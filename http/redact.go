@@ -87,7 +87,6 @@ func redactArgs(args []string) []string {
 // redactText masks NAME=VALUE and "NAME: VALUE" pairs with a secret name
 // and URL passwords inside one argument.
 func redactText(a string) string {
-	a = redactURLPasswords(a)
 	for _, sep := range []string{"=", ":"} {
 		var b strings.Builder
 		rest := a
@@ -126,7 +125,7 @@ func redactText(a string) string {
 			a = b.String()
 		}
 	}
-	return a
+	return redactURLPasswords(a)
 }
 
 // valueEnd lists the bytes that end a NAME=VALUE value: the separators of

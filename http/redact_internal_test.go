@@ -2,6 +2,7 @@ package http
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -27,4 +28,28 @@ func TestRedactArgs(t *testing.T) {
 			t.Errorf("redactArgs(%q)\n = %q\nwant %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// Redaction never panics, keeps the argument count, always masks the value
+// after a --password flag, and is stable: masking masked text changes
+// nothing.
+func FuzzRedactArgs(f *testing.F) {
+	f.Add("portolan\x00serve\x00--admin-token\x00s3cret")
+	f.Add("psql\x00host=db password=pw\x00postgres://u:p@h/d?password=x")
+	f.Add("curl\x00-H\x00Authorization: Bearer abc\x00http://a:b@c:d@e/")
+	f.Fuzz(func(t *testing.T, joined string) {
+		args := strings.Split(joined, "\x00")
+		out := redactArgs(args)
+		if len(out) != len(args) {
+			t.Fatalf("redactArgs(%q) = %q: %d arguments, want %d", args, out, len(out), len(args))
+		}
+		for i := 0; i+1 < len(args); i++ {
+			if args[i] == "--password" && !strings.HasPrefix(args[i+1], "--") && out[i+1] != masked {
+				t.Fatalf("redactArgs(%q) = %q: the value after --password survives", args, out)
+			}
+		}
+		if again := redactArgs(out); !slices.Equal(again, out) {
+			t.Fatalf("redactArgs is not stable: %q -> %q -> %q", args, out, again)
+		}
+	})
 }

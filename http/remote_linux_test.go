@@ -51,7 +51,7 @@ func do(t *testing.T, c *http.Client, method, url, host, token string) (int, str
 }
 
 // pageRoutes are the GET routes the web page reads.
-var pageRoutes = []string{"/v1/ports/443", "/v1/search?q=https", "/v1/ranges", "/v1/sockets", "/v1/map",
+var pageRoutes = []string{"/v1/ports/443", "/v1/ports/443/udp", "/v1/search?q=https", "/v1/ranges", "/v1/sockets", "/v1/map", "/v1/assignments?conflicts=1",
 	"/v1/leases", "/v1/assignments", "/v1/audit", "/healthz", "/metrics"}
 
 // Reads from another host need a token, and a read token opens every GET
