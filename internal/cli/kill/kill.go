@@ -133,7 +133,7 @@ func (v *victim) describe() string {
 	if v.proc.User != "" {
 		user = ", user " + v.proc.User
 	}
-	return fmt.Sprintf("pid %d (%s%s) holding %s", v.proc.PID, v.proc.Name, user, strings.Join(where, ", "))
+	return fmt.Sprintf("pid %d (%s%s) holding %s", v.proc.PID, cmdutil.Sanitize(v.proc.Name), cmdutil.Sanitize(user), strings.Join(where, ", "))
 }
 
 // report collects the problems of a run; the exit code is 124 when a port
@@ -224,7 +224,7 @@ func Run(ctx context.Context, o *Options) error {
 					dropHeldBy(held, v.proc.PID)
 					continue
 				}
-				fmt.Fprintf(o.IO.Out, "sent KILL to pid %d (%s): %s did not free the port within %s\n", v.proc.PID, v.proc.Name, sig, o.Timeout)
+				fmt.Fprintf(o.IO.Out, "sent KILL to pid %d (%s): %s did not free the port within %s\n", v.proc.PID, cmdutil.Sanitize(v.proc.Name), sig, o.Timeout)
 			}
 		}
 		if left, err = o.waitFree(ctx, left, o.Timeout); err != nil {
@@ -268,7 +268,7 @@ func (o *Options) find(ctx context.Context, targets []target, rep *report) ([]*v
 				rep.fail(portolan.Errorf(portolan.ENOTFOUND, "port %s (%s %s) is held by no process this host shows (a socket being closed, or another PID namespace)", t, s.Proto, s.Local))
 				ok = false
 			case s.Owner.PID == 1 || s.Owner.PID == o.Self || s.Owner.PID == o.Parent:
-				rep.fail(portolan.Errorf(portolan.EFORBIDDEN, "refusing to signal pid %d (%s) holding port %s: it is %s", s.Owner.PID, s.Owner.Name, t, o.whom(s.Owner.PID)))
+				rep.fail(portolan.Errorf(portolan.EFORBIDDEN, "refusing to signal pid %d (%s) holding port %s: it is %s", s.Owner.PID, cmdutil.Sanitize(s.Owner.Name), t, o.whom(s.Owner.PID)))
 				ok = false
 			default:
 				v := byPID[s.Owner.PID]
@@ -298,13 +298,15 @@ func (o *Options) whom(pid int) string {
 }
 
 // commandLine prints argv on one line as a shell would read it back:
-// arguments with spaces or quotes in single quotes, control characters
-// (a newline in a script passed with -c) escaped Go-style.
+// arguments with spaces or quotes in single quotes, and arguments with
+// anything cmdutil.Sanitize would replace (a newline in a script passed
+// with -c, an escape sequence) escaped Go-style, so nothing reaches the
+// terminal raw.
 func commandLine(argv []string) string {
 	out := make([]string, len(argv))
 	for i, a := range argv {
 		switch {
-		case strings.ContainsFunc(a, func(r rune) bool { return r < ' ' || r == 0x7f }):
+		case cmdutil.Sanitize(a) != a:
 			out[i] = "$" + quoteANSIC(a)
 		case a == "" || strings.ContainsAny(a, " '\"\\$`!*?&;|<>()[]{}#~"):
 			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
@@ -334,7 +336,7 @@ func signalError(v *victim, sig Signal, err error) error {
 			who = user + " or root"
 		}
 		return portolan.Errorf(portolan.EFORBIDDEN, "cannot send %s to pid %d (%s) of user %s: operation not permitted; run as %s",
-			sig, v.proc.PID, v.proc.Name, user, who)
+			sig, v.proc.PID, cmdutil.Sanitize(v.proc.Name), cmdutil.Sanitize(user), cmdutil.Sanitize(who))
 	}
-	return portolan.Errorf(portolan.EINTERNAL, "cannot send %s to pid %d (%s): %v", sig, v.proc.PID, v.proc.Name, err)
+	return portolan.Errorf(portolan.EINTERNAL, "cannot send %s to pid %d (%s): %v", sig, v.proc.PID, cmdutil.Sanitize(v.proc.Name), err)
 }

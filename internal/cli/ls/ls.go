@@ -347,8 +347,3 @@ func header(wide bool) []string {
 	}
 	return append(h, "class", "service", "pid", "process", "user")
 }
-
-// sanitize keeps a process name on one line of the table.
-func sanitize(s string) string {
-	return string(appendClean(nil, s))
-}

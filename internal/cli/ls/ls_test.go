@@ -180,7 +180,7 @@ func TestPlainMatchesCells(t *testing.T) {
 		names := &serviceNames{reg: reg}
 		for i := range sample {
 			r := toRow(&sample[i], names)
-			r.Process = sanitize(r.Process)
+			r.Process = cmdutil.Sanitize(r.Process)
 			want := strings.Join(cells(r, wide), "\t") + "\n"
 			if got := string(appendPlain(nil, &sample[i], names, wide)); got != want {
 				t.Errorf("wide=%v socket %d: plain %q, cells %q", wide, i, got, want)

@@ -246,9 +246,13 @@ func printTable(o *Options, hosts []probe.Host) error {
 		header = header[:len(header)-1]
 	}
 	tp := tableprinter.New(o.IO, header...)
+	tp.Flexible(0, 5, 6, 7) // target, common uses, process and banner give way
 	for _, h := range hosts {
 		for _, r := range h.Shown {
 			row := probe.Row(r)
+			for i := range row {
+				row[i] = cmdutil.Sanitize(row[i]) // the process name is another user's text
+			}
 			if r.State == probe.Open {
 				row[3] = o.IO.Green(row[3])
 			}

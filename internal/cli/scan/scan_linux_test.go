@@ -3,12 +3,16 @@
 package scan
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/testnet"
+	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 	"github.com/portolan-dev/portolan/probe"
+	"github.com/portolan-dev/portolan/registry"
 )
 
 // TestScanNamespaceGroundTruth: a host in its own namespace with open,
@@ -53,5 +57,20 @@ func TestScanNamespaceGroundTruth(t *testing.T) {
 	}
 	if n != 1002 {
 		t.Errorf("%d results, want 1002", n)
+	}
+}
+
+// An open port held by a process named with escape sequences shows that
+// name as inert text in the table.
+func TestScanSanitisesProcessNames(t *testing.T) {
+	h := sockhold.StartHostile(t, "tcp:127.0.0.1:0")
+	for _, tty := range []bool{true, false} {
+		ios, _, out, errOut := iostreams.Test()
+		ios.SetStdoutTTY(tty)
+		o := &Options{IO: ios, Registry: registry.Default, Targets: []string{"127.0.0.1"}, Ports: h.Ports[0].String(), Retries: 1}
+		err := Run(context.Background(), o)
+		if err != nil || !strings.Contains(out.String(), "x?]0;pwn??[2J[") || strings.ContainsAny(out.String()+errOut.String(), "\x1b\x07") {
+			t.Errorf("tty=%v: %q %q %v; want the process name sanitised", tty, out, errOut, err)
+		}
 	}
 }
