@@ -32,9 +32,9 @@ func (o *Options) renderTable(socks []portolan.Socket, names *serviceNames) erro
 	wide := o.wide()
 	t := tableprinter.New(o.IO, header(wide)...)
 	if wide {
-		t.Flexible(1, 3, 6, 8) // addresses, service and process give way
+		t.Flexible(6, 8, 9) // service, process and user names give way, addresses never
 	} else {
-		t.Flexible(1, 4, 6)
+		t.Flexible(4, 6, 7)
 	}
 	common := false
 	for i := range socks {

@@ -84,6 +84,24 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(check.NewCmdCheck(f))
 	cmd.AddCommand(wait.NewCmdWait(f))
 	cmd.AddCommand(scan.NewCmdScan(f))
+
+	cobra.AddTemplateFunc("portolanVersion", func() string { return versionLine(f) })
+	cmd.SetVersionTemplate("{{portolanVersion}}\n")
+	lookup := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 1 && args[0] == "version" {
+			// `portolan version` is --version: no IANA record is named
+			// "version", and people type it.
+			_, err := fmt.Fprintln(f.IOStreams.Out, versionLine(f))
+			return err
+		}
+		if len(args) > 0 {
+			if err := verbTypo(c.Context(), f, cmd, args[0]); err != nil {
+				return err
+			}
+		}
+		return lookup(c, args)
+	}
 	return cmd
 }
 
