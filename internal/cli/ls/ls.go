@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/portolan-dev/portolan"
@@ -38,6 +40,7 @@ type Options struct {
 	IPv4     bool
 	IPv6     bool
 	Port     string
+	Args     []string // positional ports: 3000, :3000, 53/udp
 	PID      int
 	Proc     string
 	States   []string
@@ -51,18 +54,21 @@ type Options struct {
 func NewCmdLs(f *cmdutil.Factory) *cobra.Command {
 	o := &Options{IO: f.IOStreams, List: sockets.List, Registry: f.Registry, Now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "ls [-a] [--tcp|--udp] [-4|-6] [--port P] [--pid N] [--proc NAME] [--state S]",
+		Use:   "ls [PORT|:PORT...] [-a] [--tcp|--udp] [-4|-6] [--pid N] [--proc NAME] [--state S]",
 		Short: "List the sockets on this host and the processes that hold them",
 		Long: `List listening TCP sockets and bound UDP sockets (all states with -a), with the
 port's RFC 6335 class, the IANA service name (or a common use, marked *), and the
 process that holds each socket: pid, name and user. A socket whose process /proc
-hides from you (another user's, hidepid) shows the socket's user and "hidden".`,
+hides from you (another user's, hidepid) shows the socket's user and "hidden".
+PORT (or :PORT, as with lsof -i :PORT; PORT/tcp, PORT/udp) lists only those ports.
+--proc matches the start of the process's name, of argv[0]'s or of its
+executable's base name, in any case.`,
 		Example: `  portolan ls                   what listens here
-  portolan ls --port 8080       who holds port 8080
+  portolan ls 8080              who holds port 8080 (also :8080, --port 8080)
   portolan ls -a --tcp -6       every IPv6 TCP socket, connections included
   portolan ls --proc node --json`,
-		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
 			if _, set := os.LookupEnv("GOGC"); !set && !o.Watch {
 				// One listing and exit: collecting garbage on the way
 				// only costs time (ls -a peaks near 25 MB either way).
@@ -82,7 +88,7 @@ hides from you (another user's, hidepid) shows the socket's user and "hidden".`,
 	fl.BoolVarP(&o.IPv6, "ipv6", "6", false, "IPv6 only")
 	fl.StringVar(&o.Port, "port", "", "only local port `P`")
 	fl.IntVar(&o.PID, "pid", 0, "only sockets held by process `N`")
-	fl.StringVar(&o.Proc, "proc", "", "only sockets held by processes named `NAME`")
+	fl.StringVar(&o.Proc, "proc", "", "only sockets held by processes whose name, argv[0] or executable starts with `NAME` (any case)")
 	fl.StringSliceVar(&o.States, "state", nil, "only state `S` (listen, unconn, established, time-wait, ...; repeatable)")
 	fl.BoolVarP(&o.Watch, "watch", "w", false, "refresh until interrupted (in place on a terminal)")
 	fl.DurationVar(&o.Interval, "interval", defaultInterval, "refresh interval for --watch (100ms-1h)")
@@ -102,6 +108,8 @@ func checkFlags(cmd *cobra.Command, o *Options) error {
 		return cmdutil.FlagErrorf("--proc is empty: want a process name, e.g. nginx")
 	case fl.Changed("state") && len(o.States) == 0:
 		return cmdutil.FlagErrorf("--state is empty: want listen, unconn, established, time-wait, ...")
+	case fl.Changed("port") && len(o.Args) > 0:
+		return cmdutil.FlagErrorf("--port %s and the ports %s both choose ports: give one of them", o.Port, strings.Join(o.Args, " "))
 	case fl.Changed("interval") && !o.Watch:
 		return cmdutil.FlagErrorf("--interval %s needs --watch: it is the refresh interval", o.Interval)
 	}
@@ -110,7 +118,7 @@ func checkFlags(cmd *cobra.Command, o *Options) error {
 
 // filter validates the flags and builds the inventory filter.
 func (o *Options) filter() (sockets.Filter, error) {
-	f := sockets.Filter{WithOwners: true, All: o.All, PID: o.PID, Proc: o.Proc}
+	f := sockets.Filter{WithOwners: true, All: o.All, PID: o.PID}
 	if o.TCP {
 		f.Protos = append(f.Protos, portolan.TCP)
 	}
@@ -237,7 +245,7 @@ type Row struct {
 
 // snapshot lists the sockets and prepares the service names.
 func (o *Options) snapshot(ctx context.Context, f sockets.Filter) ([]portolan.Socket, *serviceNames, error) {
-	socks, err := o.List(ctx, f)
+	socks, err := o.list(ctx, f)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -246,6 +254,50 @@ func (o *Options) snapshot(ctx context.Context, f sockets.Filter) ([]portolan.So
 		reg, _ = o.Registry() // without a registry the service column stays empty
 	}
 	return socks, &serviceNames{reg: reg}, nil
+}
+
+// list runs the inventory once per positional port (or once), and keeps
+// the sockets whose holder --proc names.
+func (o *Options) list(ctx context.Context, f sockets.Filter) ([]portolan.Socket, error) {
+	var socks []portolan.Socket
+	if len(o.Args) == 0 {
+		var err error
+		if socks, err = o.List(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range o.Args {
+		p, proto, err := parsePortArg(a)
+		if err != nil {
+			return nil, err
+		}
+		g := f
+		g.Port = p
+		if proto != portolan.ProtoAny {
+			if len(f.Protos) > 0 && !slices.Contains(f.Protos, proto) {
+				continue // --udp 3000/tcp: nothing
+			}
+			g.Protos = []portolan.Proto{proto}
+		}
+		got, err := o.List(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range got {
+			if !slices.ContainsFunc(socks, func(t portolan.Socket) bool { return sameSocket(&s, &t) }) {
+				socks = append(socks, s)
+			}
+		}
+	}
+	if o.Proc != "" {
+		m := newProcMatcher(o.Proc)
+		socks = slices.DeleteFunc(socks, func(s portolan.Socket) bool { return !m.matches(s.Owner) })
+	}
+	return socks, nil
+}
+
+func sameSocket(a, b *portolan.Socket) bool {
+	return a.Proto == b.Proto && a.Local == b.Local && a.Remote == b.Remote && a.Inode == b.Inode
 }
 
 // toRow adds to a socket what people read it by.

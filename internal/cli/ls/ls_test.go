@@ -193,11 +193,11 @@ func TestLsFlagsBecomeTheFilter(t *testing.T) {
 	var f sockets.Filter
 	o := opts()
 	o.List = fake(sample[:1], &f)
-	o.TCP, o.UDP, o.IPv6, o.Port, o.PID, o.Proc, o.States = true, true, true, "8080", 42, "node", []string{"time-wait", "estab"}
+	o.TCP, o.UDP, o.IPv6, o.Port, o.PID, o.Proc, o.States = true, true, true, "8080", 42, "NGI", []string{"time-wait", "estab"}
 	if _, _, code := run(t, o, false); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if len(f.Protos) != 2 || len(f.Families) != 1 || f.Families[0] != 6 || f.Port != 8080 || f.PID != 42 || f.Proc != "node" ||
+	if len(f.Protos) != 2 || len(f.Families) != 1 || f.Families[0] != 6 || f.Port != 8080 || f.PID != 42 ||
 		!f.WithOwners || strings.Join(f.States, ",") != "TIME_WAIT,ESTABLISHED" {
 		t.Errorf("filter = %+v", f)
 	}
