@@ -17,6 +17,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/free"
 	"github.com/portolan-dev/portolan/internal/cli/kill"
 	leasecmd "github.com/portolan-dev/portolan/internal/cli/lease"
+	"github.com/portolan-dev/portolan/internal/cli/leases"
 	"github.com/portolan-dev/portolan/internal/cli/ls"
 	"github.com/portolan-dev/portolan/internal/cli/query"
 	"github.com/portolan-dev/portolan/internal/cli/ranges"
@@ -80,6 +81,7 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(free.NewCmdFree(f))
 	cmd.AddCommand(leasecmd.NewCmdLease(f))
 	cmd.AddCommand(release.NewCmdRelease(f))
+	cmd.AddCommand(leases.NewCmdLeases(f))
 	cmd.AddCommand(run.NewCmdRun(f))
 	cmd.AddCommand(check.NewCmdCheck(f))
 	cmd.AddCommand(wait.NewCmdWait(f))
