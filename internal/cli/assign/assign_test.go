@@ -3,7 +3,10 @@ package assign_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/memstore"
+	"github.com/portolan-dev/portolan/sockets"
 )
 
 var pg = portolan.Service{Name: "postgresql", Proto: portolan.TCP, Ports: portolan.SinglePort(5432), HasPort: true}
@@ -134,4 +138,46 @@ func FuzzParsePortProto(f *testing.F) {
 			t.Fatalf("%q -> %s does not round-trip", s, back)
 		}
 	})
+}
+
+// After --force the IANA warning does not tell the user to give --force.
+func TestForcedWarningHasNoForceHint(t *testing.T) {
+	for name, mk := range map[string]func(*testing.T) portolan.AssignmentService{
+		"local":  func(*testing.T) portolan.AssignmentService { return local() },
+		"remote": remote,
+	} {
+		_, errOut, err := run(t, mk(t), assign.Options{Port: 5432, Proto: portolan.TCP, Name: "billing-db", Force: true})
+		if err != nil || !strings.Contains(errOut, "assigned by IANA to postgresql") || strings.Contains(errOut, "--force") {
+			t.Errorf("%s: forced = %q %v; want the IANA warning without the --force hint", name, errOut, err)
+		}
+	}
+}
+
+// assign warns when the port is in use on this host right now, and when
+// the name already has another port; both are in --json's conflicts.
+func TestAssignWarnsAboutListenersAndSecondPorts(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	p := portolan.Port(ln.Addr().(*net.TCPAddr).Port)
+	svc := local()
+	o := assign.Options{Port: p, Proto: portolan.TCP, Name: "web", Listeners: sockets.Owners, Force: true}
+	_, errOut, err := run(t, svc, o)
+	want := fmt.Sprintf("warning: %d/tcp is in use on this host now: pid %d (", p, os.Getpid())
+	if err != nil || !strings.Contains(errOut, want) {
+		t.Fatalf("assign of a port in use: %q %v; want %q", errOut, err, want)
+	}
+	o = assign.Options{Port: 7443, Proto: portolan.TCP, Name: "web", Listeners: sockets.Owners, JSON: true}
+	out, errOut, err := run(t, svc, o)
+	want = fmt.Sprintf("warning: web already has %d/tcp: it now has 2 ports", p)
+	var res assign.Result
+	if err != nil || !strings.Contains(errOut, want) || json.Unmarshal([]byte(out), &res) != nil || len(res.Conflicts) != 1 || res.Conflicts[0].Kind != "name" {
+		t.Fatalf("second port for web: %q %q %v; want %q and a name conflict in --json", out, errOut, err, want)
+	}
+	// A free port of a new name: no warning.
+	if _, errOut, err := run(t, svc, assign.Options{Port: 7444, Proto: portolan.TCP, Name: "api", Listeners: sockets.Owners}); err != nil || errOut != "" {
+		t.Errorf("plain assign: %q %v", errOut, err)
+	}
 }

@@ -67,7 +67,7 @@ port or a process could not be stopped, 124 when a port is still held after --ti
 	fl.StringVarP(&o.SignalName, "signal", "s", "TERM", "signal to send: a name (TERM, INT, HUP, KILL, ...) or number")
 	fl.DurationVar(&o.Timeout, "timeout", 5*time.Second, "how long to wait for the ports to be free (0: do not wait)")
 	fl.BoolVar(&o.Force, "force", false, "send SIGKILL to processes still holding a port after --timeout")
-	fl.BoolVarP(&o.DryRun, "dry-run", "n", false, "print who would be signalled, with their command lines, and do nothing")
+	fl.BoolVar(&o.DryRun, "dry-run", false, "print who would be signalled, with their command lines, and do nothing")
 	return cmd
 }
 

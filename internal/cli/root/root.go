@@ -54,6 +54,11 @@ that never collide, and serves it all to a team.`,
 				return qerr
 			}
 		}
+		if c.Name() == "kill" && strings.HasPrefix(err.Error(), "unknown shorthand flag: 'n'") {
+			// -n is a count in every verb (free, lease, run, search):
+			// kill's dry run is spelled out.
+			return cmdutil.FlagErrorf("-n is not a flag of portolan kill (-n is a count elsewhere): give --dry-run to see who would be signalled")
+		}
 		if arg, ok := numericShorthand(err); ok && c.Name() == "kill" {
 			// kill(1)'s habit: `portolan kill -9 3000`.
 			return cmdutil.FlagErrorf("%s is not a flag of portolan kill: give the signal as --signal %s (or -s %s)", arg, arg[1:], arg[1:])

@@ -30,6 +30,10 @@ type Result struct {
 	Query      string               `json:"query"`
 	Results    []registry.Hit       `json:"results"`     // IANA records, best first, each with its score
 	CommonUses []portolan.CommonUse `json:"common_uses"` // curated de-facto uses holding every word
+	// Total counts every match, records and common uses; Truncated says
+	// --limit left some out.
+	Total     int  `json:"total"`
+	Truncated bool `json:"truncated"`
 }
 
 // NewCmdSearch returns the search command.
@@ -49,7 +53,7 @@ Assigned records rank above reserved and unassigned ones. Exit 1 when nothing ma
 			return Run(opts)
 		},
 	}
-	cmd.Flags().IntVarP(&opts.Limit, "limit", "n", 50, "show at most N records (0: all)")
+	cmd.Flags().IntVarP(&opts.Limit, "limit", "n", 50, "show at most N matches, records and common uses together (0: all)")
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
 }
@@ -67,7 +71,7 @@ func Run(o *Options) error {
 	if err != nil {
 		return err
 	}
-	res := Result{Query: q, Results: reg.Search(q, o.Limit), CommonUses: []portolan.CommonUse{}}
+	res := Result{Query: q, Results: reg.Search(q, 0), CommonUses: []portolan.CommonUse{}}
 	if res.Results == nil {
 		res.Results = []registry.Hit{}
 	}
@@ -82,12 +86,23 @@ func Run(o *Options) error {
 			res.CommonUses = append(res.CommonUses, c)
 		}
 	}
+	res.Total = len(res.Results) + len(res.CommonUses)
+	if o.Limit > 0 && res.Total > o.Limit {
+		// --limit counts every row shown: the ranked records first, then
+		// the common uses in what is left.
+		res.Truncated = true
+		res.Results = res.Results[:min(len(res.Results), o.Limit)]
+		res.CommonUses = res.CommonUses[:min(len(res.CommonUses), o.Limit-len(res.Results))]
+	}
 	if o.JSON {
 		if err := cmdutil.WriteJSON(o.IO, res); err != nil {
 			return err
 		}
 	} else if err := render(o.IO, &res); err != nil {
 		return err
+	}
+	if res.Truncated && !o.JSON {
+		fmt.Fprintf(o.IO.ErrOut, "portolan: showing %d of %d matches (--limit %d); --limit 0 shows all\n", len(res.Results)+len(res.CommonUses), res.Total, o.Limit)
 	}
 	if len(res.Results)+len(res.CommonUses) == 0 {
 		if !o.JSON {
