@@ -22,7 +22,7 @@ import (
 )
 
 func opts(args ...string) *Options {
-	return &Options{Holders: sockets.Holders, Listening: listening, Signal: signalProcess,
+	return &Options{Holders: sockets.Holders, Listening: listening, Signal: signalProcess, Remaining: remaining,
 		Args: args, SignalName: "TERM", Timeout: 5 * time.Second, Self: os.Getpid(), Parent: os.Getppid()}
 }
 
