@@ -5,7 +5,6 @@ package assign
 import (
 	"context"
 	"fmt"
-	"os/user"
 	"strings"
 
 	"github.com/portolan-dev/portolan"
@@ -59,13 +58,13 @@ ephemeral range (32768-60999 on Linux, 49152-65535 elsewhere) or a system port
   portolan assign 7001/tcp billing --server http://ports.example:7780 --token $TOKEN`,
 		Args: cmdutil.ExactArgs(2, "PORT/PROTO and NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, proto, err := ParsePortProto(args[0])
+			p, proto, err := cmdutil.ParsePortProto(args[0])
 			if err != nil {
 				return err
 			}
 			opts.Port, opts.Proto, opts.Name = p, proto, args[1]
 			opts.Assignments = f.Assignments
-			opts.Actor = CurrentUser()
+			opts.Actor = cmdutil.CurrentUser()
 			return Run(cmd.Context(), opts)
 		},
 	}
@@ -76,32 +75,6 @@ ephemeral range (32768-60999 on Linux, 49152-65535 elsewhere) or a system port
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	cmdutil.AddServerFlags(cmd, f)
 	return cmd
-}
-
-// ParsePortProto parses "5432/tcp"; the protocol is required because an
-// assignment is per protocol.
-func ParsePortProto(s string) (portolan.Port, portolan.Proto, error) {
-	ps, protos, ok := strings.Cut(s, "/")
-	p, err := portolan.ParsePort(ps)
-	if err != nil {
-		return 0, 0, err
-	}
-	if !ok {
-		return 0, 0, portolan.Errorf(portolan.EINVALID, "%q needs a protocol: want PORT/PROTO, e.g. %s/tcp", s, ps)
-	}
-	proto, err := portolan.ParseProto(protos)
-	if err != nil || proto == portolan.ProtoAny {
-		return 0, 0, portolan.Errorf(portolan.EINVALID, "protocol %q in %q is not one of tcp, udp, sctp, dccp", protos, s)
-	}
-	return p, proto, nil
-}
-
-// CurrentUser names the person running the command, for the audit log.
-func CurrentUser() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return ""
 }
 
 // Result is the --json output. A refused assignment still prints one, with

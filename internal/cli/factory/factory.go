@@ -1,5 +1,9 @@
-// Package factory builds the Factory for the real binary: it is the one place
-// (with cmd/) that imports the adapters.
+// Package factory builds the Factory for the real binary: the one place that
+// chooses the stores (SQLite or PostgreSQL), the HTTP client of a remote
+// server and the lease allocator behind the Factory's functions. Verbs
+// still import the adapters they use directly (sockets, probe, registry,
+// lease); the stores and the client they reach only through the Factory,
+// so tests hand them fakes.
 package factory
 
 import (

@@ -20,7 +20,6 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
-	"github.com/portolan-dev/portolan/internal/cli/free"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/spf13/cobra"
 )
@@ -75,11 +74,11 @@ signal N ended it).`,
 			if execHelper {
 				return ExecListenPID(args)
 			}
-			p, err := free.ParseProto(proto)
+			p, err := cmdutil.ParseLeaseProto(proto)
 			if err != nil {
 				return err
 			}
-			if err := free.CheckRange(cmd, opts.Pool); err != nil {
+			if err := cmdutil.CheckRange(cmd, opts.Pool); err != nil {
 				return err
 			}
 			if err := checkBind(cmd, opts); err != nil {

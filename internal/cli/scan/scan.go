@@ -14,6 +14,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/cli/probeutil"
 	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
 	"github.com/portolan-dev/portolan/probe"
 	"github.com/portolan-dev/portolan/registry"
@@ -126,7 +127,7 @@ func Run(ctx context.Context, o *Options) error {
 	var note string
 	var err error
 	if o.Ports != "" {
-		ports, err = probe.ParsePorts(o.Ports, Resolver(o.Registry))
+		ports, err = probe.ParsePorts(o.Ports, probeutil.Resolver(o.Registry))
 	} else {
 		ports, note, err = probe.Top(o.Top, o.TopSource)
 	}
@@ -149,7 +150,7 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	end := time.Now()
 	reg, _ := o.Registry()
-	annotate(ctx, res, reg, true)
+	probeutil.Annotate(ctx, res, reg, true)
 	show := probe.ShowDefault
 	if o.All {
 		show = probe.ShowAll

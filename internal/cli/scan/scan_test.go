@@ -16,6 +16,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/cli/probeutil"
 	"github.com/portolan-dev/portolan/probe"
 	"github.com/portolan-dev/portolan/registry"
 )
@@ -201,7 +202,7 @@ func TestScanServiceNames(t *testing.T) {
 		t.Errorf("want 3 closed rows:\n%s", out)
 	}
 	p := listen(t, "tcp4", "127.0.0.1:0")
-	r := Resolver(reg)
+	r := probeutil.Resolver(reg)
 	if ports, err := r("ssh"); err != nil || len(ports) != 1 || ports[0] != 22 {
 		t.Errorf("ssh: %v %v", ports, err)
 	}
@@ -209,7 +210,7 @@ func TestScanServiceNames(t *testing.T) {
 		t.Errorf("x11 range: %d ports %v", len(ports), err)
 	}
 	res := []probe.Result{{Port: 443, State: probe.Open}, {Port: 3000, State: probe.Open}, {Port: p, State: probe.Closed}}
-	annotate(context.Background(), res, registry.Embedded(), false)
+	probeutil.Annotate(context.Background(), res, registry.Embedded(), false)
 	if res[0].Service != "https" || res[1].Service != "hbci" || len(res[1].CommonUses) == 0 || res[2].Service != "" {
 		t.Errorf("annotate: %+v", res)
 	}

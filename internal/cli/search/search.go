@@ -10,7 +10,6 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
-	"github.com/portolan-dev/portolan/internal/cli/query"
 	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/spf13/cobra"
@@ -120,7 +119,7 @@ func render(io *iostreams.IOStreams, r *Result) error {
 	if !io.IsStdoutTTY() {
 		t := tableprinter.New(io)
 		for _, h := range r.Results {
-			t.AddRow("iana", h.Name, query.ProtoText(h.Proto), query.PortsText(h.Service), query.StatusText(h.Service), h.Description, strconv.Itoa(h.Score))
+			t.AddRow("iana", h.Name, cmdutil.ProtoText(h.Proto), cmdutil.PortsText(h.Service), cmdutil.StatusText(h.Service), h.Description, strconv.Itoa(h.Score))
 		}
 		for _, c := range r.CommonUses {
 			t.AddRow("common", c.Name, protoOrBoth(c.Proto), c.Ports.String(), c.Desc, c.Source)
@@ -131,7 +130,7 @@ func render(io *iostreams.IOStreams, r *Result) error {
 		t := tableprinter.New(io, "name", "proto", "ports", "status", "description")
 		for _, h := range r.Results {
 			d, _, _ := strings.Cut(h.Description, "\n")
-			t.AddRow(io.Bold(h.Name), query.ProtoText(h.Proto), query.PortsText(h.Service), query.StatusText(h.Service), d)
+			t.AddRow(io.Bold(h.Name), cmdutil.ProtoText(h.Proto), cmdutil.PortsText(h.Service), cmdutil.StatusText(h.Service), d)
 		}
 		if err := t.Render(); err != nil {
 			return err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/portolan-dev/portolan"
-	"github.com/portolan-dev/portolan/internal/cli/assign"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/spf13/cobra"
@@ -32,14 +31,14 @@ func NewCmdUnassign(f *cmdutil.Factory) *cobra.Command {
 		Args: cmdutil.MinimumArgs(1, "PORT/PROTO"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, a := range args {
-				p, proto, err := assign.ParsePortProto(a)
+				p, proto, err := cmdutil.ParsePortProto(a)
 				if err != nil {
 					return err
 				}
 				opts.Targets = append(opts.Targets, portolan.Key{Port: p, Proto: proto})
 			}
 			opts.Assignments = f.Assignments
-			opts.Actor = assign.CurrentUser()
+			opts.Actor = cmdutil.CurrentUser()
 			return Run(cmd.Context(), opts)
 		},
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
-	"github.com/portolan-dev/portolan/internal/cli/scan"
+	"github.com/portolan-dev/portolan/internal/cli/probeutil"
 	"github.com/portolan-dev/portolan/probe"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/spf13/cobra"
@@ -36,7 +36,7 @@ type Options struct {
 
 // NewCmdWait returns the wait command.
 func NewCmdWait(f *cmdutil.Factory) *cobra.Command {
-	o := &Options{IO: f.IOStreams, Registry: f.Registry, Local: scan.Listening}
+	o := &Options{IO: f.IOStreams, Registry: f.Registry, Local: probeutil.Listening}
 	cmd := &cobra.Command{
 		Use:   "wait HOST:PORT... [--timeout D] [--close] [-- CMD...]",
 		Short: "Wait until ports open (or close), then run a command",
@@ -75,14 +75,14 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	hps := make([]probe.HostPort, len(o.Targets))
 	for i, a := range o.Targets {
-		hp, err := probe.ParseHostPort(a, scan.Resolver(o.Registry))
+		hp, err := probe.ParseHostPort(a, probeutil.Resolver(o.Registry))
 		if err != nil {
 			return err
 		}
 		hps[i] = hp
 	}
 	tty := o.IO.IsStderrTTY()
-	w := &probe.Waiter{Lookup: o.Lookup, Local: o.Local, IsLocal: scan.LocalAddrs(), Connect: o.Connect, Close: o.Close}
+	w := &probe.Waiter{Lookup: o.Lookup, Local: o.Local, IsLocal: probeutil.LocalAddrs(), Connect: o.Connect, Close: o.Close}
 	if tty {
 		want := "open"
 		if o.Close {

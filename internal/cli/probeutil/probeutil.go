@@ -1,4 +1,7 @@
-package scan
+// Package probeutil joins probe (which imports no other adapter) to the
+// registry and the socket inventory, for the verbs that probe ports:
+// scan, check and wait.
+package probeutil
 
 import (
 	"context"
@@ -11,9 +14,6 @@ import (
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/sockets"
 )
-
-// These adapters join probe (which imports no other adapter) to the
-// registry and the socket inventory; check and wait use them too.
 
 // Resolver resolves service names in port specs through the registry:
 // every TCP (or protocol-less) record of the name with a port, ranges
@@ -85,9 +85,9 @@ func LocalAddrs() func(netip.Addr) bool {
 	}
 }
 
-// annotate fills in the IANA service name and common uses of every open
+// Annotate fills in the IANA service name and common uses of every open
 // port, and the owning process of open ports on this host's addresses.
-func annotate(ctx context.Context, res []probe.Result, reg *registry.Registry, withOwners bool) {
+func Annotate(ctx context.Context, res []probe.Result, reg *registry.Registry, withOwners bool) {
 	isLocal := LocalAddrs()
 	owners := map[portolan.Port][]portolan.Socket{}
 	for i := range res {
