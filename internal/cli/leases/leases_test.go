@@ -68,7 +68,7 @@ func TestLeasesLists(t *testing.T) {
 		}
 	}
 	out, _, _ = run(true, false)
-	if !strings.HasPrefix(out, "PORT   PROTO  PID") || !strings.Contains(out, "in 10m0s") || !strings.Contains(out, "when pid "+strconv.Itoa(os.Getpid())+" exits") {
+	if strings.Join(strings.Fields(strings.SplitN(out, "\n", 2)[0]), " ") != "PORT PROTO PID LABEL EXPIRES" || !strings.Contains(out, "in 10m0s") || !strings.Contains(out, "when pid "+strconv.Itoa(os.Getpid())+" exits") {
 		t.Errorf("table:\n%s", out)
 	}
 	out, _, _ = run(false, true)
