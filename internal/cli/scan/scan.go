@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,8 +146,16 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	start := time.Now()
 	res, st, err := probe.Scan(ctx, probes, opts)
+	interrupted := false
 	if err != nil {
-		return err
+		if ctx.Err() == nil {
+			return err
+		}
+		// Ctrl-C: report what was found so far, then exit 130.
+		interrupted = true
+		res = slices.DeleteFunc(res, func(r probe.Result) bool { return r.State == probe.Pending })
+		fmt.Fprintf(o.IO.ErrOut, "portolan: interrupted: %d of %d probes answered; what was found:\n", len(res), len(probes))
+		ctx = context.WithoutCancel(ctx)
 	}
 	end := time.Now()
 	reg, _ := o.Registry()
@@ -182,6 +191,9 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	if o.IO.IsStderrTTY() {
 		printSummary(o.IO, hosts, meta)
+	}
+	if interrupted {
+		return cmdutil.Exit(cmdutil.ExitSignal)
 	}
 	if probe.Count(res, probe.Open) == 0 {
 		return cmdutil.Exit(cmdutil.ExitNotFound)
@@ -245,6 +257,13 @@ func printTable(o *Options, hosts []probe.Host) error {
 	header := probe.RowHeader
 	if !o.Banner {
 		header = header[:len(header)-1]
+	}
+	n := 0
+	for _, h := range hosts {
+		n += len(h.Shown)
+	}
+	if n == 0 {
+		return nil // no empty table: the summary (on a terminal) and the exit code say it
 	}
 	tp := tableprinter.New(o.IO, header...)
 	tp.Flexible(0, 5, 6, 7) // target, common uses, process and banner give way
