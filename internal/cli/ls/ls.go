@@ -48,6 +48,8 @@ type Options struct {
 	Watch    bool
 	Interval time.Duration
 	Now      func() time.Time
+
+	fresh map[string]bool // --watch: sockets new since the last frame
 }
 
 // NewCmdLs returns the ls command.
@@ -186,10 +188,19 @@ func Run(ctx context.Context, o *Options) error {
 }
 
 // watch redraws the list every interval until ctx ends (Ctrl-C), which is
-// a normal end, not an error. On a terminal each frame replaces the last.
+// a normal end, not an error. On a terminal it draws on the alternate
+// screen (the shell's screen comes back afterwards), each frame replacing
+// the last with the header kept, and sockets new since the last frame
+// highlighted; the status line counts what came and went.
 func (o *Options) watch(ctx context.Context, f sockets.Filter) error {
 	tick := time.NewTicker(o.Interval)
 	defer tick.Stop()
+	screen := o.IO.IsStdoutTTY() && !o.JSON
+	if screen {
+		fmt.Fprint(o.IO.Out, "\x1b[?1049h")
+		defer fmt.Fprint(o.IO.Out, "\x1b[?1049l")
+	}
+	var prev map[string]bool
 	for {
 		socks, names, err := o.snapshot(ctx, f)
 		if ctx.Err() != nil {
@@ -198,9 +209,34 @@ func (o *Options) watch(ctx context.Context, f sockets.Filter) error {
 		if err != nil {
 			return err
 		}
-		if o.IO.IsStdoutTTY() && !o.JSON {
+		if screen {
+			now := make(map[string]bool, len(socks))
+			for i := range socks {
+				now[socketKey(&socks[i])] = true
+			}
+			o.fresh = nil
+			added, gone := 0, 0
+			if prev != nil {
+				o.fresh = map[string]bool{}
+				for k := range now {
+					if !prev[k] {
+						o.fresh[k] = true
+						added++
+					}
+				}
+				for k := range prev {
+					if !now[k] {
+						gone++
+					}
+				}
+			}
+			prev = now
 			fmt.Fprint(o.IO.Out, "\x1b[H\x1b[2J")
-			fmt.Fprintf(o.IO.Out, "%s  every %s, Ctrl-C to stop\n\n", o.IO.Dim(o.Now().Format("15:04:05")), o.Interval)
+			status := fmt.Sprintf("%s  every %s, Ctrl-C to stop", o.Now().Format("15:04:05"), o.Interval)
+			if added+gone > 0 {
+				status += fmt.Sprintf("  (+%d new, -%d gone)", added, gone)
+			}
+			fmt.Fprintf(o.IO.Out, "%s\n\n", o.IO.Dim(status))
 		}
 		if err := o.render(socks, names); err != nil {
 			return err
@@ -217,6 +253,15 @@ func (o *Options) watch(ctx context.Context, f sockets.Filter) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// socketKey identifies a socket across frames of --watch.
+func socketKey(s *portolan.Socket) string {
+	pid := 0
+	if s.Owner != nil {
+		pid = s.Owner.PID
+	}
+	return fmt.Sprintf("%s %s %s %s %d %d", s.Proto, s.Local, s.Remote, s.State, s.Inode, pid)
 }
 
 // Row is one socket as ls prints it; --json writes these fields.

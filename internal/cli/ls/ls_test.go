@@ -311,3 +311,48 @@ func TestLsFlagsNotDropped(t *testing.T) {
 		}
 	}
 }
+
+// --watch on a terminal draws on the alternate screen and leaves it at
+// the end, keeps the header in every frame (even an empty one), and
+// highlights the sockets that are new since the last frame.
+func TestLsWatchAlternateScreenAndChanges(t *testing.T) {
+	ios, _, out, _ := iostreams.Test()
+	ios.SetStdoutTTY(true)
+	ios.SetColorEnabled(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	frames := [][]portolan.Socket{sample[:1], sample[:2], nil}
+	calls := 0
+	o := opts()
+	o.IO, o.Watch, o.Interval = ios, true, minInterval
+	o.List = func(context.Context, sockets.Filter) ([]portolan.Socket, error) {
+		calls++
+		if calls > len(frames) {
+			cancel()
+			return nil, nil
+		}
+		return frames[calls-1], nil
+	}
+	if err := Run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	if !strings.HasPrefix(s, "\x1b[?1049h") || !strings.HasSuffix(s, "\x1b[?1049l") {
+		t.Errorf("not drawn on the alternate screen: %q...%q", s[:min(len(s), 20)], s[max(0, len(s)-20):])
+	}
+	f := strings.Split(s, "\x1b[H\x1b[2J")[1:]
+	if len(f) != 3 {
+		t.Fatalf("%d frames, want 3:\n%q", len(f), s)
+	}
+	for i, fr := range f {
+		if !strings.Contains(fr, "PROTO") {
+			t.Errorf("frame %d has no header:\n%s", i, fr)
+		}
+	}
+	if strings.Contains(f[0], "\x1b[1m") || !strings.Contains(f[1], "\x1b[32m\x1b[1mtcp") || !strings.Contains(f[1], "+1 new, -0 gone") {
+		t.Errorf("frame 2 does not highlight the new socket:\n%q", f[1])
+	}
+	if !strings.Contains(f[2], "+0 new, -2 gone") || !strings.Contains(f[2], "no sockets match") {
+		t.Errorf("frame 3 does not count what went:\n%q", f[2])
+	}
+}

@@ -41,7 +41,16 @@ func (o *Options) renderTable(socks []portolan.Socket, names *serviceNames) erro
 		r := toRow(&socks[i], names)
 		r.Process, r.User = cmdutil.Sanitize(r.Process), cmdutil.Sanitize(r.User)
 		common = common || r.ServiceSource == "common"
-		t.AddRow(cells(r, wide)...)
+		c := cells(r, wide)
+		if o.fresh[socketKey(&socks[i])] {
+			for j := range c {
+				c[j] = o.IO.Green(o.IO.Bold(c[j]))
+			}
+		}
+		t.AddRow(c...)
+	}
+	if len(socks) == 0 && !o.Watch {
+		return nil // nothing to head: "no sockets match" says it
 	}
 	if err := t.Render(); err != nil {
 		return err
