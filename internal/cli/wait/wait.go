@@ -186,7 +186,7 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return cmdutil.Exit(130) // interrupted, not timed out
+			return cmdutil.Exit(cmdutil.ExitSignal) // interrupted, not timed out
 		}
 		var msgs []string
 		for _, e := range errs {
