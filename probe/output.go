@@ -21,8 +21,8 @@ const CollapseOver = 25
 type Host struct {
 	Target  string
 	Addr    netip.Addr
-	Results []Result         // every probed port
-	Shown   []Result         // the ports to list
+	Results []Result      // every probed port
+	Shown   []Result      // the ports to list
 	Hidden  map[State]int // collapsed states and their counts
 }
 
