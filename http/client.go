@@ -71,6 +71,10 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		if ctx.Err() != nil {
 			return portolan.Errorf(portolan.ETIMEOUT, "server %s did not answer %s %s in time", c.base, method, path)
 		}
+		var pe *portolan.Error
+		if errors.As(err, &pe) {
+			return pe // the transport's own refusal (a check of the connection) says what it is
+		}
 		return portolan.Errorf(portolan.EINTERNAL, "server %s: %s", c.base, oneLine(err.Error()))
 	}
 	defer resp.Body.Close()

@@ -21,10 +21,9 @@ const CollapseOver = 25
 type Host struct {
 	Target  string
 	Addr    netip.Addr
-	Results []Result         // every probed port
-	Shown   []Result         // the ports to list
-	Hidden  map[State]int    // collapsed states and their counts
-	Reasons map[State]string // the common reason of each collapsed state
+	Results []Result      // every probed port
+	Shown   []Result      // the ports to list
+	Hidden  map[State]int // collapsed states and their counts
 }
 
 // Show selects what to list.
@@ -61,11 +60,10 @@ func Group(res []Result, show Show) []Host {
 		for j < len(sorted) && sorted[j].Target == sorted[i].Target && sorted[j].Addr.Addr() == sorted[i].Addr.Addr() {
 			j++
 		}
-		h := Host{Target: sorted[i].Target, Addr: sorted[i].Addr.Addr(), Results: sorted[i:j], Hidden: map[State]int{}, Reasons: map[State]string{}}
+		h := Host{Target: sorted[i].Target, Addr: sorted[i].Addr.Addr(), Results: sorted[i:j], Hidden: map[State]int{}}
 		counts := map[State]int{}
 		for _, r := range h.Results {
 			counts[r.State]++
-			h.Reasons[r.State] = r.Reason
 		}
 		for _, r := range h.Results {
 			list := r.State == Open || show == ShowAll ||
@@ -74,11 +72,6 @@ func Group(res []Result, show Show) []Host {
 				h.Shown = append(h.Shown, r)
 			} else {
 				h.Hidden[r.State]++
-			}
-		}
-		for st := range h.Reasons {
-			if h.Hidden[st] == 0 {
-				delete(h.Reasons, st)
 			}
 		}
 		hosts = append(hosts, h)
@@ -143,7 +136,8 @@ type Meta struct {
 
 // WriteGrepable writes nmap's -oG format: a comment line, one line per
 // address with every listed port as port/state/protocol//service///, the
-// collapsed states as "Ignored State", and a closing comment.
+// collapsed state as "Ignored State" when there is one (nmap 7.93 writes
+// none when two states are collapsed), and a closing comment.
 func WriteGrepable(w io.Writer, hosts []Host, m Meta) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# portolan %s scan initiated %s as: %s\n", m.Version, m.Start.Format(time.ANSIC), m.Args)
@@ -163,10 +157,10 @@ func WriteGrepable(w io.Writer, hosts []Host, m Meta) error {
 			}
 			fmt.Fprintf(bw, "%d/%s/tcp//%s///", r.Port, r.State, grepSafe(r.Service))
 		}
-		for _, st := range []State{Closed, Filtered} {
-			if n := h.Hidden[st]; n > 0 {
-				fmt.Fprintf(bw, "\tIgnored State: %s (%d)", st, n)
-			}
+		if h.Hidden[Closed] > 0 && h.Hidden[Filtered] == 0 {
+			fmt.Fprintf(bw, "\tIgnored State: %s (%d)", Closed, h.Hidden[Closed])
+		} else if h.Hidden[Filtered] > 0 && h.Hidden[Closed] == 0 {
+			fmt.Fprintf(bw, "\tIgnored State: %s (%d)", Filtered, h.Hidden[Filtered])
 		}
 		bw.WriteByte('\n')
 	}

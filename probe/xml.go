@@ -1,11 +1,15 @@
 package probe
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
+
+	"github.com/portolan-dev/portolan"
 )
 
 // The types below follow nmap.dtd (xmloutputversion 1.05), so tools that
@@ -74,15 +78,16 @@ type xmlPorts struct {
 }
 
 type xmlExtraPorts struct {
-	State   string         `xml:"state,attr"`
-	Count   int            `xml:"count,attr"`
-	Reasons xmlExtraReason `xml:"extrareasons"`
+	State   string           `xml:"state,attr"`
+	Count   int              `xml:"count,attr"`
+	Reasons []xmlExtraReason `xml:"extrareasons"`
 }
 
 type xmlExtraReason struct {
 	Reason string `xml:"reason,attr"`
 	Count  int    `xml:"count,attr"`
 	Proto  string `xml:"proto,attr"`
+	Ports  string `xml:"ports,attr"`
 }
 
 type xmlPort struct {
@@ -90,7 +95,7 @@ type xmlPort struct {
 	PortID   int         `xml:"portid,attr"`
 	State    xmlState    `xml:"state"`
 	Service  *xmlService `xml:"service"`
-	Process  *xmlScript  `xml:"script"`
+	Scripts  []xmlScript `xml:"script"`
 }
 
 type xmlState struct {
@@ -136,9 +141,12 @@ type xmlHostsCnt struct {
 }
 
 // WriteXML writes the scan in nmap's XML format. Service names come from
-// the IANA registry (method "table", as nmap names its own table lookups);
-// a banner is a "banner" script element and the owning process a
-// "portolan-process" one, which nmap readers treat as script output.
+// the IANA registry (method "table", as nmap names its own table lookups)
+// for every listed port, whatever its state, as nmap does; a banner is a
+// "banner" script element and the owning process a "portolan-process"
+// one, which nmap readers treat as script output. Collapsed states are
+// extraports elements, the larger first, each with one extrareasons per
+// reason (the larger first) and its ports, as nmap 7.93 writes them.
 func WriteXML(w io.Writer, hosts []Host, m Meta) error {
 	run := xmlRun{
 		Scanner: "portolan", Args: m.Args, Start: m.Start.Unix(), StartStr: m.Start.Format(time.ANSIC),
@@ -159,21 +167,17 @@ func WriteXML(w io.Writer, hosts []Host, m Meta) error {
 		if h.Target != h.Addr.String() {
 			xh.Hostnames.Names = []xmlHostname{{Name: h.Target, Type: "user"}}
 		}
-		for _, st := range []State{Closed, Filtered} {
-			if n := h.Hidden[st]; n > 0 {
-				xh.Ports.Extra = append(xh.Ports.Extra, xmlExtraPorts{State: st.String(), Count: n,
-					Reasons: xmlExtraReason{Reason: h.Reasons[st], Count: n, Proto: "tcp"}})
-			}
-		}
+		xh.Ports.Extra = extraPorts(h)
 		for _, r := range h.Shown {
 			xp := xmlPort{Protocol: "tcp", PortID: int(r.Port), State: xmlState{State: r.State.String(), Reason: r.Reason, ReasonTTL: "0"}}
 			if r.Service != "" {
 				xp.Service = &xmlService{Name: r.Service, Method: "table", Conf: "3"}
 			}
 			if r.Banner != "" {
-				xp.Process = &xmlScript{ID: "banner", Output: r.Banner}
-			} else if r.Process != nil {
-				xp.Process = &xmlScript{ID: "portolan-process", Output: fmt.Sprintf("%s[%d]", r.Process.Name, r.Process.PID)}
+				xp.Scripts = append(xp.Scripts, xmlScript{ID: "banner", Output: r.Banner})
+			}
+			if r.Process != nil {
+				xp.Scripts = append(xp.Scripts, xmlScript{ID: "portolan-process", Output: fmt.Sprintf("%s[%d]", r.Process.Name, r.Process.PID)})
 			}
 			xh.Ports.Ports = append(xh.Ports.Ports, xp)
 		}
@@ -195,4 +199,33 @@ func WriteXML(w io.Writer, hosts []Host, m Meta) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// extraports summarises the collapsed states of h: per state, the ports
+// grouped by reason. A state is collapsed whole (Group decides per
+// state), so every result in it is hidden.
+func extraPorts(h Host) []xmlExtraPorts {
+	var out []xmlExtraPorts
+	for _, st := range []State{Closed, Filtered} {
+		n := h.Hidden[st]
+		if n == 0 {
+			continue
+		}
+		byReason := map[string][]portolan.Port{}
+		for _, r := range h.Results {
+			if r.State == st {
+				byReason[r.Reason] = append(byReason[r.Reason], r.Port)
+			}
+		}
+		ep := xmlExtraPorts{State: st.String(), Count: n}
+		for reason, ports := range byReason {
+			ep.Reasons = append(ep.Reasons, xmlExtraReason{Reason: reason, Count: len(ports), Proto: "tcp", Ports: FormatPorts(ports)})
+		}
+		slices.SortFunc(ep.Reasons, func(a, b xmlExtraReason) int {
+			return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Reason, b.Reason))
+		})
+		out = append(out, ep)
+	}
+	slices.SortStableFunc(out, func(a, b xmlExtraPorts) int { return cmp.Compare(b.Count, a.Count) })
+	return out
 }

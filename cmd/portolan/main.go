@@ -22,10 +22,11 @@ func main() { os.Exit(run()) }
 func run() (code int) {
 	f := factory.New(version)
 	defer func() {
-		// No stack trace ever reaches a user: a bug becomes one line and exit 1.
+		// No stack trace ever reaches a user: a bug becomes one line and
+		// exit 3, the internal-error code.
 		if r := recover(); r != nil {
 			fmt.Fprintf(f.IOStreams.ErrOut, "portolan: internal error: %v\n", r)
-			code = 1
+			code = cmdutil.ExitInternal
 		}
 	}()
 	cmd := root.NewCmdRoot(f)

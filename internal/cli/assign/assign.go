@@ -5,12 +5,12 @@ package assign
 import (
 	"context"
 	"fmt"
-	"os/user"
 	"strings"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/sockets"
 	"github.com/spf13/cobra"
 )
 
@@ -28,11 +28,21 @@ type Options struct {
 	Force bool
 	JSON  bool
 	Actor string // who, for the audit log of a local store
+	// Listeners returns what listens on a port on this host now (nil:
+	// not checked); an assignment of a port in use gets a warning.
+	Listeners func(context.Context, portolan.Port, portolan.Proto) ([]portolan.Socket, error)
 }
+
+// Warnings the CLI adds to the store's conflicts: facts of this host and
+// of the organisation's other assignments, never a reason to refuse.
+const (
+	ConflictListening = "listening" // something listens on the port here now
+	ConflictName      = "name"      // the name already has another port
+)
 
 // NewCmdAssign returns the assign command.
 func NewCmdAssign(f *cmdutil.Factory) *cobra.Command {
-	opts := &Options{IO: f.IOStreams}
+	opts := &Options{IO: f.IOStreams, Listeners: sockets.Owners}
 	cmd := &cobra.Command{
 		Use:   "assign PORT/PROTO NAME",
 		Short: "Register a port for one of your organisation's services",
@@ -48,13 +58,13 @@ ephemeral range (32768-60999 on Linux, 49152-65535 elsewhere) or a system port
   portolan assign 7001/tcp billing --server http://ports.example:7780 --token $TOKEN`,
 		Args: cmdutil.ExactArgs(2, "PORT/PROTO and NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, proto, err := ParsePortProto(args[0])
+			p, proto, err := cmdutil.ParsePortProto(args[0])
 			if err != nil {
 				return err
 			}
 			opts.Port, opts.Proto, opts.Name = p, proto, args[1]
 			opts.Assignments = f.Assignments
-			opts.Actor = CurrentUser()
+			opts.Actor = cmdutil.CurrentUser()
 			return Run(cmd.Context(), opts)
 		},
 	}
@@ -65,32 +75,6 @@ ephemeral range (32768-60999 on Linux, 49152-65535 elsewhere) or a system port
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	cmdutil.AddServerFlags(cmd, f)
 	return cmd
-}
-
-// ParsePortProto parses "5432/tcp"; the protocol is required because an
-// assignment is per protocol.
-func ParsePortProto(s string) (portolan.Port, portolan.Proto, error) {
-	ps, protos, ok := strings.Cut(s, "/")
-	p, err := portolan.ParsePort(ps)
-	if err != nil {
-		return 0, 0, err
-	}
-	if !ok {
-		return 0, 0, portolan.Errorf(portolan.EINVALID, "%q needs a protocol: want PORT/PROTO, e.g. %s/tcp", s, ps)
-	}
-	proto, err := portolan.ParseProto(protos)
-	if err != nil || proto == portolan.ProtoAny {
-		return 0, 0, portolan.Errorf(portolan.EINVALID, "protocol %q in %q is not one of tcp, udp, sctp, dccp", protos, s)
-	}
-	return p, proto, nil
-}
-
-// CurrentUser names the person running the command, for the audit log.
-func CurrentUser() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return ""
 }
 
 // Result is the --json output. A refused assignment still prints one, with
@@ -117,7 +101,17 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	a := &portolan.Assignment{Port: o.Port, Proto: o.Proto, Name: o.Name, Owner: o.Owner, Note: o.Note, Hosts: o.Hosts, CreatedBy: o.Actor}
+	others, _ := svc.Assignments(ctx, portolan.AssignmentFilter{Name: o.Name})
 	cs, err := svc.Assign(ctx, a, o.Force)
+	if err == nil {
+		cs = append(cs, o.hostWarnings(ctx, a, others)...)
+	}
+	if o.Force {
+		for i := range cs {
+			// The store's message tells how to insist; the user did.
+			cs[i].Message = strings.TrimSuffix(cs[i].Message, " (--force to assign anyway)")
+		}
+	}
 	blocking, _ := portolan.Blocking(cs, o.Force)
 	for _, c := range cs {
 		if err != nil && c == blocking {
@@ -149,4 +143,34 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	fmt.Fprintf(o.IO.Out, "assigned %d/%s to %s%s\n", a.Port, a.Proto, a.Name, owner)
 	return nil
+}
+
+// hostWarnings says what the store cannot know: a process listens on the
+// port on this host right now, or the name already had other ports.
+func (o *Options) hostWarnings(ctx context.Context, a *portolan.Assignment, others []portolan.Assignment) []portolan.Conflict {
+	var cs []portolan.Conflict
+	var had []string
+	for _, b := range others {
+		if strings.EqualFold(b.Name, a.Name) && (b.Port != a.Port || b.Proto != a.Proto) {
+			had = append(had, fmt.Sprintf("%d/%s", b.Port, b.Proto))
+		}
+	}
+	if len(had) > 0 {
+		cs = append(cs, portolan.Conflict{Kind: ConflictName, Severity: portolan.Warn,
+			Message: fmt.Sprintf("%s already has %s: it now has %d ports (portolan unassign the old one if it moved)", a.Name, strings.Join(had, ", "), len(had)+1)})
+	}
+	if o.Listeners == nil || (a.Proto != portolan.TCP && a.Proto != portolan.UDP) {
+		return cs
+	}
+	socks, err := o.Listeners(ctx, a.Port, a.Proto)
+	if err != nil || len(socks) == 0 {
+		return cs
+	}
+	who := "a process of user " + sockets.UserName(socks[0].UID)
+	if p := socks[0].Owner; p != nil {
+		who = fmt.Sprintf("pid %d (%s)", p.PID, cmdutil.Sanitize(p.Name))
+	}
+	cs = append(cs, portolan.Conflict{Kind: ConflictListening, Severity: portolan.Warn,
+		Message: fmt.Sprintf("%d/%s is in use on this host now: %s listens on %s", a.Port, a.Proto, who, socks[0].Local)})
+	return cs
 }

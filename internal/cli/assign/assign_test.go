@@ -3,7 +3,10 @@ package assign_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/memstore"
+	"github.com/portolan-dev/portolan/sockets"
 )
 
 var pg = portolan.Service{Name: "postgresql", Proto: portolan.TCP, Ports: portolan.SinglePort(5432), HasPort: true}
@@ -100,38 +104,44 @@ func TestAssign(t *testing.T) {
 	}
 }
 
-func TestParsePortProto(t *testing.T) {
-	for in, want := range map[string]string{
-		"5432":      `"5432" needs a protocol: want PORT/PROTO, e.g. 5432/tcp`,
-		"70000/tcp": "port 70000 is out of range 0-65535",
-		"5432/xtp":  `protocol "xtp" in "5432/xtp" is not one of tcp, udp, sctp, dccp`,
-		"5432/":     `protocol "" in "5432/" is not one of`,
+// After --force the IANA warning does not tell the user to give --force.
+func TestForcedWarningHasNoForceHint(t *testing.T) {
+	for name, mk := range map[string]func(*testing.T) portolan.AssignmentService{
+		"local":  func(*testing.T) portolan.AssignmentService { return local() },
+		"remote": remote,
 	} {
-		_, _, err := assign.ParsePortProto(in)
-		if cmdutil.ExitCode(err) != 2 || !strings.Contains(cmdutil.Message(err), want) {
-			t.Errorf("ParsePortProto(%q) = %v; want exit 2 with %q", in, err, want)
+		_, errOut, err := run(t, mk(t), assign.Options{Port: 5432, Proto: portolan.TCP, Name: "billing-db", Force: true})
+		if err != nil || !strings.Contains(errOut, "assigned by IANA to postgresql") || strings.Contains(errOut, "--force") {
+			t.Errorf("%s: forced = %q %v; want the IANA warning without the --force hint", name, errOut, err)
 		}
-	}
-	if p, proto, err := assign.ParsePortProto("53/UDP"); err != nil || p != 53 || proto != portolan.UDP {
-		t.Errorf("ParsePortProto(53/UDP) = %d %v %v", p, proto, err)
 	}
 }
 
-func FuzzParsePortProto(f *testing.F) {
-	for _, s := range []string{"5432/tcp", "0/udp", "65535/dccp", "5432", "/tcp", "1/2/3", "99999/tcp"} {
-		f.Add(s)
+// assign warns when the port is in use on this host right now, and when
+// the name already has another port; both are in --json's conflicts.
+func TestAssignWarnsAboutListenersAndSecondPorts(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		p, proto, err := assign.ParsePortProto(s)
-		if err != nil {
-			if cmdutil.ExitCode(err) != 2 || strings.Contains(cmdutil.Message(err), "\n") {
-				t.Fatalf("ParsePortProto(%q) error %v is not one line with exit 2", s, err)
-			}
-			return
-		}
-		back := p.String() + "/" + proto.String()
-		if p2, proto2, err := assign.ParsePortProto(back); err != nil || p2 != p || proto2 != proto {
-			t.Fatalf("%q -> %s does not round-trip", s, back)
-		}
-	})
+	defer ln.Close()
+	p := portolan.Port(ln.Addr().(*net.TCPAddr).Port)
+	svc := local()
+	o := assign.Options{Port: p, Proto: portolan.TCP, Name: "web", Listeners: sockets.Owners, Force: true}
+	_, errOut, err := run(t, svc, o)
+	want := fmt.Sprintf("warning: %d/tcp is in use on this host now: pid %d (", p, os.Getpid())
+	if err != nil || !strings.Contains(errOut, want) {
+		t.Fatalf("assign of a port in use: %q %v; want %q", errOut, err, want)
+	}
+	o = assign.Options{Port: 7443, Proto: portolan.TCP, Name: "web", Listeners: sockets.Owners, JSON: true}
+	out, errOut, err := run(t, svc, o)
+	want = fmt.Sprintf("warning: web already has %d/tcp: it now has 2 ports", p)
+	var res assign.Result
+	if err != nil || !strings.Contains(errOut, want) || json.Unmarshal([]byte(out), &res) != nil || len(res.Conflicts) != 1 || res.Conflicts[0].Kind != "name" {
+		t.Fatalf("second port for web: %q %q %v; want %q and a name conflict in --json", out, errOut, err, want)
+	}
+	// A free port of a new name: no warning.
+	if _, errOut, err := run(t, svc, assign.Options{Port: 7444, Proto: portolan.TCP, Name: "api", Listeners: sockets.Owners}); err != nil || errOut != "" {
+		t.Errorf("plain assign: %q %v", errOut, err)
+	}
 }

@@ -121,6 +121,7 @@ func Run(ctx context.Context, o *Options) error {
 		}
 	} else {
 		tp := tableprinter.New(o.IO, "port", "name", "owner", "hosts", "created", "by", "note")
+		tp.Flexible(2, 3, 5, 6)
 		for _, a := range as {
 			tp.AddRow(fmt.Sprintf("%d/%s", a.Port, a.Proto), a.Name, a.Owner, a.Hosts,
 				a.Created.Local().Format(time.DateOnly), a.CreatedBy, a.Note)
@@ -152,6 +153,7 @@ func runAudit(ctx context.Context, o *Options, svc portolan.AssignmentService) e
 		}
 	} else {
 		tp := tableprinter.New(o.IO, "time", "actor", "action", "subject", "detail")
+		tp.Flexible(1, 4)
 		for _, e := range es {
 			tp.AddRow(e.Time.Local().Format(time.RFC3339), e.Actor, e.Action, e.Subject, e.Detail)
 		}

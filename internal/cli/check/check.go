@@ -10,7 +10,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
-	"github.com/portolan-dev/portolan/internal/cli/scan"
+	"github.com/portolan-dev/portolan/internal/cli/probeutil"
 	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
 	"github.com/portolan-dev/portolan/probe"
 	"github.com/portolan-dev/portolan/registry"
@@ -57,7 +57,7 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	hps := make([]probe.HostPort, len(o.Args))
 	for i, a := range o.Args {
-		hp, err := probe.ParseHostPort(a, scan.Resolver(o.Registry))
+		hp, err := probe.ParseHostPort(a, probeutil.Resolver(o.Registry))
 		if err != nil {
 			return err
 		}

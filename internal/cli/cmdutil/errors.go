@@ -12,7 +12,9 @@ const (
 	ExitOK       = 0
 	ExitNotFound = 1 // nothing found, or not all targets open
 	ExitUsage    = 2 // bad usage or bad input
+	ExitInternal = 3 // a bug or an unexpected failure (I/O, a store, a server that broke)
 	ExitTimeout  = 124
+	ExitSignal   = 130 // interrupted (Ctrl-C) after printing what was found
 )
 
 // SilentError ends a command with Code and prints nothing more: the command
@@ -29,8 +31,10 @@ func FlagErrorf(format string, args ...any) error {
 	return portolan.Errorf(portolan.EINVALID, format, args...)
 }
 
-// ExitCode maps an error to the process exit code: EINVALID 2, ETIMEOUT 124,
-// everything else 1.
+// ExitCode maps an error to the process exit code: EINVALID and
+// EUNSUPPORTED 2, ETIMEOUT 124, EINTERNAL (and any error that is not a
+// *portolan.Error) 3, everything else (not found, conflict, refused) 1.
+// Scripts can tell "no" (1) from "broken" (3).
 func ExitCode(err error) int {
 	var s *SilentError
 	switch {
@@ -44,6 +48,8 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case portolan.ETIMEOUT:
 		return ExitTimeout
+	case portolan.EINTERNAL:
+		return ExitInternal
 	}
 	return ExitNotFound
 }

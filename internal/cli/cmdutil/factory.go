@@ -1,5 +1,8 @@
-// Package cmdutil holds what every verb shares: the Factory that hands out
-// streams and adapters lazily, exit codes, argument checks and JSON output.
+// Package cmdutil holds what every verb shares, so no verb imports another:
+// the Factory that hands out streams and services lazily, exit codes,
+// argument parsers (PORT/PROTO, --proto, --range), JSON output, the
+// sanitiser for text other users control, and the small text forms of
+// records that several verbs print.
 package cmdutil
 
 import (
@@ -13,8 +16,8 @@ import (
 )
 
 // Factory gives verbs their dependencies. Fields are functions so a verb
-// only opens what it uses (a lookup never opens the state database), and
-// tests replace them with fakes.
+// only opens what it uses (a lookup opens the state database only
+// read-only, and only when it exists), and tests replace them with fakes.
 type Factory struct {
 	Version   string
 	IOStreams *iostreams.IOStreams

@@ -1,11 +1,16 @@
-// Package factory builds the Factory for the real binary: it is the one place
-// (with cmd/) that imports the adapters.
+// Package factory builds the Factory for the real binary: the one place that
+// chooses the stores (SQLite or PostgreSQL), the HTTP client of a remote
+// server and the lease allocator behind the Factory's functions. Verbs
+// still import the adapters they use directly (sockets, probe, registry,
+// lease); the stores and the client they reach only through the Factory,
+// so tests hand them fakes.
 package factory
 
 import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -111,7 +116,9 @@ func OpenStore(spec string) (portolan.Store, error) {
 // PORTOLAN_ADDR, or nil to work locally; an address no request could reach
 // is refused (exit 2). It implements portolan.LeaseService and
 // portolan.AssignmentService. A server on loopback without a token gets the
-// admin token this user's own `portolan serve` wrote.
+// admin token this user's own `portolan serve` wrote, but only over a
+// connection whose far end belongs to this user or root (Linux, where the
+// socket table says so; elsewhere no token is read implicitly).
 func RemoteClient(f *cmdutil.Factory) (*porthttp.Client, error) {
 	url, token := f.RemoteServer()
 	if url == "" {
@@ -120,14 +127,23 @@ func RemoteClient(f *cmdutil.Factory) (*porthttp.Client, error) {
 	if err := cmdutil.CheckServerURL(url); err != nil {
 		return nil, err
 	}
-	if token == "" {
+	implicit := ""
+	if token == "" && runtime.GOOS == "linux" {
 		if dir, err := StateDir(); err == nil && cmdutil.IsLoopbackURL(url) {
-			if b, err := os.ReadFile(filepath.Join(dir, "token")); err == nil {
+			file := filepath.Join(dir, "token")
+			if b, err := os.ReadFile(file); err == nil {
 				token = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+				implicit = file
 			}
 		}
 	}
 	c := porthttp.NewClient(url, token)
+	if implicit != "" && token != "" {
+		// Whatever listens on a loopback port may be another user's
+		// process: it gets this user's admin token only if the kernel
+		// says the connection's far end is ours (or root's).
+		c.HTTP.Transport = ownTokenTransport(implicit, currentUID())
+	}
 	if u, err := user.Current(); err == nil {
 		c.User = u.Username
 	}

@@ -5,7 +5,6 @@ package free
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/portolan-dev/portolan"
@@ -49,11 +48,11 @@ one; without a daemon they take turns through a lock file in the state directory
   PORT=$(portolan free --proto tcp) ./server`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := ParseProto(proto)
+			p, err := cmdutil.ParseLeaseProto(proto)
 			if err != nil {
 				return err
 			}
-			if err := CheckRange(cmd, opts.Pool); err != nil {
+			if err := cmdutil.CheckRange(cmd, opts.Pool); err != nil {
 				return err
 			}
 			opts.Proto, opts.Leases = p, f.LeaseService
@@ -69,28 +68,6 @@ one; without a daemon they take turns through a lock file in the state directory
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	cmdutil.AddServerFlags(cmd, f)
 	return cmd
-}
-
-// ParseProto parses the lease verbs' --proto: tcp, udp, or both (also "" and "any").
-func ParseProto(s string) (portolan.Proto, error) {
-	switch s {
-	case "both", "any":
-		return portolan.ProtoAny, nil
-	case "tcp":
-		return portolan.TCP, nil
-	case "udp":
-		return portolan.UDP, nil
-	}
-	return 0, cmdutil.FlagErrorf("--proto %q is not one of tcp, udp, both", s)
-}
-
-// CheckRange refuses an empty --range, which the allocator would read as
-// the default pool: free, lease and run share the flag.
-func CheckRange(cmd *cobra.Command, pool string) error {
-	if cmd.Flags().Changed("range") && pool == "" {
-		return cmdutil.FlagErrorf("--range is empty: want user, dynamic or LO-HI, e.g. 20000-20999")
-	}
-	return nil
 }
 
 // Run leases the ports with a TTL of o.Hold and prints them, one a line.
@@ -110,16 +87,5 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	return Print(o.IO, ls, o.JSON)
-}
-
-// Print writes leases as one port a line, or as JSON.
-func Print(io *iostreams.IOStreams, ls []portolan.Lease, asJSON bool) error {
-	if asJSON {
-		return cmdutil.WriteJSON(io, ls)
-	}
-	for _, l := range ls {
-		fmt.Fprintln(io.Out, l.Port)
-	}
-	return nil
+	return cmdutil.PrintLeases(o.IO, ls, o.JSON)
 }

@@ -116,9 +116,6 @@ func TestFreeErrors(t *testing.T) {
 	if cmdutil.ExitCode(err) != 1 || !strings.Contains(cmdutil.Message(err), "pool exhausted") {
 		t.Errorf("11 from 10: exit %d %q, want 1 and pool exhausted", cmdutil.ExitCode(err), cmdutil.Message(err))
 	}
-	if _, err := free.ParseProto("sctp"); cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), "tcp, udp, both") {
-		t.Errorf("ParseProto(sctp) = %v", err)
-	}
 }
 
 // Separate `portolan free` processes with no daemon never print the same

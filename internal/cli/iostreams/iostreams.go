@@ -8,6 +8,9 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
+
+	"golang.org/x/term"
 )
 
 // IOStreams is the standard input and outputs of one command run.
@@ -20,33 +23,41 @@ type IOStreams struct {
 	stderrTTY bool
 	stdinTTY  bool
 	color     bool
-	width     int
+	// width measures the terminal when a table first needs it: most runs
+	// print no table, or print to a pipe.
+	width func() int
 }
 
-// System returns the process's streams, detecting terminals. Colour is on
-// only when stdout is a terminal, NO_COLOR is unset and TERM is not "dumb".
+// System returns the process's streams, detecting terminals with
+// golang.org/x/term (a console on Windows, a tty elsewhere; a Windows
+// character device such as NUL is not a terminal). Colour is on only when
+// stdout is a terminal, NO_COLOR is unset and TERM is not "dumb".
 func System() *IOStreams {
 	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	s.stdoutTTY = isTerminal(os.Stdout)
-	s.stderrTTY = isTerminal(os.Stderr)
-	s.stdinTTY = isTerminal(os.Stdin)
+	s.stdoutTTY = term.IsTerminal(int(os.Stdout.Fd()))
+	s.stderrTTY = term.IsTerminal(int(os.Stderr.Fd()))
+	s.stdinTTY = term.IsTerminal(int(os.Stdin.Fd()))
 	_, noColor := os.LookupEnv("NO_COLOR")
 	s.color = s.stdoutTTY && !noColor && os.Getenv("TERM") != "dumb"
-	s.width = 80
-	if s.stdoutTTY {
-		if w := terminalWidth(os.Stdout); w > 0 {
-			s.width = w
+	out, tty := os.Stdout, s.stdoutTTY
+	s.width = sync.OnceValue(func() int {
+		if tty {
+			if w, _, err := term.GetSize(int(out.Fd())); err == nil && w > 0 {
+				return w
+			}
 		}
-	} else if c, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && c > 0 {
-		s.width = c
-	}
+		if c, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && c > 0 {
+			return c
+		}
+		return 80
+	})
 	return s
 }
 
 // Test returns streams backed by buffers, as for a pipe: no terminal, no colour.
 func Test() (s *IOStreams, in, out, errOut *bytes.Buffer) {
 	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
-	return &IOStreams{In: in, Out: out, ErrOut: errOut, width: 80}, in, out, errOut
+	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
 }
 
 // IsStdoutTTY reports whether stdout is a terminal.
@@ -70,12 +81,19 @@ func (s *IOStreams) SetColorEnabled(v bool) { s.color = v }
 // ColorEnabled reports whether output may carry ANSI colour.
 func (s *IOStreams) ColorEnabled() bool { return s.color }
 
-// TerminalWidth is the width of the terminal, or 80.
+// SetTerminalWidth fixes the width tables fit into (tests).
+func (s *IOStreams) SetTerminalWidth(w int) { s.width = func() int { return w } }
+
+// TerminalWidth is the terminal's width in cells (COLUMNS or 80 when it
+// cannot be measured), measured once, on first use.
 func (s *IOStreams) TerminalWidth() int {
-	if s.width <= 0 {
+	if s.width == nil {
 		return 80
 	}
-	return s.width
+	if w := s.width(); w > 0 {
+		return w
+	}
+	return 80
 }
 
 // ANSI styles, applied only when colour is enabled.

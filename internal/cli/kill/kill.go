@@ -32,20 +32,27 @@ type Options struct {
 	Listening func(context.Context, portolan.Port, portolan.Proto) ([]portolan.Socket, error)
 	// Signal delivers sig to p unless p's pid now names another process.
 	Signal func(p *portolan.Process, sig Signal) error
+	// Remaining returns every socket using a port (any state, with
+	// owners), to say what is left once the listeners are gone; nil: not
+	// checked.
+	Remaining func(context.Context, portolan.Port, portolan.Proto) ([]portolan.Socket, error)
 
 	Args       []string
 	SignalName string
 	Timeout    time.Duration
 	Force      bool
 	DryRun     bool
+	JSON       bool
 	Self       int // never signalled: portolan itself
 	Parent     int // never signalled: the shell or program that ran portolan
+
+	res Result
 }
 
 // NewCmdKill returns the kill command.
 func NewCmdKill(f *cmdutil.Factory) *cobra.Command {
 	o := &Options{IO: f.IOStreams, Holders: sockets.Holders, Listening: listening, Signal: signalProcess,
-		Self: os.Getpid(), Parent: os.Getppid()}
+		Remaining: remaining, Self: os.Getpid(), Parent: os.Getppid()}
 	cmd := &cobra.Command{
 		Use:   "kill PORT[/PROTO]... [--signal S] [--timeout D] [--force] [--dry-run]",
 		Short: "Stop the processes listening on ports, and wait until the ports are free",
@@ -67,7 +74,8 @@ port or a process could not be stopped, 124 when a port is still held after --ti
 	fl.StringVarP(&o.SignalName, "signal", "s", "TERM", "signal to send: a name (TERM, INT, HUP, KILL, ...) or number")
 	fl.DurationVar(&o.Timeout, "timeout", 5*time.Second, "how long to wait for the ports to be free (0: do not wait)")
 	fl.BoolVar(&o.Force, "force", false, "send SIGKILL to processes still holding a port after --timeout")
-	fl.BoolVarP(&o.DryRun, "dry-run", "n", false, "print who would be signalled, with their command lines, and do nothing")
+	fl.BoolVar(&o.DryRun, "dry-run", false, "print who would be signalled, with their command lines, and do nothing")
+	cmdutil.AddJSONFlag(cmd, &o.JSON)
 	return cmd
 }
 
@@ -122,18 +130,12 @@ type victim struct {
 }
 
 func (v *victim) describe() string {
-	var where []string
-	for _, s := range v.socks {
-		w := s.Proto.String() + " " + s.Local.String()
-		if !slices.Contains(where, w) {
-			where = append(where, w)
-		}
-	}
+	where := v.where()
 	user := ""
 	if v.proc.User != "" {
 		user = ", user " + v.proc.User
 	}
-	return fmt.Sprintf("pid %d (%s%s) holding %s", v.proc.PID, v.proc.Name, user, strings.Join(where, ", "))
+	return fmt.Sprintf("pid %d (%s%s) holding %s", v.proc.PID, cmdutil.Sanitize(v.proc.Name), cmdutil.Sanitize(user), strings.Join(where, ", "))
 }
 
 // report collects the problems of a run; the exit code is 124 when a port
@@ -185,31 +187,57 @@ func Run(ctx context.Context, o *Options) error {
 	if o.Force && o.Timeout == 0 {
 		return cmdutil.FlagErrorf("--force needs a --timeout above 0: SIGKILL follows only when the port outlives it")
 	}
+	o.res = Result{DryRun: o.DryRun, Signalled: []Signalled{}, Ports: []PortResult{}}
 	rep := &report{io: o.IO}
 	victims, held, err := o.find(ctx, targets, rep)
 	if err != nil {
 		return err
 	}
+	if err := o.act(ctx, targets, sig, victims, held, rep); err != nil {
+		return err
+	}
+	if o.JSON {
+		if err := cmdutil.WriteJSON(o.IO, o.res); err != nil {
+			return err
+		}
+	}
+	return rep.err()
+}
+
+// act signals the victims (or, with --dry-run, says it would) and waits
+// until the held ports are free.
+func (o *Options) act(ctx context.Context, targets []target, sig Signal, victims []*victim, held map[target][]portolan.Socket, rep *report) error {
 	if o.DryRun {
 		for _, v := range victims {
-			fmt.Fprintf(o.IO.Out, "would send %s to %s\n", sig, v.describe())
+			o.signalled(v, sig)
+			o.say("would send %s to %s\n", sig, v.describe())
 			if len(v.proc.Cmdline) > 0 {
-				fmt.Fprintf(o.IO.Out, "    %s\n", commandLine(v.proc.Cmdline))
+				o.say("    %s\n", commandLine(v.proc.Cmdline))
 			}
 		}
-		return rep.err()
+		for t := range held {
+			o.res.port(t).State = "planned"
+		}
+		return nil
 	}
 	start := time.Now()
 	for _, v := range victims {
 		if err := o.Signal(v.proc, sig); err != nil && !errors.Is(err, errGone) {
-			rep.fail(signalError(v, sig, err))
+			o.fail(rep, o.targetOf(targets, v), "refused", signalError(v, sig, err))
 			dropHeldBy(held, v.proc.PID) // its ports will not come free: do not wait for them
 			continue
 		}
-		fmt.Fprintf(o.IO.Out, "sent %s to %s\n", sig, v.describe())
+		o.signalled(v, sig)
+		o.say("sent %s to %s\n", sig, v.describe())
 	}
-	if o.Timeout == 0 || len(held) == 0 {
-		return rep.err()
+	if len(held) == 0 {
+		return nil
+	}
+	if o.Timeout == 0 {
+		for t := range held {
+			o.res.port(t).State = "signalled"
+		}
+		return nil
 	}
 	left, err := o.waitFree(ctx, held, o.Timeout)
 	if err != nil {
@@ -219,12 +247,13 @@ func Run(ctx context.Context, o *Options) error {
 		for _, v := range victims {
 			if holdsAny(v, left) {
 				if err := o.Signal(v.proc, sigKill); err != nil && !errors.Is(err, errGone) {
-					rep.fail(signalError(v, sigKill, err))
+					o.fail(rep, o.targetOf(targets, v), "refused", signalError(v, sigKill, err))
 					dropHeldBy(left, v.proc.PID)
 					dropHeldBy(held, v.proc.PID)
 					continue
 				}
-				fmt.Fprintf(o.IO.Out, "sent KILL to pid %d (%s): %s did not free the port within %s\n", v.proc.PID, v.proc.Name, sig, o.Timeout)
+				o.signalled(v, sigKill)
+				o.say("sent KILL to pid %d (%s): %s did not free the port within %s\n", v.proc.PID, cmdutil.Sanitize(v.proc.Name), sig, o.Timeout)
 			}
 		}
 		if left, err = o.waitFree(ctx, left, o.Timeout); err != nil {
@@ -233,13 +262,25 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	for _, t := range targets {
 		if socks, ok := left[t]; ok {
-			rep.fail(portolan.Errorf(portolan.ETIMEOUT, "port %s is still held after %s by %s%s", t, time.Since(start).Round(time.Millisecond),
+			o.fail(rep, &t, "held", portolan.Errorf(portolan.ETIMEOUT, "port %s is still held after %s by %s%s", t, time.Since(start).Round(time.Millisecond),
 				holderNames(victims, socks), forceHint(o.Force)))
 		} else if _, ok := held[t]; ok {
-			fmt.Fprintf(o.IO.Out, "port %s is free after %s\n", t, time.Since(start).Round(time.Millisecond))
+			o.freed(ctx, t, time.Since(start))
 		}
 	}
-	return rep.err()
+	return nil
+}
+
+// targetOf returns the first target a victim holds a socket of.
+func (o *Options) targetOf(targets []target, v *victim) *target {
+	for i, t := range targets {
+		for _, s := range v.socks {
+			if portolan.Port(s.Local.Port()) == t.port && (t.proto == portolan.ProtoAny || t.proto == s.Proto) {
+				return &targets[i]
+			}
+		}
+	}
+	return nil
 }
 
 // find looks up the holders of every target and refuses the processes that
@@ -254,21 +295,21 @@ func (o *Options) find(ctx context.Context, targets []target, rep *report) ([]*v
 			return nil, nil, err
 		}
 		if len(socks) == 0 {
-			rep.fail(portolan.Errorf(portolan.ENOTFOUND, "nothing listens on port %s", t))
+			o.fail(rep, &t, "not_listening", portolan.Errorf(portolan.ENOTFOUND, "nothing listens on port %s", t))
 			continue
 		}
 		ok := true
 		for _, s := range socks {
 			switch {
 			case s.Owner == nil && s.Hidden:
-				rep.fail(portolan.Errorf(portolan.EFORBIDDEN, "port %s (%s %s) is held by a process of user %s that /proc hides from you: run as that user or root",
+				o.fail(rep, &t, "refused", portolan.Errorf(portolan.EFORBIDDEN, "port %s (%s %s) is held by a process of user %s that /proc hides from you: run as that user or root",
 					t, s.Proto, s.Local, sockets.UserName(s.UID)))
 				ok = false
 			case s.Owner == nil:
-				rep.fail(portolan.Errorf(portolan.ENOTFOUND, "port %s (%s %s) is held by no process this host shows (a socket being closed, or another PID namespace)", t, s.Proto, s.Local))
+				o.fail(rep, &t, "refused", portolan.Errorf(portolan.ENOTFOUND, "port %s (%s %s) is held by no process this host shows (a socket being closed, or another PID namespace)", t, s.Proto, s.Local))
 				ok = false
 			case s.Owner.PID == 1 || s.Owner.PID == o.Self || s.Owner.PID == o.Parent:
-				rep.fail(portolan.Errorf(portolan.EFORBIDDEN, "refusing to signal pid %d (%s) holding port %s: it is %s", s.Owner.PID, s.Owner.Name, t, o.whom(s.Owner.PID)))
+				o.fail(rep, &t, "refused", portolan.Errorf(portolan.EFORBIDDEN, "refusing to signal pid %d (%s) holding port %s: it is %s", s.Owner.PID, cmdutil.Sanitize(s.Owner.Name), t, o.whom(s.Owner.PID)))
 				ok = false
 			default:
 				v := byPID[s.Owner.PID]
@@ -298,13 +339,15 @@ func (o *Options) whom(pid int) string {
 }
 
 // commandLine prints argv on one line as a shell would read it back:
-// arguments with spaces or quotes in single quotes, control characters
-// (a newline in a script passed with -c) escaped Go-style.
+// arguments with spaces or quotes in single quotes, and arguments with
+// anything cmdutil.Sanitize would replace (a newline in a script passed
+// with -c, an escape sequence) escaped Go-style, so nothing reaches the
+// terminal raw.
 func commandLine(argv []string) string {
 	out := make([]string, len(argv))
 	for i, a := range argv {
 		switch {
-		case strings.ContainsFunc(a, func(r rune) bool { return r < ' ' || r == 0x7f }):
+		case cmdutil.Sanitize(a) != a:
 			out[i] = "$" + quoteANSIC(a)
 		case a == "" || strings.ContainsAny(a, " '\"\\$`!*?&;|<>()[]{}#~"):
 			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
@@ -334,7 +377,7 @@ func signalError(v *victim, sig Signal, err error) error {
 			who = user + " or root"
 		}
 		return portolan.Errorf(portolan.EFORBIDDEN, "cannot send %s to pid %d (%s) of user %s: operation not permitted; run as %s",
-			sig, v.proc.PID, v.proc.Name, user, who)
+			sig, v.proc.PID, cmdutil.Sanitize(v.proc.Name), cmdutil.Sanitize(user), cmdutil.Sanitize(who))
 	}
-	return portolan.Errorf(portolan.EINTERNAL, "cannot send %s to pid %d (%s): %v", sig, v.proc.PID, v.proc.Name, err)
+	return portolan.Errorf(portolan.EINTERNAL, "cannot send %s to pid %d (%s): %v", sig, v.proc.PID, cmdutil.Sanitize(v.proc.Name), err)
 }

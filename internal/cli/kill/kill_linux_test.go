@@ -22,7 +22,7 @@ import (
 )
 
 func opts(args ...string) *Options {
-	return &Options{Holders: sockets.Holders, Listening: listening, Signal: signalProcess,
+	return &Options{Holders: sockets.Holders, Listening: listening, Signal: signalProcess, Remaining: remaining,
 		Args: args, SignalName: "TERM", Timeout: 5 * time.Second, Self: os.Getpid(), Parent: os.Getppid()}
 }
 
@@ -305,5 +305,30 @@ func TestCommandLineStaysOnOneLine(t *testing.T) {
 	want := `python3 -c $'import os\nprint(\'hi\')' 'a b' plain ''`
 	if got != want {
 		t.Errorf("commandLine = %s; want %s", got, want)
+	}
+}
+
+// A process whose name and command line carry escape sequences reaches the
+// terminal only as inert text: in --dry-run's lines, in what kill reports
+// sending, and in its errors.
+func TestKillSanitisesProcessNames(t *testing.T) {
+	server := sockhold.StartHostile(t, "tcp:127.0.0.1:0")
+	p := port(server.Ports[0])
+	o := opts(p)
+	o.DryRun = true
+	out, errOut, code := run(t, o)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("pid %d (x?]0;pwn??[2J", server.PID)) {
+		t.Fatalf("--dry-run: %q %q exit %d", out, errOut, code)
+	}
+	o = opts(p)
+	o.SignalName, o.Timeout = "CONT", 200*time.Millisecond // survives: the timeout message names it too
+	out2, errOut2, _ := run(t, o)
+	for _, s := range []string{out, errOut, out2, errOut2} {
+		if strings.ContainsAny(s, "\x1b\x07") {
+			t.Errorf("raw escape sequence printed: %q", s)
+		}
+	}
+	if !strings.Contains(errOut2, "still held") || !strings.Contains(errOut2, "(x?]0;pwn??[2J)") {
+		t.Errorf("timeout message %q does not name the holder sanitised", errOut2)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 )
 
 // waitFree polls the socket table until none of the held sockets (by
@@ -67,7 +68,7 @@ func holderNames(victims []*victim, socks []portolan.Socket) string {
 		if s.Owner == nil {
 			continue
 		}
-		n := fmt.Sprintf("pid %d (%s)", s.Owner.PID, s.Owner.Name)
+		n := fmt.Sprintf("pid %d (%s)", s.Owner.PID, cmdutil.Sanitize(s.Owner.Name))
 		if !slices.Contains(names, n) {
 			names = append(names, n)
 		}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
-	"github.com/portolan-dev/portolan/internal/cli/free"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/lease"
 	"github.com/spf13/cobra"
@@ -54,11 +53,11 @@ local state directory.`,
   portolan lease --ttl 10m --pid 0 -n 3 --label e2e`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := free.ParseProto(proto)
+			p, err := cmdutil.ParseLeaseProto(proto)
 			if err != nil {
 				return err
 			}
-			if err := free.CheckRange(cmd, opts.Pool); err != nil {
+			if err := cmdutil.CheckRange(cmd, opts.Pool); err != nil {
 				return err
 			}
 			opts.Proto, opts.Leases = p, f.LeaseService
@@ -119,7 +118,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	return free.Print(o.IO, ls, o.JSON)
+	return cmdutil.PrintLeases(o.IO, ls, o.JSON)
 }
 
 // askPortserver speaks the portserver protocol, which knows one port per
@@ -136,5 +135,5 @@ func (o *Options) askPortserver(ctx context.Context) error {
 		}
 		ls = append(ls, portolan.Lease{Port: p, PID: o.PID})
 	}
-	return free.Print(o.IO, ls, o.JSON)
+	return cmdutil.PrintLeases(o.IO, ls, o.JSON)
 }

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/portolan-dev/portolan"
@@ -38,6 +40,7 @@ type Options struct {
 	IPv4     bool
 	IPv6     bool
 	Port     string
+	Args     []string // positional ports: 3000, :3000, 53/udp
 	PID      int
 	Proc     string
 	States   []string
@@ -45,24 +48,29 @@ type Options struct {
 	Watch    bool
 	Interval time.Duration
 	Now      func() time.Time
+
+	fresh map[string]bool // --watch: sockets new since the last frame
 }
 
 // NewCmdLs returns the ls command.
 func NewCmdLs(f *cmdutil.Factory) *cobra.Command {
 	o := &Options{IO: f.IOStreams, List: sockets.List, Registry: f.Registry, Now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "ls [-a] [--tcp|--udp] [-4|-6] [--port P] [--pid N] [--proc NAME] [--state S]",
+		Use:   "ls [PORT|:PORT...] [-a] [--tcp|--udp] [-4|-6] [--pid N] [--proc NAME] [--state S]",
 		Short: "List the sockets on this host and the processes that hold them",
 		Long: `List listening TCP sockets and bound UDP sockets (all states with -a), with the
 port's RFC 6335 class, the IANA service name (or a common use, marked *), and the
 process that holds each socket: pid, name and user. A socket whose process /proc
-hides from you (another user's, hidepid) shows the socket's user and "hidden".`,
+hides from you (another user's, hidepid) shows the socket's user and "hidden".
+PORT (or :PORT, as with lsof -i :PORT; PORT/tcp, PORT/udp) lists only those ports.
+--proc matches the start of the process's name, of argv[0]'s or of its
+executable's base name, in any case.`,
 		Example: `  portolan ls                   what listens here
-  portolan ls --port 8080       who holds port 8080
+  portolan ls 8080              who holds port 8080 (also :8080, --port 8080)
   portolan ls -a --tcp -6       every IPv6 TCP socket, connections included
   portolan ls --proc node --json`,
-		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
 			if _, set := os.LookupEnv("GOGC"); !set && !o.Watch {
 				// One listing and exit: collecting garbage on the way
 				// only costs time (ls -a peaks near 25 MB either way).
@@ -82,7 +90,7 @@ hides from you (another user's, hidepid) shows the socket's user and "hidden".`,
 	fl.BoolVarP(&o.IPv6, "ipv6", "6", false, "IPv6 only")
 	fl.StringVar(&o.Port, "port", "", "only local port `P`")
 	fl.IntVar(&o.PID, "pid", 0, "only sockets held by process `N`")
-	fl.StringVar(&o.Proc, "proc", "", "only sockets held by processes named `NAME`")
+	fl.StringVar(&o.Proc, "proc", "", "only sockets held by processes whose name, argv[0] or executable starts with `NAME` (any case)")
 	fl.StringSliceVar(&o.States, "state", nil, "only state `S` (listen, unconn, established, time-wait, ...; repeatable)")
 	fl.BoolVarP(&o.Watch, "watch", "w", false, "refresh until interrupted (in place on a terminal)")
 	fl.DurationVar(&o.Interval, "interval", defaultInterval, "refresh interval for --watch (100ms-1h)")
@@ -102,6 +110,8 @@ func checkFlags(cmd *cobra.Command, o *Options) error {
 		return cmdutil.FlagErrorf("--proc is empty: want a process name, e.g. nginx")
 	case fl.Changed("state") && len(o.States) == 0:
 		return cmdutil.FlagErrorf("--state is empty: want listen, unconn, established, time-wait, ...")
+	case fl.Changed("port") && len(o.Args) > 0:
+		return cmdutil.FlagErrorf("--port %s and the ports %s both choose ports: give one of them", o.Port, strings.Join(o.Args, " "))
 	case fl.Changed("interval") && !o.Watch:
 		return cmdutil.FlagErrorf("--interval %s needs --watch: it is the refresh interval", o.Interval)
 	}
@@ -110,7 +120,7 @@ func checkFlags(cmd *cobra.Command, o *Options) error {
 
 // filter validates the flags and builds the inventory filter.
 func (o *Options) filter() (sockets.Filter, error) {
-	f := sockets.Filter{WithOwners: true, All: o.All, PID: o.PID, Proc: o.Proc}
+	f := sockets.Filter{WithOwners: true, All: o.All, PID: o.PID}
 	if o.TCP {
 		f.Protos = append(f.Protos, portolan.TCP)
 	}
@@ -178,10 +188,19 @@ func Run(ctx context.Context, o *Options) error {
 }
 
 // watch redraws the list every interval until ctx ends (Ctrl-C), which is
-// a normal end, not an error. On a terminal each frame replaces the last.
+// a normal end, not an error. On a terminal it draws on the alternate
+// screen (the shell's screen comes back afterwards), each frame replacing
+// the last with the header kept, and sockets new since the last frame
+// highlighted; the status line counts what came and went.
 func (o *Options) watch(ctx context.Context, f sockets.Filter) error {
 	tick := time.NewTicker(o.Interval)
 	defer tick.Stop()
+	screen := o.IO.IsStdoutTTY() && !o.JSON
+	if screen {
+		fmt.Fprint(o.IO.Out, "\x1b[?1049h")
+		defer fmt.Fprint(o.IO.Out, "\x1b[?1049l")
+	}
+	var prev map[string]bool
 	for {
 		socks, names, err := o.snapshot(ctx, f)
 		if ctx.Err() != nil {
@@ -190,9 +209,34 @@ func (o *Options) watch(ctx context.Context, f sockets.Filter) error {
 		if err != nil {
 			return err
 		}
-		if o.IO.IsStdoutTTY() && !o.JSON {
+		if screen {
+			now := make(map[string]bool, len(socks))
+			for i := range socks {
+				now[socketKey(&socks[i])] = true
+			}
+			o.fresh = nil
+			added, gone := 0, 0
+			if prev != nil {
+				o.fresh = map[string]bool{}
+				for k := range now {
+					if !prev[k] {
+						o.fresh[k] = true
+						added++
+					}
+				}
+				for k := range prev {
+					if !now[k] {
+						gone++
+					}
+				}
+			}
+			prev = now
 			fmt.Fprint(o.IO.Out, "\x1b[H\x1b[2J")
-			fmt.Fprintf(o.IO.Out, "%s  every %s, Ctrl-C to stop\n\n", o.IO.Dim(o.Now().Format("15:04:05")), o.Interval)
+			status := fmt.Sprintf("%s  every %s, Ctrl-C to stop", o.Now().Format("15:04:05"), o.Interval)
+			if added+gone > 0 {
+				status += fmt.Sprintf("  (+%d new, -%d gone)", added, gone)
+			}
+			fmt.Fprintf(o.IO.Out, "%s\n\n", o.IO.Dim(status))
 		}
 		if err := o.render(socks, names); err != nil {
 			return err
@@ -209,6 +253,15 @@ func (o *Options) watch(ctx context.Context, f sockets.Filter) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// socketKey identifies a socket across frames of --watch.
+func socketKey(s *portolan.Socket) string {
+	pid := 0
+	if s.Owner != nil {
+		pid = s.Owner.PID
+	}
+	return fmt.Sprintf("%s %s %s %s %d %d", s.Proto, s.Local, s.Remote, s.State, s.Inode, pid)
 }
 
 // Row is one socket as ls prints it in its table and rows.
@@ -255,7 +308,7 @@ func toEntry(s *portolan.Socket, names *serviceNames) Entry {
 
 // snapshot lists the sockets and prepares the service names.
 func (o *Options) snapshot(ctx context.Context, f sockets.Filter) ([]portolan.Socket, *serviceNames, error) {
-	socks, err := o.List(ctx, f)
+	socks, err := o.list(ctx, f)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -264,6 +317,50 @@ func (o *Options) snapshot(ctx context.Context, f sockets.Filter) ([]portolan.So
 		reg, _ = o.Registry() // without a registry the service column stays empty
 	}
 	return socks, &serviceNames{reg: reg}, nil
+}
+
+// list runs the inventory once per positional port (or once), and keeps
+// the sockets whose holder --proc names.
+func (o *Options) list(ctx context.Context, f sockets.Filter) ([]portolan.Socket, error) {
+	var socks []portolan.Socket
+	if len(o.Args) == 0 {
+		var err error
+		if socks, err = o.List(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range o.Args {
+		p, proto, err := parsePortArg(a)
+		if err != nil {
+			return nil, err
+		}
+		g := f
+		g.Port = p
+		if proto != portolan.ProtoAny {
+			if len(f.Protos) > 0 && !slices.Contains(f.Protos, proto) {
+				continue // --udp 3000/tcp: nothing
+			}
+			g.Protos = []portolan.Proto{proto}
+		}
+		got, err := o.List(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range got {
+			if !slices.ContainsFunc(socks, func(t portolan.Socket) bool { return sameSocket(&s, &t) }) {
+				socks = append(socks, s)
+			}
+		}
+	}
+	if o.Proc != "" {
+		m := newProcMatcher(o.Proc)
+		socks = slices.DeleteFunc(socks, func(s portolan.Socket) bool { return !m.matches(s.Owner) })
+	}
+	return socks, nil
+}
+
+func sameSocket(a, b *portolan.Socket) bool {
+	return a.Proto == b.Proto && a.Local == b.Local && a.Remote == b.Remote && a.Inode == b.Inode
 }
 
 // toRow adds to a socket what people read it by.
@@ -364,9 +461,4 @@ func header(wide bool) []string {
 		h = append(h, "remote address", "state")
 	}
 	return append(h, "class", "service", "pid", "process", "user")
-}
-
-// sanitize keeps a process name on one line of the table.
-func sanitize(s string) string {
-	return string(appendClean(nil, s))
 }

@@ -190,7 +190,7 @@ func TestPlainMatchesCells(t *testing.T) {
 		names := &serviceNames{reg: reg}
 		for i := range sample {
 			r := toRow(&sample[i], names)
-			r.Process = sanitize(r.Process)
+			r.Process = cmdutil.Sanitize(r.Process)
 			want := strings.Join(cells(r, wide), "\t") + "\n"
 			if got := string(appendPlain(nil, &sample[i], names, wide)); got != want {
 				t.Errorf("wide=%v socket %d: plain %q, cells %q", wide, i, got, want)
@@ -203,11 +203,11 @@ func TestLsFlagsBecomeTheFilter(t *testing.T) {
 	var f sockets.Filter
 	o := opts()
 	o.List = fake(sample[:1], &f)
-	o.TCP, o.UDP, o.IPv6, o.Port, o.PID, o.Proc, o.States = true, true, true, "8080", 42, "node", []string{"time-wait", "estab"}
+	o.TCP, o.UDP, o.IPv6, o.Port, o.PID, o.Proc, o.States = true, true, true, "8080", 42, "NGI", []string{"time-wait", "estab"}
 	if _, _, code := run(t, o, false); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if len(f.Protos) != 2 || len(f.Families) != 1 || f.Families[0] != 6 || f.Port != 8080 || f.PID != 42 || f.Proc != "node" ||
+	if len(f.Protos) != 2 || len(f.Families) != 1 || f.Families[0] != 6 || f.Port != 8080 || f.PID != 42 ||
 		!f.WithOwners || strings.Join(f.States, ",") != "TIME_WAIT,ESTABLISHED" {
 		t.Errorf("filter = %+v", f)
 	}
@@ -319,5 +319,50 @@ func TestLsFlagsNotDropped(t *testing.T) {
 		if cmdutil.ExitCode(err) != 2 || cmdutil.Message(err) != c.msg {
 			t.Errorf("ls %q: exit %d %q, want 2 %q", c.args, cmdutil.ExitCode(err), cmdutil.Message(err), c.msg)
 		}
+	}
+}
+
+// --watch on a terminal draws on the alternate screen and leaves it at
+// the end, keeps the header in every frame (even an empty one), and
+// highlights the sockets that are new since the last frame.
+func TestLsWatchAlternateScreenAndChanges(t *testing.T) {
+	ios, _, out, _ := iostreams.Test()
+	ios.SetStdoutTTY(true)
+	ios.SetColorEnabled(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	frames := [][]portolan.Socket{sample[:1], sample[:2], nil}
+	calls := 0
+	o := opts()
+	o.IO, o.Watch, o.Interval = ios, true, minInterval
+	o.List = func(context.Context, sockets.Filter) ([]portolan.Socket, error) {
+		calls++
+		if calls > len(frames) {
+			cancel()
+			return nil, nil
+		}
+		return frames[calls-1], nil
+	}
+	if err := Run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	if !strings.HasPrefix(s, "\x1b[?1049h") || !strings.HasSuffix(s, "\x1b[?1049l") {
+		t.Errorf("not drawn on the alternate screen: %q...%q", s[:min(len(s), 20)], s[max(0, len(s)-20):])
+	}
+	f := strings.Split(s, "\x1b[H\x1b[2J")[1:]
+	if len(f) != 3 {
+		t.Fatalf("%d frames, want 3:\n%q", len(f), s)
+	}
+	for i, fr := range f {
+		if !strings.Contains(fr, "PROTO") {
+			t.Errorf("frame %d has no header:\n%s", i, fr)
+		}
+	}
+	if strings.Contains(f[0], "\x1b[1m") || !strings.Contains(f[1], "\x1b[32m\x1b[1mtcp") || !strings.Contains(f[1], "+1 new, -0 gone") {
+		t.Errorf("frame 2 does not highlight the new socket:\n%q", f[1])
+	}
+	if !strings.Contains(f[2], "+0 new, -2 gone") || !strings.Contains(f[2], "no sockets match") {
+		t.Errorf("frame 3 does not count what went:\n%q", f[2])
 	}
 }

@@ -31,12 +31,26 @@ func (o *Options) render(socks []portolan.Socket, names *serviceNames) error {
 func (o *Options) renderTable(socks []portolan.Socket, names *serviceNames) error {
 	wide := o.wide()
 	t := tableprinter.New(o.IO, header(wide)...)
+	if wide {
+		t.Flexible(6, 8, 9) // service, process and user names give way, addresses never
+	} else {
+		t.Flexible(4, 6, 7)
+	}
 	common := false
 	for i := range socks {
 		r := toRow(&socks[i], names)
-		r.Process = sanitize(r.Process)
+		r.Process, r.User = cmdutil.Sanitize(r.Process), cmdutil.Sanitize(r.User)
 		common = common || r.ServiceSource == "common"
-		t.AddRow(cells(r, wide)...)
+		c := cells(r, wide)
+		if o.fresh[socketKey(&socks[i])] {
+			for j := range c {
+				c[j] = o.IO.Green(o.IO.Bold(c[j]))
+			}
+		}
+		t.AddRow(c...)
+	}
+	if len(socks) == 0 && !o.Watch {
+		return nil // nothing to head: "no sockets match" says it
 	}
 	if err := t.Render(); err != nil {
 		return err
@@ -90,7 +104,7 @@ func appendPlain(b []byte, s *portolan.Socket, names *serviceNames, wide bool) [
 	if svc.name == "" {
 		b = append(b, '-')
 	} else {
-		b = appendClean(b, svc.name)
+		b = cmdutil.AppendSanitized(b, svc.name)
 		if svc.source == "common" {
 			b = append(b, '*')
 		}
@@ -100,34 +114,17 @@ func appendPlain(b []byte, s *portolan.Socket, names *serviceNames, wide bool) [
 	case s.Owner != nil:
 		b = strconv.AppendInt(b, int64(s.Owner.PID), 10)
 		b = append(b, '\t')
-		b = appendClean(b, orDash(s.Owner.Name))
+		b = cmdutil.AppendSanitized(b, orDash(s.Owner.Name))
 		b = append(b, '\t')
-		b = appendClean(b, orDash(s.Owner.User))
+		b = cmdutil.AppendSanitized(b, orDash(s.Owner.User))
 	case s.Hidden:
 		b = append(b, "hidden\thidden\t"...)
-		b = appendClean(b, sockets.UserName(s.UID))
+		b = cmdutil.AppendSanitized(b, sockets.UserName(s.UID))
 	case s.Inode != 0:
 		b = append(b, "-\t-\t"...)
-		b = appendClean(b, sockets.UserName(s.UID))
+		b = cmdutil.AppendSanitized(b, sockets.UserName(s.UID))
 	default:
 		b = append(b, "-\t-\t-"...)
 	}
 	return append(b, '\n')
-}
-
-// appendClean appends s with control characters replaced, so each row
-// stays one line of tab-separated fields.
-func appendClean(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < ' ' || c == 0x7f {
-			if c == '\t' || c == '\n' {
-				c = ' '
-			} else {
-				c = '?'
-			}
-		}
-		b = append(b, c)
-	}
-	return b
 }

@@ -6,33 +6,10 @@ import (
 	"strings"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
 )
-
-// StatusText is a record's status as shown to people: "alias of http".
-func StatusText(s portolan.Service) string {
-	if s.Status == portolan.Alias && s.AliasOf != "" {
-		return "alias of " + s.AliasOf
-	}
-	return s.Status.String()
-}
-
-// PortsText is "6000-6063", or "-" for a name without a port.
-func PortsText(s portolan.Service) string {
-	if !s.HasPort {
-		return "-"
-	}
-	return s.Ports.String()
-}
-
-// ProtoText is the protocol, or "-" for records without one.
-func ProtoText(p portolan.Proto) string {
-	if p == portolan.ProtoAny {
-		return "-"
-	}
-	return p.String()
-}
 
 func personText(p *portolan.Person) string {
 	if p == nil {
@@ -71,7 +48,7 @@ func yesNo(b bool) string {
 
 // renderTTY prints sections for people. Text from other processes and from
 // the stores (process names, users, labels, notes) goes through
-// portolan.Printable: it may hold escape sequences.
+// cmdutil.Sanitize: it may hold escape sequences.
 func renderTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answer) error {
 	title := r.Query
 	if r.Class != nil {
@@ -85,25 +62,25 @@ func renderTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answer) error
 	} else {
 		t := tableprinter.New(io, "name", "proto", "ports", "status", "description", "assignee", "refs", "registered", "updated")
 		for _, s := range r.Records {
-			t.AddRow(s.Name, ProtoText(s.Proto), PortsText(s), statusColour(io, s), portolan.Printable(firstLine(s.Description)),
+			t.AddRow(s.Name, cmdutil.ProtoText(s.Proto), cmdutil.PortsText(s), statusColour(io, s), cmdutil.Sanitize(firstLine(s.Description)),
 				personText(s.Assignee), refsText(s.Refs), s.Registered, s.Updated)
 		}
 		if err := t.Render(); err != nil {
 			return err
 		}
 		for _, s := range r.Records {
-			label := s.Name + "/" + ProtoText(s.Proto)
+			label := s.Name + "/" + cmdutil.ProtoText(s.Proto)
 			if s.Name == "" {
-				label = PortsText(s) + "/" + ProtoText(s.Proto)
+				label = cmdutil.PortsText(s) + "/" + cmdutil.ProtoText(s.Proto)
 			}
 			if c := s.Contact; c != nil && personText(c) != personText(s.Assignee) {
 				fmt.Fprintf(w, "  %s contact: %s %s\n", label, personText(c), io.Dim(mailto(c.URI)))
 			}
 			if s.Note != "" {
-				fmt.Fprintf(w, "  %s note: %s\n", label, portolan.Printable(clip(oneLine(s.Note), 160)))
+				fmt.Fprintf(w, "  %s note: %s\n", label, cmdutil.Sanitize(clip(oneLine(s.Note), 160)))
 			}
 			if s.Unauthorized != "" {
-				fmt.Fprintf(w, "  %s %s: %s\n", label, io.Yellow("unauthorized use"), portolan.Printable(oneLine(s.Unauthorized)))
+				fmt.Fprintf(w, "  %s %s: %s\n", label, io.Yellow("unauthorized use"), cmdutil.Sanitize(oneLine(s.Unauthorized)))
 			}
 			if s.ServiceCode != "" {
 				fmt.Fprintf(w, "  %s service code: %s\n", label, s.ServiceCode)
@@ -155,7 +132,7 @@ func renderSectionsTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answe
 		t := tableprinter.New(io, "proto", "local", "state", "pid", "process", "user")
 		for _, s := range r.Sockets {
 			pid, name, user := ownerCells(s)
-			t.AddRow(s.Proto.String(), s.Local.String(), s.State.String(), pid, portolan.Printable(name), portolan.Printable(user))
+			t.AddRow(s.Proto.String(), s.Local.String(), s.State.String(), pid, cmdutil.Sanitize(name), cmdutil.Sanitize(user))
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -170,7 +147,7 @@ func renderSectionsTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answe
 			if !l.Expires.IsZero() {
 				exp = l.Expires.Format("2006-01-02 15:04:05")
 			}
-			t.AddRow(l.Port.String(), protoOrBoth(l.Proto), fmt.Sprint(l.PID), portolan.Printable(l.Label), exp)
+			t.AddRow(l.Port.String(), protoOrBoth(l.Proto), fmt.Sprint(l.PID), cmdutil.Sanitize(l.Label), exp)
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -181,7 +158,7 @@ func renderSectionsTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answe
 		fmt.Fprintln(w, io.Bold("Assignments"))
 		t := tableprinter.New(io, "port", "proto", "name", "owner", "note")
 		for _, a := range r.Assignments {
-			t.AddRow(a.Port.String(), protoOrBoth(a.Proto), portolan.Printable(a.Name), portolan.Printable(a.Owner), portolan.Printable(a.Note))
+			t.AddRow(a.Port.String(), protoOrBoth(a.Proto), cmdutil.Sanitize(a.Name), cmdutil.Sanitize(a.Owner), cmdutil.Sanitize(a.Note))
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -191,7 +168,7 @@ func renderSectionsTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answe
 }
 
 func statusColour(io *iostreams.IOStreams, s portolan.Service) string {
-	t := StatusText(s)
+	t := cmdutil.StatusText(s)
 	switch s.Status {
 	case portolan.Assigned:
 		return io.Green(t)
@@ -239,7 +216,7 @@ func clip(s string, n int) string {
 //	lease   QUERY  PORT  PROTO  PID  LABEL
 //	assignment QUERY PORT PROTO NAME OWNER
 //
-// Every cell goes through portolan.Printable: a tab or newline inside one
+// Every cell goes through cmdutil.Sanitize: a tab or newline inside one
 // becomes a space, so each row stays one line, and no escape sequence
 // reaches a terminal the rows end up on.
 func renderPlain(w goio.Writer, r *portolan.Answer) error {
@@ -256,7 +233,7 @@ func (p *plainRows) row(cells ...string) {
 		if i > 0 {
 			p.b = append(p.b, '\t')
 		}
-		p.b = append(p.b, portolan.Printable(c)...)
+		p.b = append(p.b, cmdutil.Sanitize(c)...)
 	}
 	p.b = append(p.b, '\n')
 }
@@ -267,7 +244,7 @@ func (p *plainRows) render(w goio.Writer, r *portolan.Answer) error {
 		p.row("class", r.Query, r.Class.Class.String(), r.Class.Range.String())
 	}
 	for _, s := range r.Records {
-		p.row("iana", r.Query, s.Name, ProtoText(s.Proto), PortsText(s), StatusText(s), s.Description,
+		p.row("iana", r.Query, s.Name, cmdutil.ProtoText(s.Proto), cmdutil.PortsText(s), cmdutil.StatusText(s), s.Description,
 			personText(s.Assignee), refsText(s.Refs), s.Registered, s.Updated)
 	}
 	for _, c := range r.CommonUses {

@@ -7,7 +7,6 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
-	"github.com/portolan-dev/portolan/internal/cli/query"
 	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
 	"github.com/portolan-dev/portolan/registry/iana"
 	"github.com/spf13/cobra"
@@ -88,13 +87,13 @@ func RunDiff(o *DiffOptions) error {
 			}
 		}
 		d, _, _ := strings.Cut(s.Description, "\n")
-		t.AddRow(kind, s.Name, query.ProtoText(s.Proto), query.PortsText(s), what, d)
+		t.AddRow(kind, s.Name, cmdutil.ProtoText(s.Proto), cmdutil.PortsText(s), what, d)
 	}
 	for _, s := range d.Added {
-		row("added", s, query.StatusText(s))
+		row("added", s, cmdutil.StatusText(s))
 	}
 	for _, s := range d.Removed {
-		row("removed", s, query.StatusText(s))
+		row("removed", s, cmdutil.StatusText(s))
 	}
 	for _, c := range d.Changed {
 		row("changed", c.New, strings.Join(c.Fields, ","))

@@ -17,6 +17,14 @@ type Options struct {
 	IO     *iostreams.IOStreams
 	Leases func() (portolan.LeaseService, error)
 	Ports  []portolan.Port
+	JSON   bool
+}
+
+// Released is one line of release --json's array.
+type Released struct {
+	Port     portolan.Port `json:"port"`
+	Released bool          `json:"released"`
+	Error    string        `json:"error,omitempty"` // why not: "port 9 is not leased"
 }
 
 // NewCmdRelease returns the release command.
@@ -40,6 +48,7 @@ func NewCmdRelease(f *cmdutil.Factory) *cobra.Command {
 			return Run(cmd.Context(), opts)
 		},
 	}
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	cmdutil.AddServerFlags(cmd, f)
 	return cmd
 }
@@ -52,15 +61,25 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	var failed error
+	res := []Released{}
 	for _, p := range o.Ports {
 		err := svc.Release(ctx, p)
 		switch {
 		case err == nil:
-			fmt.Fprintf(o.IO.Out, "released %d\n", p)
+			res = append(res, Released{Port: p, Released: true})
+			if !o.JSON {
+				fmt.Fprintf(o.IO.Out, "released %d\n", p)
+			}
 		case portolan.ErrorCode(err) == portolan.ENOTFOUND:
+			res = append(res, Released{Port: p, Error: portolan.ErrorMessage(err)})
 			fmt.Fprintf(o.IO.ErrOut, "portolan: %s\n", portolan.ErrorMessage(err))
 			failed = cmdutil.Exit(cmdutil.ExitNotFound)
 		default:
+			return err
+		}
+	}
+	if o.JSON {
+		if err := cmdutil.WriteJSON(o.IO, res); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package release_test
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,5 +43,28 @@ func TestRelease(t *testing.T) {
 	}
 	if left, _ := a.Leases(ctx); len(left) != 0 {
 		t.Errorf("leases left: %v", left)
+	}
+}
+
+// release --json: one entry per port, released or why not.
+func TestReleaseJSON(t *testing.T) {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a := lease.New(db, lease.Options{})
+	ctx := context.Background()
+	ls, err := a.Grant(ctx, portolan.LeaseRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ios, _, out, _ := iostreams.Test()
+	err = release.Run(ctx, &release.Options{IO: ios, Leases: func() (portolan.LeaseService, error) { return a, nil },
+		Ports: []portolan.Port{ls[0].Port, 9}, JSON: true})
+	var got []release.Released
+	if cmdutil.ExitCode(err) != 1 || json.Unmarshal(out.Bytes(), &got) != nil || len(got) != 2 ||
+		!got[0].Released || got[0].Port != ls[0].Port || got[1].Released || !strings.Contains(got[1].Error, "port 9 is not leased") {
+		t.Fatalf("release --json: %q exit %d", out.String(), cmdutil.ExitCode(err))
 	}
 }

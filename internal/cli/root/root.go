@@ -17,6 +17,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/free"
 	"github.com/portolan-dev/portolan/internal/cli/kill"
 	leasecmd "github.com/portolan-dev/portolan/internal/cli/lease"
+	"github.com/portolan-dev/portolan/internal/cli/leases"
 	"github.com/portolan-dev/portolan/internal/cli/ls"
 	"github.com/portolan-dev/portolan/internal/cli/query"
 	"github.com/portolan-dev/portolan/internal/cli/ranges"
@@ -53,6 +54,11 @@ that never collide, and serves it all to a team.`,
 				return qerr
 			}
 		}
+		if c.Name() == "kill" && strings.HasPrefix(err.Error(), "unknown shorthand flag: 'n'") {
+			// -n is a count in every verb (free, lease, run, search):
+			// kill's dry run is spelled out.
+			return cmdutil.FlagErrorf("-n is not a flag of portolan kill (-n is a count elsewhere): give --dry-run to see who would be signalled")
+		}
 		if arg, ok := numericShorthand(err); ok && c.Name() == "kill" {
 			// kill(1)'s habit: `portolan kill -9 3000`.
 			return cmdutil.FlagErrorf("%s is not a flag of portolan kill: give the signal as --signal %s (or -s %s)", arg, arg[1:], arg[1:])
@@ -80,10 +86,29 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(free.NewCmdFree(f))
 	cmd.AddCommand(leasecmd.NewCmdLease(f))
 	cmd.AddCommand(release.NewCmdRelease(f))
+	cmd.AddCommand(leases.NewCmdLeases(f))
 	cmd.AddCommand(run.NewCmdRun(f))
 	cmd.AddCommand(check.NewCmdCheck(f))
 	cmd.AddCommand(wait.NewCmdWait(f))
 	cmd.AddCommand(scan.NewCmdScan(f))
+
+	cobra.AddTemplateFunc("portolanVersion", func() string { return versionLine(f) })
+	cmd.SetVersionTemplate("{{portolanVersion}}\n")
+	lookup := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 1 && args[0] == "version" {
+			// `portolan version` is --version: no IANA record is named
+			// "version", and people type it.
+			_, err := fmt.Fprintln(f.IOStreams.Out, versionLine(f))
+			return err
+		}
+		if len(args) > 0 {
+			if err := verbTypo(c.Context(), f, cmd, args[0]); err != nil {
+				return err
+			}
+		}
+		return lookup(c, args)
+	}
 	return cmd
 }
 

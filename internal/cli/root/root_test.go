@@ -28,6 +28,7 @@ func TestBadFlagValues(t *testing.T) {
 		{[]string{"-80"}, `port -80 is out of range 0-65535`},
 		{[]string{"-80/udp"}, `port -80 is out of range 0-65535`},
 		{[]string{"-x"}, `unknown shorthand flag: 'x' in -x; see 'portolan --help'`},
+		{[]string{"kill", "-n", "3000"}, `-n is not a flag of portolan kill (-n is a count elsewhere): give --dry-run to see who would be signalled`},
 		{[]string{"kill", "-9", "3000"}, `-9 is not a flag of portolan kill: give the signal as --signal 9 (or -s 9)`},
 	} {
 		ios, _, _, _ := iostreams.Test()

@@ -7,6 +7,7 @@ package run
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -20,7 +21,6 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
-	"github.com/portolan-dev/portolan/internal/cli/free"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/spf13/cobra"
 )
@@ -37,6 +37,9 @@ type Options struct {
 	Pool      string
 	Owner     int // PID that owns the leases (this process); 0 for none
 	Args      []string
+	// JSON reports on stderr, as JSON lines, the ports granted when CMD
+	// starts and its status when it ends: stdout is CMD's.
+	JSON bool
 	// Helper is the argv prefix of a process that sets LISTEN_PID to its
 	// own PID and then executes the rest of its arguments (this binary's
 	// hidden `run --internal-exec-listen-pid --`): only the command's own
@@ -61,7 +64,8 @@ file descriptors 3, 4, ... using systemd's socket activation convention (LISTEN_
 LISTEN_PID, LISTEN_FDNAMES), so no other process can take a port in between.
 
 Signals are forwarded to CMD; portolan exits with CMD's exit status (128+N when a
-signal N ended it).`,
+signal N ended it). --json writes two JSON lines on stderr (stdout is CMD's): the
+ports when CMD starts and its status when it ends.`,
 		Example: `  portolan run -- npm run dev
   portolan run -n 2 --env HTTP_PORT -- ./server
   portolan run --listen-fds -- ./my-socket-activated-server`,
@@ -75,11 +79,11 @@ signal N ended it).`,
 			if execHelper {
 				return ExecListenPID(args)
 			}
-			p, err := free.ParseProto(proto)
+			p, err := cmdutil.ParseLeaseProto(proto)
 			if err != nil {
 				return err
 			}
-			if err := free.CheckRange(cmd, opts.Pool); err != nil {
+			if err := cmdutil.CheckRange(cmd, opts.Pool); err != nil {
 				return err
 			}
 			if err := checkBind(cmd, opts); err != nil {
@@ -107,6 +111,7 @@ signal N ended it).`,
 	fl.BoolVar(&execHelper, "internal-exec-listen-pid", false, "")
 	fl.MarkHidden("internal-exec-listen-pid")
 	fl.SetInterspersed(false)
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	cmdutil.AddServerFlags(cmd, f)
 	return cmd
 }
@@ -168,7 +173,29 @@ func Run(ctx context.Context, o *Options) error {
 		env = append(env, "LISTEN_FDS="+strconv.Itoa(len(files)), "LISTEN_FDNAMES="+strings.Join(names, ":"))
 		argv = append(append([]string{}, o.Helper...), o.Args...)
 	}
-	return execute(o.IO, argv, env, files)
+	var report func(Event)
+	if o.JSON {
+		enc := json.NewEncoder(o.IO.ErrOut)
+		report = func(e Event) {
+			if e.Event == "start" {
+				e.Ports = ls
+			}
+			enc.Encode(e)
+		}
+	}
+	return execute(o.IO, argv, env, files, report)
+}
+
+// Event is a JSON line of run --json on stderr: "start" with the leased
+// ports and CMD's pid, then "exit" with its status (and the signal that
+// ended it, if one did, by number; the status is then 128+N, as the
+// shell's).
+type Event struct {
+	Event  string           `json:"event"`
+	PID    int              `json:"pid"`
+	Ports  []portolan.Lease `json:"ports,omitempty"`
+	Status *int             `json:"status,omitempty"`
+	Signal int              `json:"signal,omitempty"`
 }
 
 // listen binds and listens on each leased port and returns the sockets'
@@ -201,7 +228,7 @@ func listen(bind string, proto portolan.Proto, ls []portolan.Lease) ([]*os.File,
 }
 
 // execute runs argv, forwarding signals, and maps its end to an exit code.
-func execute(io *iostreams.IOStreams, argv, env []string, files []*os.File) error {
+func execute(io *iostreams.IOStreams, argv, env []string, files []*os.File, report func(Event)) error {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		fmt.Fprintf(io.ErrOut, "portolan: cannot run %s: %v\n", argv[0], unwrapExec(err))
@@ -222,6 +249,9 @@ func execute(io *iostreams.IOStreams, argv, env []string, files []*os.File) erro
 	for _, f := range files {
 		f.Close()
 	}
+	if report != nil {
+		report(Event{Event: "start", PID: cmd.Process.Pid})
+	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	for {
@@ -231,7 +261,17 @@ func execute(io *iostreams.IOStreams, argv, env []string, files []*os.File) erro
 				cmd.Process.Signal(sig)
 			}
 		case err := <-done:
-			return exitStatus(err)
+			err = exitStatus(err)
+			if report != nil {
+				e := Event{Event: "exit", PID: cmd.Process.Pid}
+				code := cmdutil.ExitCode(err)
+				e.Status = &code
+				if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+					e.Signal = int(ws.Signal())
+				}
+				report(e)
+			}
+			return err
 		}
 	}
 }

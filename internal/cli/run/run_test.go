@@ -5,6 +5,7 @@ package run_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -212,6 +213,37 @@ func TestRunBadFlags(t *testing.T) {
 		err := cmd.Execute()
 		if cmdutil.ExitCode(err) != 2 || cmdutil.Message(err) != c.msg {
 			t.Errorf("run %q: exit %d %q, want 2 %q", c.args, cmdutil.ExitCode(err), cmdutil.Message(err), c.msg)
+		}
+	}
+}
+
+// run --json reports on stderr (stdout is the command's): the ports when
+// the command starts, its status when it ends.
+func TestRunJSON(t *testing.T) {
+	a := service(t)
+	for _, c := range []struct {
+		script      string
+		status, sig int
+	}{{`echo "port $PORT"`, 0, 0}, {"kill -9 $$", 137, 9}} {
+		ios, _, _, _ := iostreams.Test()
+		out, errOut := &syncbuf.Buffer{}, &syncbuf.Buffer{}
+		ios.Out, ios.ErrOut = out, errOut
+		o := run.Options{IO: ios, Leases: func() (portolan.LeaseService, error) { return a, nil }, Count: 2, Env: "PORT",
+			Owner: os.Getpid(), JSON: true, Args: []string{"sh", "-c", c.script}}
+		err := run.Run(context.Background(), &o)
+		if cmdutil.ExitCode(err) != c.status {
+			t.Fatalf("%q: exit %d", c.script, cmdutil.ExitCode(err))
+		}
+		lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+		var st, end run.Event
+		if len(lines) != 2 || json.Unmarshal([]byte(lines[0]), &st) != nil || json.Unmarshal([]byte(lines[1]), &end) != nil {
+			t.Fatalf("%q: stderr %q, want two JSON lines", c.script, errOut.String())
+		}
+		if st.Event != "start" || len(st.Ports) != 2 || st.PID == 0 || end.Event != "exit" || end.PID != st.PID || end.Status == nil || *end.Status != c.status || end.Signal != c.sig {
+			t.Errorf("%q: events %+v %+v", c.script, st, end)
+		}
+		if c.status == 0 && out.String() != "port "+st.Ports[0].Port.String()+"\n" {
+			t.Errorf("stdout %q is not the command's alone", out.String())
 		}
 	}
 }

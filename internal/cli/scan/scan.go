@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/cli/probeutil"
 	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
 	"github.com/portolan-dev/portolan/probe"
 	"github.com/portolan-dev/portolan/registry"
@@ -126,7 +128,7 @@ func Run(ctx context.Context, o *Options) error {
 	var note string
 	var err error
 	if o.Ports != "" {
-		ports, err = probe.ParsePorts(o.Ports, Resolver(o.Registry))
+		ports, err = probe.ParsePorts(o.Ports, probeutil.Resolver(o.Registry))
 	} else {
 		ports, note, err = probe.Top(o.Top, o.TopSource)
 	}
@@ -144,12 +146,20 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	start := time.Now()
 	res, st, err := probe.Scan(ctx, probes, opts)
+	interrupted := false
 	if err != nil {
-		return err
+		if ctx.Err() == nil {
+			return err
+		}
+		// Ctrl-C: report what was found so far, then exit 130.
+		interrupted = true
+		res = slices.DeleteFunc(res, func(r probe.Result) bool { return r.State == probe.Pending })
+		fmt.Fprintf(o.IO.ErrOut, "portolan: interrupted: %d of %d probes answered; what was found:\n", len(res), len(probes))
+		ctx = context.WithoutCancel(ctx)
 	}
 	end := time.Now()
 	reg, _ := o.Registry()
-	annotate(ctx, res, reg, true)
+	probeutil.Annotate(ctx, res, reg, true)
 	show := probe.ShowDefault
 	if o.All {
 		show = probe.ShowAll
@@ -181,6 +191,9 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	if o.IO.IsStderrTTY() {
 		printSummary(o.IO, hosts, meta)
+	}
+	if interrupted {
+		return cmdutil.Exit(cmdutil.ExitSignal)
 	}
 	if probe.Count(res, probe.Open) == 0 {
 		return cmdutil.Exit(cmdutil.ExitNotFound)
@@ -245,10 +258,21 @@ func printTable(o *Options, hosts []probe.Host) error {
 	if !o.Banner {
 		header = header[:len(header)-1]
 	}
+	n := 0
+	for _, h := range hosts {
+		n += len(h.Shown)
+	}
+	if n == 0 {
+		return nil // no empty table: the summary (on a terminal) and the exit code say it
+	}
 	tp := tableprinter.New(o.IO, header...)
+	tp.Flexible(0, 5, 6, 7) // target, common uses, process and banner give way
 	for _, h := range hosts {
 		for _, r := range h.Shown {
 			row := probe.Row(r)
+			for i := range row {
+				row[i] = cmdutil.Sanitize(row[i]) // the process name is another user's text
+			}
 			if r.State == probe.Open {
 				row[3] = o.IO.Green(row[3])
 			}

@@ -200,19 +200,6 @@ func TestScanServiceNames(t *testing.T) {
 	if n := strings.Count(out, "\tclosed\t"); n != 3 {
 		t.Errorf("want 3 closed rows:\n%s", out)
 	}
-	p := listen(t, "tcp4", "127.0.0.1:0")
-	r := Resolver(reg)
-	if ports, err := r("ssh"); err != nil || len(ports) != 1 || ports[0] != 22 {
-		t.Errorf("ssh: %v %v", ports, err)
-	}
-	if ports, err := r("x11"); err != nil || len(ports) != 64 {
-		t.Errorf("x11 range: %d ports %v", len(ports), err)
-	}
-	res := []probe.Result{{Port: 443, State: probe.Open}, {Port: 3000, State: probe.Open}, {Port: p, State: probe.Closed}}
-	annotate(context.Background(), res, registry.Embedded(), false)
-	if res[0].Service != "https" || res[1].Service != "hbci" || len(res[1].CommonUses) == 0 || res[2].Service != "" {
-		t.Errorf("annotate: %+v", res)
-	}
 }
 
 func TestScanBadInput(t *testing.T) {

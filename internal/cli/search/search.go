@@ -10,7 +10,6 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
-	"github.com/portolan-dev/portolan/internal/cli/query"
 	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/spf13/cobra"
@@ -30,6 +29,10 @@ type Result struct {
 	Query      string               `json:"query"`
 	Results    []registry.Hit       `json:"results"`     // IANA records, best first, each with its score
 	CommonUses []portolan.CommonUse `json:"common_uses"` // curated de-facto uses holding every word
+	// Total counts every match, records and common uses; Truncated says
+	// --limit left some out.
+	Total     int  `json:"total"`
+	Truncated bool `json:"truncated"`
 }
 
 // NewCmdSearch returns the search command.
@@ -49,7 +52,7 @@ Assigned records rank above reserved and unassigned ones. Exit 1 when nothing ma
 			return Run(opts)
 		},
 	}
-	cmd.Flags().IntVarP(&opts.Limit, "limit", "n", 50, "show at most N records (0: all)")
+	cmd.Flags().IntVarP(&opts.Limit, "limit", "n", 50, "show at most N matches, records and common uses together (0: all)")
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	return cmd
 }
@@ -67,7 +70,7 @@ func Run(o *Options) error {
 	if err != nil {
 		return err
 	}
-	res := Result{Query: q, Results: reg.Search(q, o.Limit), CommonUses: []portolan.CommonUse{}}
+	res := Result{Query: q, Results: reg.Search(q, 0), CommonUses: []portolan.CommonUse{}}
 	if res.Results == nil {
 		res.Results = []registry.Hit{}
 	}
@@ -82,12 +85,23 @@ func Run(o *Options) error {
 			res.CommonUses = append(res.CommonUses, c)
 		}
 	}
+	res.Total = len(res.Results) + len(res.CommonUses)
+	if o.Limit > 0 && res.Total > o.Limit {
+		// --limit counts every row shown: the ranked records first, then
+		// the common uses in what is left.
+		res.Truncated = true
+		res.Results = res.Results[:min(len(res.Results), o.Limit)]
+		res.CommonUses = res.CommonUses[:min(len(res.CommonUses), o.Limit-len(res.Results))]
+	}
 	if o.JSON {
 		if err := cmdutil.WriteJSON(o.IO, res); err != nil {
 			return err
 		}
 	} else if err := render(o.IO, &res); err != nil {
 		return err
+	}
+	if res.Truncated && !o.JSON {
+		fmt.Fprintf(o.IO.ErrOut, "portolan: showing %d of %d matches (--limit %d); --limit 0 shows all\n", len(res.Results)+len(res.CommonUses), res.Total, o.Limit)
 	}
 	if len(res.Results)+len(res.CommonUses) == 0 {
 		if !o.JSON {
@@ -105,7 +119,7 @@ func render(io *iostreams.IOStreams, r *Result) error {
 	if !io.IsStdoutTTY() {
 		t := tableprinter.New(io)
 		for _, h := range r.Results {
-			t.AddRow("iana", h.Name, query.ProtoText(h.Proto), query.PortsText(h.Service), query.StatusText(h.Service), h.Description, strconv.Itoa(h.Score))
+			t.AddRow("iana", h.Name, cmdutil.ProtoText(h.Proto), cmdutil.PortsText(h.Service), cmdutil.StatusText(h.Service), h.Description, strconv.Itoa(h.Score))
 		}
 		for _, c := range r.CommonUses {
 			t.AddRow("common", c.Name, protoOrBoth(c.Proto), c.Ports.String(), c.Desc, c.Source)
@@ -116,7 +130,7 @@ func render(io *iostreams.IOStreams, r *Result) error {
 		t := tableprinter.New(io, "name", "proto", "ports", "status", "description")
 		for _, h := range r.Results {
 			d, _, _ := strings.Cut(h.Description, "\n")
-			t.AddRow(io.Bold(h.Name), query.ProtoText(h.Proto), query.PortsText(h.Service), query.StatusText(h.Service), d)
+			t.AddRow(io.Bold(h.Name), cmdutil.ProtoText(h.Proto), cmdutil.PortsText(h.Service), cmdutil.StatusText(h.Service), d)
 		}
 		if err := t.Render(); err != nil {
 			return err

@@ -40,3 +40,24 @@ func TestSearch(t *testing.T) {
 		t.Errorf("negative limit: exit %d", code)
 	}
 }
+
+// --limit counts every row, common uses included, and says when it cut.
+func TestSearchLimitCountsEverythingAndSaysSo(t *testing.T) {
+	all, _, _ := run(false, false, 0, "elasticsearch")
+	n := strings.Count(all, "\n")
+	if n < 2 {
+		t.Fatalf("want several matches for elasticsearch, got %q", all)
+	}
+	out, errOut, code := run(false, false, 1, "elasticsearch")
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(errOut, "showing 1 of ") || !strings.Contains(errOut, "--limit 0 shows all") {
+		t.Errorf("--limit 1: %q %q exit %d; want one row and a note on stderr", out, errOut, code)
+	}
+	out, _, _ = run(false, true, 1, "elasticsearch")
+	var res Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil || !res.Truncated || res.Total != n || len(res.Results)+len(res.CommonUses) != 1 {
+		t.Errorf("--limit 1 --json: %v %s", err, out)
+	}
+	if _, errOut, _ := run(false, false, 0, "elasticsearch"); strings.Contains(errOut, "showing") {
+		t.Errorf("no limit, yet a note: %q", errOut)
+	}
+}

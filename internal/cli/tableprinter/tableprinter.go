@@ -6,25 +6,24 @@ package tableprinter
 import (
 	"io"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 )
 
-// flatten keeps a piped cell on one line and inside one field.
-var flatten = strings.NewReplacer("\t", " ", "\n", " ")
-
 // Printer collects rows and renders them.
 type Printer struct {
-	out    io.Writer
-	tty    bool
-	header []string
-	rows   [][]string
+	out      io.Writer
+	tty      bool
+	width    func() int
+	header   []string
+	rows     [][]string
+	flexible []int
 }
 
 // New returns a printer for s with the given column headers.
 func New(s *iostreams.IOStreams, header ...string) *Printer {
-	return &Printer{out: s.Out, tty: s.IsStdoutTTY(), header: header}
+	return &Printer{out: s.Out, tty: s.IsStdoutTTY(), width: s.TerminalWidth, header: header}
 }
 
 // AddRow adds one row; missing cells print empty.
@@ -33,8 +32,16 @@ func (p *Printer) AddRow(cells ...string) { p.rows = append(p.rows, cells) }
 // Len returns the number of rows added.
 func (p *Printer) Len() int { return len(p.rows) }
 
-// Render writes the table. On a pipe, tabs and newlines inside cells are
-// replaced by spaces so each row stays one line of tab-separated fields.
+// Flexible names the free-text columns (by index) that are cut short, with
+// "…", when the table is wider than the terminal; the rightmost is cut
+// first. Without it the last column is the flexible one.
+func (p *Printer) Flexible(cols ...int) { p.flexible = cols }
+
+// Render writes the table. Every cell is sanitised (cmdutil.Sanitize; the
+// colours IOStreams adds are kept): cells carry text other users control.
+// On a pipe each row is one line of tab-separated fields; on a terminal
+// the columns are aligned by display cells and the table is fitted to the
+// terminal's width by cutting the flexible columns, never wrapped.
 func (p *Printer) Render() error {
 	var b strings.Builder
 	if !p.tty {
@@ -43,7 +50,7 @@ func (p *Printer) Render() error {
 				if i > 0 {
 					b.WriteByte('\t')
 				}
-				b.WriteString(flatten.Replace(c))
+				b.WriteString(clean(c))
 			}
 			b.WriteByte('\n')
 		}
@@ -54,29 +61,38 @@ func (p *Printer) Render() error {
 	for _, r := range p.rows {
 		n = max(n, len(r))
 	}
+	all := make([][]string, 0, len(p.rows)+1)
+	if len(p.header) > 0 {
+		h := make([]string, len(p.header))
+		for i, c := range p.header {
+			h[i] = strings.ToUpper(clean(c))
+		}
+		all = append(all, h)
+	}
+	for _, r := range p.rows {
+		c := make([]string, n)
+		for i := range r {
+			c[i] = clean(r[i])
+		}
+		all = append(all, c)
+	}
 	w := make([]int, n)
-	all := append([][]string{p.header}, p.rows...)
 	for _, r := range all {
 		for i, c := range r {
-			w[i] = max(w[i], visibleLen(c))
+			w[i] = max(w[i], Width(c))
 		}
 	}
-	for ri, r := range all {
-		if ri == 0 && len(p.header) == 0 {
-			continue
-		}
+	p.fit(w)
+	for _, r := range all {
 		var line strings.Builder
 		for i := 0; i < n; i++ {
 			c := ""
 			if i < len(r) {
-				c = r[i]
-			}
-			if ri == 0 {
-				c = strings.ToUpper(c)
+				c = Truncate(r[i], w[i])
 			}
 			line.WriteString(c)
 			if i < n-1 {
-				line.WriteString(strings.Repeat(" ", w[i]-visibleLen(c)+2))
+				line.WriteString(strings.Repeat(" ", w[i]-Width(c)+2))
 			}
 		}
 		b.WriteString(strings.TrimRight(line.String(), " "))
@@ -86,22 +102,53 @@ func (p *Printer) Render() error {
 	return err
 }
 
-// visibleLen counts runes outside ANSI escape sequences.
-func visibleLen(s string) int {
-	n, esc := 0, false
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		switch {
-		case esc:
-			if r == 'm' {
-				esc = false
-			}
-		case r == 0x1b:
-			esc = true
-		default:
-			n++
-		}
+// minFlexible is the narrowest a flexible column is cut to.
+const minFlexible = 8
+
+// fit narrows the flexible columns, rightmost first, until the table fits
+// the terminal or they are all minFlexible wide.
+func (p *Printer) fit(w []int) {
+	if len(w) == 0 || p.width == nil {
+		return
 	}
-	return n
+	total := 2 * (len(w) - 1)
+	for _, x := range w {
+		total += x
+	}
+	over := total - p.width()
+	flex := p.flexible
+	if len(flex) == 0 {
+		flex = []int{len(w) - 1}
+	}
+	for i := len(flex) - 1; i >= 0 && over > 0; i-- {
+		c := flex[i]
+		if c < 0 || c >= len(w) || w[c] <= minFlexible {
+			continue
+		}
+		cut := min(over, w[c]-minFlexible)
+		w[c] -= cut
+		over -= cut
+	}
+}
+
+// clean sanitises a cell but keeps the SGR colour sequences IOStreams put
+// there.
+func clean(s string) string {
+	if !strings.Contains(s, "\x1b[") {
+		return cmdutil.Sanitize(s)
+	}
+	var b strings.Builder
+	start := 0
+	for i := 0; i < len(s); {
+		if l := sgrLen(s[i:]); l > 0 {
+			b.WriteString(cmdutil.Sanitize(s[start:i]))
+			b.WriteString(s[i : i+l])
+			i += l
+			start = i
+			continue
+		}
+		i++
+	}
+	b.WriteString(cmdutil.Sanitize(s[start:]))
+	return b.String()
 }

@@ -1,6 +1,7 @@
 package tableprinter_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
@@ -36,5 +37,78 @@ func TestTerminalTableAlignsAndIgnoresColour(t *testing.T) {
 		"65535  x     last\n"
 	if out.String() != want {
 		t.Fatalf("terminal table =\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+// Cells carry other users' text: escape sequences in them print inert, on a
+// terminal and on a pipe, while the program's own colours stay.
+func TestCellsAreSanitised(t *testing.T) {
+	for _, tty := range []bool{true, false} {
+		ios, _, out, _ := iostreams.Test()
+		ios.SetStdoutTTY(tty)
+		ios.SetColorEnabled(true)
+		tp := tableprinter.New(ios, "name", "note")
+		tp.AddRow(ios.Green("ok"), "evil\x1b]0;title\x07\x1b[2J\x1b[8m")
+		if err := tp.Render(); err != nil {
+			t.Fatal(err)
+		}
+		s := strings.ReplaceAll(strings.ReplaceAll(out.String(), "\x1b[32m", ""), "\x1b[0m", "")
+		if strings.ContainsAny(s, "\x1b\x07") || !strings.Contains(out.String(), "\x1b[32mok\x1b[0m") {
+			t.Errorf("tty=%v: %q", tty, out.String())
+		}
+	}
+}
+
+// Widths count terminal cells: wide CJK characters take two, combining
+// marks none, so columns after them stay aligned.
+func TestWidthsCountCells(t *testing.T) {
+	for s, want := range map[string]int{"abc": 3, "日本": 4, "e\u0301": 1, "\x1b[32mok\x1b[0m": 2, "한국어": 6, "🚀": 2, "": 0} {
+		if got := tableprinter.Width(s); got != want {
+			t.Errorf("Width(%q) = %d, want %d", s, got, want)
+		}
+	}
+	ios, _, out, _ := iostreams.Test()
+	ios.SetStdoutTTY(true)
+	tp := tableprinter.New(ios, "name", "port")
+	tp.AddRow("日本語", "1")
+	tp.AddRow("cafe\u0301", "2")
+	tp.AddRow("abcdef", "3")
+	if err := tp.Render(); err != nil {
+		t.Fatal(err)
+	}
+	want := "NAME    PORT\n日本語  1\ncafe\u0301    2\nabcdef  3\n"
+	if out.String() != want {
+		t.Errorf("table =\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+// A table wider than the terminal cuts its free-text column with "…"
+// instead of letting the terminal wrap every line.
+func TestTableFitsTheTerminal(t *testing.T) {
+	ios, _, out, _ := iostreams.Test()
+	ios.SetStdoutTTY(true)
+	ios.SetTerminalWidth(40)
+	tp := tableprinter.New(ios, "port", "name", "description", "pid")
+	tp.Flexible(2)
+	tp.AddRow("443", "https", strings.Repeat("a long description ", 10), "1")
+	if err := tp.Render(); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
+		if w := tableprinter.Width(l); w > 40 {
+			t.Errorf("line %q is %d cells wide, want at most 40", l, w)
+		}
+	}
+	if !strings.Contains(out.String(), "…  1") {
+		t.Errorf("the description is not cut with …:\n%s", out.String())
+	}
+	// A pipe gets every byte.
+	ios.SetStdoutTTY(false)
+	out.Reset()
+	tp = tableprinter.New(ios, "port", "name", "description", "pid")
+	tp.AddRow("443", "https", strings.Repeat("a long description ", 10), "1")
+	tp.Render()
+	if !strings.Contains(out.String(), strings.Repeat("a long description ", 10)) {
+		t.Errorf("piped row was cut: %q", out.String())
 	}
 }

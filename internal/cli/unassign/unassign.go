@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/portolan-dev/portolan"
-	"github.com/portolan-dev/portolan/internal/cli/assign"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/spf13/cobra"
@@ -19,6 +18,15 @@ type Options struct {
 	Assignments func() (portolan.AssignmentService, error)
 	Targets     []portolan.Key
 	Actor       string
+	JSON        bool
+}
+
+// Unassigned is one line of unassign --json's array.
+type Unassigned struct {
+	Port       portolan.Port  `json:"port"`
+	Proto      portolan.Proto `json:"protocol"`
+	Unassigned bool           `json:"unassigned"`
+	Error      string         `json:"error,omitempty"` // why not: "7001/tcp is not assigned"
 }
 
 // NewCmdUnassign returns the unassign command.
@@ -32,17 +40,18 @@ func NewCmdUnassign(f *cmdutil.Factory) *cobra.Command {
 		Args: cmdutil.MinimumArgs(1, "PORT/PROTO"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, a := range args {
-				p, proto, err := assign.ParsePortProto(a)
+				p, proto, err := cmdutil.ParsePortProto(a)
 				if err != nil {
 					return err
 				}
 				opts.Targets = append(opts.Targets, portolan.Key{Port: p, Proto: proto})
 			}
 			opts.Assignments = f.Assignments
-			opts.Actor = assign.CurrentUser()
+			opts.Actor = cmdutil.CurrentUser()
 			return Run(cmd.Context(), opts)
 		},
 	}
+	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	cmdutil.AddServerFlags(cmd, f)
 	return cmd
 }
@@ -55,17 +64,27 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	var firstErr error
+	res := []Unassigned{}
 	for _, k := range o.Targets {
 		err := svc.Unassign(ctx, k.Port, k.Proto, o.Actor)
 		switch {
 		case err == nil:
-			fmt.Fprintf(o.IO.Out, "unassigned %d/%s\n", k.Port, k.Proto)
-		case portolan.ErrorCode(err) == portolan.ENOTFOUND && len(o.Targets) > 1:
+			res = append(res, Unassigned{Port: k.Port, Proto: k.Proto, Unassigned: true})
+			if !o.JSON {
+				fmt.Fprintf(o.IO.Out, "unassigned %d/%s\n", k.Port, k.Proto)
+			}
+		case portolan.ErrorCode(err) == portolan.ENOTFOUND && (len(o.Targets) > 1 || o.JSON):
+			res = append(res, Unassigned{Port: k.Port, Proto: k.Proto, Error: portolan.ErrorMessage(err)})
 			fmt.Fprintf(o.IO.ErrOut, "portolan: %s\n", portolan.ErrorMessage(err))
 			if firstErr == nil {
 				firstErr = cmdutil.Exit(cmdutil.ExitNotFound)
 			}
 		default:
+			return err
+		}
+	}
+	if o.JSON {
+		if err := cmdutil.WriteJSON(o.IO, res); err != nil {
 			return err
 		}
 	}

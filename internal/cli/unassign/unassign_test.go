@@ -1,6 +1,8 @@
 package unassign_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -58,5 +60,23 @@ func TestVerbsWithServerFlags(t *testing.T) {
 	err = run(unassign.NewCmdUnassign(f), "8123/tcp", "--server", srv.URL)
 	if cmdutil.ExitCode(err) != 1 || !strings.Contains(cmdutil.Message(err), "needs an admin bearer token") {
 		t.Fatalf("unassign without a token: exit %d, %v", cmdutil.ExitCode(err), err)
+	}
+}
+
+// unassign --json: one entry per target, unassigned or why not (exit 1
+// when one was not assigned).
+func TestUnassignJSON(t *testing.T) {
+	svc := assignment.New(memstore.New(), nil, portolan.Range{}, 1024)
+	if _, err := svc.Assign(context.Background(), &portolan.Assignment{Port: 7001, Proto: portolan.TCP, Name: "billing"}, true); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, out, _ := iostreams.Test()
+	o := &unassign.Options{IO: ios, Assignments: func() (portolan.AssignmentService, error) { return svc, nil }, JSON: true,
+		Targets: []portolan.Key{{Port: 7001, Proto: portolan.TCP}, {Port: 7002, Proto: portolan.UDP}}}
+	err := unassign.Run(context.Background(), o)
+	var got []unassign.Unassigned
+	if cmdutil.ExitCode(err) != 1 || json.Unmarshal(out.Bytes(), &got) != nil || len(got) != 2 ||
+		!got[0].Unassigned || got[0].Port != 7001 || got[1].Unassigned || got[1].Error == "" {
+		t.Fatalf("unassign --json: %q exit %d", out.String(), cmdutil.ExitCode(err))
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
-	"github.com/portolan-dev/portolan/internal/cli/scan"
+	"github.com/portolan-dev/portolan/internal/cli/probeutil"
 	"github.com/portolan-dev/portolan/registry"
 )
 
@@ -48,7 +48,7 @@ func dualLookup(_ context.Context, host string) ([]netip.Addr, error) {
 func opts(targets ...string) (*Options, *iostreams.IOStreams) {
 	ios, _, _, _ := iostreams.Test()
 	return &Options{IO: ios, Registry: func() (*registry.Registry, error) { return registry.Embedded(), nil },
-		Lookup: dualLookup, Local: scan.Listening, Targets: targets, Timeout: 5 * time.Second}, ios
+		Lookup: dualLookup, Local: probeutil.Listening, Targets: targets, Timeout: 5 * time.Second}, ios
 }
 
 // listenAfter binds network/addr after d and reports the bind time.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -203,4 +204,23 @@ func hold(specs []string) int {
 		k.Close()
 	}
 	return 0
+}
+
+// HostileName is a process name (comm, at most 15 bytes) that would retitle
+// the terminal and clear the screen if printed raw.
+const HostileName = "x\x1b]0;pwn\x07\x1b[2J"
+
+// StartHostile is Start with the holder run through a symlink named
+// HostileName, so its comm and argv[0] carry escape sequences.
+func StartHostile(t testing.TB, specs ...string) *Child {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), HostileName)
+	if err := os.Symlink(exe, link); err != nil {
+		t.Fatal(err)
+	}
+	return StartExe(t, link, nil, specs...)
 }

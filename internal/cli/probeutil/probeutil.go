@@ -1,4 +1,7 @@
-package scan
+// Package probeutil joins probe (which imports no other adapter) to the
+// registry and the socket inventory, for the verbs that probe ports:
+// scan, check and wait.
+package probeutil
 
 import (
 	"context"
@@ -11,9 +14,6 @@ import (
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/sockets"
 )
-
-// These adapters join probe (which imports no other adapter) to the
-// registry and the socket inventory; check and wait use them too.
 
 // Resolver resolves service names in port specs through the registry:
 // every TCP (or protocol-less) record of the name with a port, ranges
@@ -85,20 +85,25 @@ func LocalAddrs() func(netip.Addr) bool {
 	}
 }
 
-// annotate fills in the IANA service name and common uses of every open
-// port, and the owning process of open ports on this host's addresses.
-func annotate(ctx context.Context, res []probe.Result, reg *registry.Registry, withOwners bool) {
+// Annotate fills in the IANA service name of every port, the common uses
+// of open ports, and the owning process of open ports on this host's
+// addresses.
+func Annotate(ctx context.Context, res []probe.Result, reg *registry.Registry, withOwners bool) {
 	isLocal := LocalAddrs()
 	owners := map[portolan.Port][]portolan.Socket{}
 	for i := range res {
 		r := &res[i]
+		if reg != nil {
+			// Every port gets its name, whatever its state, as nmap names
+			// every port it lists (ndiff compares them).
+			if s, ok := reg.Primary(r.Port, portolan.TCP); ok {
+				r.Service = s.Name
+			}
+		}
 		if r.State != probe.Open {
 			continue
 		}
 		if reg != nil {
-			if s, ok := reg.Primary(r.Port, portolan.TCP); ok {
-				r.Service = s.Name
-			}
 			for _, cu := range reg.CommonUses(r.Port) {
 				if cu.Proto.Matches(portolan.TCP) && !slices.Contains(r.CommonUses, cu.Name) {
 					r.CommonUses = append(r.CommonUses, cu.Name)

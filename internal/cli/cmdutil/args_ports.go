@@ -1,0 +1,95 @@
+package cmdutil
+
+import (
+	"fmt"
+	"os/user"
+	"strings"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/spf13/cobra"
+)
+
+// ParsePortProto parses "5432/tcp"; the protocol is required because an
+// assignment is per protocol (assign, unassign).
+func ParsePortProto(s string) (portolan.Port, portolan.Proto, error) {
+	ps, protos, ok := strings.Cut(s, "/")
+	p, err := portolan.ParsePort(ps)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !ok {
+		return 0, 0, portolan.Errorf(portolan.EINVALID, "%q needs a protocol: want PORT/PROTO, e.g. %s/tcp", s, ps)
+	}
+	proto, err := portolan.ParseProto(protos)
+	if err != nil || proto == portolan.ProtoAny {
+		return 0, 0, portolan.Errorf(portolan.EINVALID, "protocol %q in %q is not one of tcp, udp, sctp, dccp", protos, s)
+	}
+	return p, proto, nil
+}
+
+// CurrentUser names the person running the command, for the audit log.
+func CurrentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+// ParseLeaseProto parses the lease verbs' --proto (free, lease, run): tcp,
+// udp, or both (also "any").
+func ParseLeaseProto(s string) (portolan.Proto, error) {
+	switch s {
+	case "both", "any":
+		return portolan.ProtoAny, nil
+	case "tcp":
+		return portolan.TCP, nil
+	case "udp":
+		return portolan.UDP, nil
+	}
+	return 0, FlagErrorf("--proto %q is not one of tcp, udp, both", s)
+}
+
+// CheckRange refuses an empty --range, which the allocator would read as
+// the default pool: free, lease and run share the flag.
+func CheckRange(cmd *cobra.Command, pool string) error {
+	if cmd.Flags().Changed("range") && pool == "" {
+		return FlagErrorf("--range is empty: want user, dynamic or LO-HI, e.g. 20000-20999")
+	}
+	return nil
+}
+
+// PrintLeases writes leases as one port a line, or as JSON (free, lease).
+func PrintLeases(io *iostreams.IOStreams, ls []portolan.Lease, asJSON bool) error {
+	if asJSON {
+		return WriteJSON(io, ls)
+	}
+	for _, l := range ls {
+		fmt.Fprintln(io.Out, l.Port)
+	}
+	return nil
+}
+
+// ProtoText is the protocol of a record, or "-" for records without one.
+func ProtoText(p portolan.Proto) string {
+	if p == portolan.ProtoAny {
+		return "-"
+	}
+	return p.String()
+}
+
+// PortsText is a record's "6000-6063", or "-" for a name without a port.
+func PortsText(s portolan.Service) string {
+	if !s.HasPort {
+		return "-"
+	}
+	return s.Ports.String()
+}
+
+// StatusText is a record's status, naming the primary of an alias.
+func StatusText(s portolan.Service) string {
+	if s.Status == portolan.Alias && s.AliasOf != "" {
+		return "alias of " + s.AliasOf
+	}
+	return s.Status.String()
+}

@@ -1,0 +1,123 @@
+// Package leases is the `portolan leases` verb: the live leases, from the
+// local state directory or the server --server names.
+package leases
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
+	"github.com/spf13/cobra"
+)
+
+// Options are the inputs of one run.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Leases func() (portolan.LeaseService, error)
+	JSON   bool
+	Now    func() time.Time
+}
+
+// NewCmdLeases returns the leases command.
+func NewCmdLeases(f *cmdutil.Factory) *cobra.Command {
+	o := &Options{IO: f.IOStreams, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "leases [--json]",
+		Short: "List the live leases: port, protocol, owner, label, expiry",
+		Long: `List the leases that hold ports now: leases whose owner process has exited or
+whose TTL has passed are not live and not listed. With --server (or PORTOLAN_ADDR)
+the server's leases, else the local state directory's. Exit 1 when there are none.`,
+		Example: `  portolan leases
+  portolan leases --json | jq '.[].port'`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Leases = f.LeaseService
+			return Run(cmd.Context(), o)
+		},
+	}
+	cmdutil.AddJSONFlag(cmd, &o.JSON)
+	cmdutil.AddServerFlags(cmd, f)
+	return cmd
+}
+
+// Run lists the live leases: JSON ([Lease], as `lease --json` prints
+// them), a table on a terminal, or "PORT PROTO PID LABEL EXPIRES" rows
+// (RFC 3339, "-" for none) on a pipe.
+func Run(ctx context.Context, o *Options) error {
+	svc, err := o.Leases()
+	if err != nil {
+		return err
+	}
+	ls, err := svc.Leases(ctx)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		if ls == nil {
+			ls = []portolan.Lease{}
+		}
+		if err := cmdutil.WriteJSON(o.IO, ls); err != nil {
+			return err
+		}
+	} else {
+		tty := o.IO.IsStdoutTTY()
+		tp := tableprinter.New(o.IO, "port", "proto", "pid", "label", "expires")
+		tp.Flexible(3)
+		for _, l := range ls {
+			tp.AddRow(l.Port.String(), protoText(l.Proto), pidText(l.PID), dash(l.Label), o.expires(l, tty))
+		}
+		if err := tp.Render(); err != nil {
+			return err
+		}
+	}
+	if len(ls) == 0 {
+		if !o.JSON && o.IO.IsStderrTTY() {
+			fmt.Fprintln(o.IO.ErrOut, "no live leases")
+		}
+		return cmdutil.Exit(cmdutil.ExitNotFound)
+	}
+	return nil
+}
+
+// expires is "in 9m59s" or what ends the lease on a terminal, and the
+// RFC 3339 time or "-" on a pipe.
+func (o *Options) expires(l portolan.Lease, tty bool) string {
+	switch {
+	case l.Expires.IsZero() && !tty:
+		return "-"
+	case l.Expires.IsZero():
+		if l.PID != 0 {
+			return "when pid " + strconv.Itoa(l.PID) + " exits"
+		}
+		return "on release"
+	case tty:
+		return "in " + l.Expires.Sub(o.Now()).Round(time.Second).String()
+	}
+	return l.Expires.UTC().Format(time.RFC3339)
+}
+
+func protoText(p portolan.Proto) string {
+	if p == portolan.ProtoAny {
+		return "both"
+	}
+	return p.String()
+}
+
+func pidText(pid int) string {
+	if pid == 0 {
+		return "-"
+	}
+	return strconv.Itoa(pid)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
