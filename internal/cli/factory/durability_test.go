@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/factory"
@@ -50,5 +51,22 @@ func TestEmptyStateFileIsRefused(t *testing.T) {
 func closeIf(s interface{ Close() error }, err error) {
 	if err == nil {
 		s.Close()
+	}
+}
+
+// PORTOLAN_STORE_TIMEOUT bounds PostgreSQL calls; a value that is not a
+// sensible duration is refused by name with the valid form, exit 2, before
+// any connection is tried.
+func TestStoreTimeout(t *testing.T) {
+	for _, v := range []string{"soon", "5", "0s", "-1s", "1h"} {
+		t.Setenv(factory.EnvStoreTimeout, v)
+		_, err := factory.OpenStore("postgres://portolan@127.0.0.1:1/portolan")
+		if cmdutil.ExitCode(err) != 2 || !strings.Contains(cmdutil.Message(err), "PORTOLAN_STORE_TIMEOUT=") || !strings.Contains(cmdutil.Message(err), "want a duration") {
+			t.Errorf("PORTOLAN_STORE_TIMEOUT=%s: exit %d %q; want exit 2 naming it", v, cmdutil.ExitCode(err), cmdutil.Message(err))
+		}
+	}
+	t.Setenv(factory.EnvStoreTimeout, "1500ms")
+	if d, err := factory.StoreTimeout(); err != nil || d != 1500*time.Millisecond {
+		t.Errorf("StoreTimeout() = %v, %v; want 1.5s", d, err)
 	}
 }
