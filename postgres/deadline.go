@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,7 +22,8 @@ import (
 //   - connecting (TCP, TLS, start-up, authentication) takes at most Timeout;
 //   - the server gives up on a statement, a lock wait or a transaction left
 //     idle after Timeout (statement_timeout, lock_timeout,
-//     idle_in_transaction_session_timeout), unless the DSN sets them;
+//     idle_in_transaction_session_timeout), unless the DSN sets them, as
+//     parameters or in options;
 //   - on our side no read or write on a connection waits longer than
 //     Timeout plus grace while the server says nothing, so a call fails
 //     even when the network, not the server, is what stalled; the
@@ -71,7 +73,8 @@ func applyTimeout(cfg *pgxpool.Config, t time.Duration) {
 	ms := strconv.FormatInt(t.Milliseconds(), 10)
 	var set []string
 	for _, k := range []string{"statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"} {
-		if _, ok := cc.RuntimeParams[k]; !ok {
+		_, ok := cc.RuntimeParams[k]
+		if !ok && !strings.Contains(cc.RuntimeParams["options"], k) {
 			set = append(set, k)
 		}
 	}
