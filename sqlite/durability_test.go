@@ -180,3 +180,23 @@ func TestHealthOfAReadOnlyStore(t *testing.T) {
 		t.Fatal("Health of a read-only store: ok")
 	}
 }
+
+// A store opened by a relative path is not taken for deleted when the
+// process changes directory.
+func TestRelativePathSurvivesChdir(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	db, err := sqlite.Open("portolan.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t.Chdir(t.TempDir())
+	ctx := context.Background()
+	if err := db.InsertLeases(ctx, []*portolan.Lease{{Port: 41000, Proto: portolan.TCP}}); err != nil {
+		t.Fatalf("InsertLeases after chdir: %v", err)
+	}
+	if err := db.Health(ctx); err != nil {
+		t.Fatalf("Health after chdir: %v", err)
+	}
+}

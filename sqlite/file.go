@@ -153,7 +153,7 @@ func (d *DB) checkFile() error {
 	if d.ident == nil {
 		return nil
 	}
-	fi, err := os.Stat(d.path)
+	fi, err := os.Stat(d.abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return portolan.Errorf(portolan.EINTERNAL, "state file %s was deleted while portolan had it open: refusing to write into a deleted file (restore the file and restart portolan)", d.path)
@@ -168,7 +168,7 @@ func (d *DB) checkFile() error {
 // identify records the file at d.path as the one the store writes. A
 // file replaced while it was being opened is refused.
 func (d *DB) identify(before os.FileInfo) error {
-	fi, err := os.Stat(d.path)
+	fi, err := os.Stat(d.abs)
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}

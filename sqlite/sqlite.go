@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +48,8 @@ const maxBatch = 512
 type DB struct {
 	db    *sql.DB
 	path  string
-	ident os.FileInfo // the file at path when opened; nil for read-only
+	abs   string      // path made absolute, for checkFile
+	ident os.FileInfo // the file at abs when opened; nil for read-only
 
 	healthy atomic.Int64 // Unix nanoseconds of the last good write probe
 
@@ -157,14 +159,20 @@ func isBusy(err error) bool {
 // newDB opens the connection pool of the database at path with the DSN
 // query q, and a write queue of queue ops. Nothing touches the file yet.
 func newDB(path string, q url.Values, queue int) (*DB, error) {
-	sdb, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+q.Encode())
+	// Absolute, so that connections the pool opens after a chdir, and
+	// checkFile, still find the file.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	sdb, err := sql.Open("sqlite", "file:"+escapePath(abs)+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	sdb.SetMaxOpenConns(8)
 	sdb.SetMaxIdleConns(8)
 	sdb.SetConnMaxIdleTime(0)
-	return &DB{db: sdb, path: path, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, queue), quit: make(chan struct{}), done: make(chan struct{})}, nil
+	return &DB{db: sdb, path: path, abs: abs, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, queue), quit: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
 // escapePath keeps '?' and '#' in a file name from being read as the DSN's
