@@ -2,10 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"net"
-	"net/url"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,102 +9,6 @@ import (
 	"github.com/portolan-dev/portolan/postgres"
 	"github.com/portolan-dev/portolan/postgres/pgtest"
 )
-
-// relay forwards loopback TCP connections to a PostgreSQL server until it
-// is stalled: then it keeps every connection open and accepts new ones but
-// passes nothing on, as a network partition does (no reset, no FIN).
-type relay struct {
-	ln      net.Listener
-	target  string
-	stalled atomic.Bool
-	done    chan struct{}
-	mu      sync.Mutex
-	conns   []net.Conn
-	wg      sync.WaitGroup
-}
-
-func newRelay(t *testing.T, target string) *relay {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &relay{ln: ln, target: target, done: make(chan struct{})}
-	r.wg.Go(r.accept)
-	t.Cleanup(r.close)
-	return r
-}
-
-func (r *relay) accept() {
-	for {
-		c, err := r.ln.Accept()
-		if err != nil {
-			return
-		}
-		s, err := net.DialTimeout("tcp", r.target, 5*time.Second)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		r.mu.Lock()
-		r.conns = append(r.conns, c, s)
-		r.mu.Unlock()
-		r.wg.Go(func() { r.pipe(s, c) })
-		r.wg.Go(func() { r.pipe(c, s) })
-	}
-}
-
-// pipe copies src to dst, holding what it read while the relay is stalled.
-func (r *relay) pipe(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if err != nil {
-			return
-		}
-		for r.stalled.Load() {
-			select {
-			case <-r.done:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-		if _, err := dst.Write(buf[:n]); err != nil {
-			return
-		}
-	}
-}
-
-func (r *relay) close() {
-	close(r.done)
-	r.ln.Close()
-	r.mu.Lock()
-	for _, c := range r.conns {
-		c.Close()
-	}
-	r.mu.Unlock()
-	r.wg.Wait()
-}
-
-// through returns dsn with its host and port replaced by the relay's.
-func (r *relay) through(t *testing.T, dsn string) string {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Host = r.ln.Addr().String()
-	return u.String()
-}
-
-func target(t *testing.T, dsn string) string {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Host
-}
 
 // A network that stops passing packets between a server and PostgreSQL
 // makes every store call fail within its bound (1 s here, plus the second
@@ -118,10 +18,10 @@ func target(t *testing.T, dsn string) string {
 // connection for as long as TCP kept it.
 func TestStalledNetworkFailsCallsWithinTheBound(t *testing.T) {
 	dsn := pgtest.New(t)
-	r := newRelay(t, target(t, dsn))
+	r := pgtest.NewRelay(t, dsn)
 	const timeout = time.Second
 	const limit = timeout + 2*time.Second // the bound, plus scheduling slack
-	db, err := postgres.OpenOptions(context.Background(), r.through(t, dsn), postgres.Options{Timeout: timeout})
+	db, err := postgres.OpenOptions(context.Background(), r.DSN, postgres.Options{Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,12 +63,12 @@ func TestStalledNetworkFailsCallsWithinTheBound(t *testing.T) {
 	for _, fresh := range []bool{false, true} {
 		for _, c := range calls {
 			if !fresh {
-				r.stalled.Store(false)
+				r.Resume()
 				if err := c.fn(ctx); err != nil {
 					t.Fatalf("%s: %v", c.name, err)
 				}
 			}
-			r.stalled.Store(true)
+			r.Stall()
 			start := time.Now()
 			errc := make(chan error, 1)
 			go func() { errc <- c.fn(ctx) }()
@@ -184,7 +84,7 @@ func TestStalledNetworkFailsCallsWithinTheBound(t *testing.T) {
 		}
 	}
 
-	r.stalled.Store(false)
+	r.Resume()
 	for _, c := range calls {
 		if err := c.fn(ctx); err != nil {
 			t.Errorf("%s after the network came back: %v", c.name, err)
@@ -194,7 +94,7 @@ func TestStalledNetworkFailsCallsWithinTheBound(t *testing.T) {
 	// A call in flight when the network stalls, and Close behind it: Close
 	// waits for that call's bound, then for the driver's cancel request on
 	// a new (equally stalled, equally bounded) connection.
-	r.stalled.Store(true)
+	r.Stall()
 	go db.Leases(ctx)
 	time.Sleep(50 * time.Millisecond)
 	done := make(chan struct{})
