@@ -165,8 +165,13 @@ func TestHealthOfAReadOnlyStore(t *testing.T) {
 	path, writer := seededFile(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	walBefore := len(readFile(t, path+"-wal"))
 	if err := writer.Health(ctx); err != nil {
 		t.Fatalf("Health of the writer: %v", err)
+	}
+	// The probe is a real commit: a frame more in the WAL.
+	if walAfter := len(readFile(t, path+"-wal")); walAfter <= walBefore {
+		t.Errorf("Health left the WAL at %d bytes (was %d): it wrote nothing", walAfter, walBefore)
 	}
 	ro, err := sqlite.OpenReadOnly(path)
 	if err != nil {
