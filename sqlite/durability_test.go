@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,5 +204,42 @@ func TestRelativePathSurvivesChdir(t *testing.T) {
 	}
 	if err := db.Health(ctx); err != nil {
 		t.Fatalf("Health after chdir: %v", err)
+	}
+}
+
+// While a new database is being created, its path names either nothing or
+// the whole database: a watcher polling the path never sees a file that is
+// not a complete portolan database (SQLite alone creates the file empty
+// and fills it in steps, and a crash between leaves the 0-byte file that
+// Open must refuse).
+func TestCreateIsAtomic(t *testing.T) {
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), "portolan.db")
+		stop := make(chan struct{})
+		bad := make(chan string, 1)
+		go func() {
+			defer close(bad)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				b, err := os.ReadFile(path)
+				if err == nil && (len(b) < 4096 || !strings.HasPrefix(string(b), "SQLite format 3\x00") || !strings.Contains(string(b), "portolan_migrations")) {
+					bad <- fmt.Sprintf("%d bytes", len(b))
+					return
+				}
+			}
+		}()
+		db, err := sqlite.Open(path)
+		close(stop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if what, ok := <-bad; ok {
+			t.Fatalf("round %d: the path named an incomplete database (%s) while it was created", round, what)
+		}
 	}
 }
