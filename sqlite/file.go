@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/portolan-dev/portolan"
 )
@@ -156,7 +157,7 @@ func (d *DB) checkFile() error {
 	fi, err := os.Stat(d.abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return portolan.Errorf(portolan.EINTERNAL, "state file %s was deleted while portolan had it open: refusing to write into a deleted file (restore the file and restart portolan)", d.path)
+		return portolan.Errorf(portolan.EINTERNAL, "state file %s was deleted while portolan had it open: refusing to write into a deleted file (%s)", d.path, recovery())
 	case err != nil:
 		return fmt.Errorf("sqlite: %w", err)
 	case !os.SameFile(fi, d.ident):
@@ -180,4 +181,13 @@ func (d *DB) identify(before os.FileInfo) error {
 	os.SameFile(fi, fi)
 	d.ident = fi
 	return nil
+}
+
+// recovery says how to get a deleted state file back: on Linux the file and
+// its WAL stay readable through this process's descriptors until it exits.
+func recovery() string {
+	if runtime.GOOS == "linux" {
+		return fmt.Sprintf("the deleted database and its -wal stay readable under /proc/%d/fd until this process exits: copy them back, then restart portolan", os.Getpid())
+	}
+	return "restore the file from a backup and restart portolan"
 }
