@@ -44,7 +44,8 @@ type Config struct {
 	Sockets     func(ctx context.Context) ([]portolan.Socket, error)
 	Leases      portolan.LeaseService
 	Assignments portolan.AssignmentService
-	// Health reports whether the store answers (GET /healthz).
+	// Health reports whether the store can take writes (GET /healthz);
+	// a store's portolan.HealthChecker is the one to give.
 	Health func(ctx context.Context) error
 	Tokens *Tokens
 	// UI serves the web page at "/"; nil serves nothing there.

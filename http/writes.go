@@ -327,7 +327,9 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) error {
 		defer cancel()
 		if err := s.cfg.Health(ctx); err != nil {
 			s.log.Warn("health check failed", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, Health{"unavailable", "the store does not answer"})
+			// The cause (a file path, a server address) is for the operator's
+			// log, not for anonymous callers.
+			writeJSON(w, http.StatusServiceUnavailable, Health{"unavailable", "the store cannot take writes (the server log says why)"})
 			return nil
 		}
 	}

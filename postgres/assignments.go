@@ -18,6 +18,8 @@ func subject(port portolan.Port, proto portolan.Proto) string {
 // unique constraint on (port, proto) decides a race: the loser gets
 // ECONFLICT naming the winner.
 func (db *DB) CreateAssignment(ctx context.Context, a *portolan.Assignment) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO assignments (port, proto, name, owner, note, hosts, created_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created`,
@@ -48,6 +50,8 @@ func (db *DB) CreateAssignment(ctx context.Context, a *portolan.Assignment) erro
 
 // Assignments returns the assignments matching f, ordered by port and protocol.
 func (db *DB) Assignments(ctx context.Context, f portolan.AssignmentFilter) ([]portolan.Assignment, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -94,6 +98,8 @@ func (db *DB) Assignments(ctx context.Context, f portolan.AssignmentFilter) ([]p
 // DeleteAssignment removes the assignment of port/proto and records actor
 // in the audit log, in one transaction; ENOTFOUND when there is none.
 func (db *DB) DeleteAssignment(ctx context.Context, port portolan.Port, proto portolan.Proto, actor string) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var name string
 		err := tx.QueryRow(ctx, "DELETE FROM assignments WHERE port = $1 AND proto = $2 RETURNING name",
@@ -111,6 +117,8 @@ func (db *DB) DeleteAssignment(ctx context.Context, port portolan.Port, proto po
 
 // Audit returns the newest limit entries, newest first; limit <= 0 means all.
 func (db *DB) Audit(ctx context.Context, limit int) ([]portolan.AuditEntry, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	q := "SELECT id, time, actor, action, subject, detail FROM audit ORDER BY id DESC"
 	var args []any
 	if limit > 0 {

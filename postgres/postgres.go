@@ -34,30 +34,42 @@ const migrationLock int64 = 0x706f72746f6c61
 
 // DB is a portolan.Store over a PostgreSQL connection pool.
 type DB struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	timeout time.Duration
 }
 
 var _ portolan.Store = (*DB)(nil)
 
 // Open connects to the database named by dsn (postgres://... or key=value
-// form) and applies the embedded migrations it lacks.
+// form) and applies the embedded migrations it lacks. Calls are bounded by
+// DefaultTimeout.
 func Open(dsn string) (*DB, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return OpenContext(ctx, dsn)
+	return OpenOptions(context.Background(), dsn, Options{})
 }
 
 // OpenContext is Open bounded by ctx.
 func OpenContext(ctx context.Context, dsn string) (*DB, error) {
+	return OpenOptions(ctx, dsn, Options{})
+}
+
+// OpenOptions is OpenContext with options. Opening is bounded by ctx and
+// by 30 s.
+func OpenOptions(ctx context.Context, dsn string, o Options) (*DB, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, portolan.Errorf(portolan.EINVALID, "store %q is not a valid PostgreSQL address: want postgres://USER@HOST:PORT/DB", redact(dsn))
 	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	applyTimeout(cfg, o.Timeout)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	db := &DB{pool: pool}
+	db := &DB{pool: pool, timeout: o.Timeout}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -148,13 +160,19 @@ func (db *DB) migrate(ctx context.Context) error {
 
 // SchemaVersion returns the newest migration applied.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	var v int
 	err := db.pool.QueryRow(ctx, "SELECT COALESCE(max(version), 0) FROM portolan_migrations").Scan(&v)
 	return v, err
 }
 
 // Ping checks that the database answers (the server's /healthz).
-func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	return db.pool.Ping(ctx)
+}
 
 // pgCode returns the SQLSTATE of a PostgreSQL error, or "".
 func pgCode(err error) (string, *pgconn.PgError) {

@@ -3,9 +3,9 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"strconv"
 	"time"
 
@@ -16,15 +16,18 @@ import (
 // no file, runs no migration and takes no write lock, so a lookup
 // (`portolan 443`) can show the leases and assignments on a port without
 // writing to the state or waiting for a writer. Writes through the returned
-// DB fail. It fails with ENOTFOUND when there is no database at path, and
-// with EUNSUPPORTED when the schema is not this portolan's (Open migrates
-// it).
+// DB fail. It fails with ENOTFOUND when there is no file at path, with
+// EINVALID when the file is not a SQLite database (a 0-byte file is not an
+// empty store), and with EUNSUPPORTED when the schema is not this
+// portolan's (Open migrates it).
 func OpenReadOnly(path string) (*DB, error) {
 	if path == "" {
 		return nil, portolan.Errorf(portolan.EINVALID, "empty SQLite path: want sqlite:PATH")
 	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	if _, err := checkExisting(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, portolan.Errorf(portolan.ENOTFOUND, "no SQLite store at %s", path)
+	} else if err != nil {
+		return nil, err
 	}
 	q := url.Values{}
 	q.Set("mode", "ro")
@@ -53,9 +56,15 @@ func (d *DB) checkSchema(ctx context.Context) error {
 		return err
 	}
 	latest := ms[len(ms)-1].version
+	ours, err := checkTables(ctx, d.db, d.path)
+	if err != nil {
+		return err
+	}
 	var have int
-	if err := d.db.QueryRowContext(ctx, "SELECT COALESCE(max(version), 0) FROM portolan_migrations").Scan(&have); err != nil {
-		return portolan.Errorf(portolan.EUNSUPPORTED, "the database %s has no portolan schema (%v)", d.path, err)
+	if ours {
+		if err := d.db.QueryRowContext(ctx, "SELECT COALESCE(max(version), 0) FROM portolan_migrations").Scan(&have); err != nil {
+			return fmt.Errorf("sqlite: %s: %w", d.path, err)
+		}
 	}
 	if have != latest {
 		return portolan.Errorf(portolan.EUNSUPPORTED, "the database %s is at schema version %d; this portolan reads version %d", d.path, have, latest)

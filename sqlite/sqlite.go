@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,8 +46,12 @@ const maxBatch = 512
 // DB is a portolan.Store over one SQLite file. It is safe for concurrent
 // use.
 type DB struct {
-	db   *sql.DB
-	path string
+	db    *sql.DB
+	path  string
+	abs   string      // path made absolute, for checkFile
+	ident os.FileInfo // the file at abs when opened; nil for read-only
+
+	healthy atomic.Int64 // Unix nanoseconds of the last good write probe
 
 	ops       chan *op
 	commits   atomic.Uint64
@@ -65,8 +71,10 @@ type op struct {
 	err chan error
 }
 
-// Open opens (creating if needed) the database at path and applies the
-// embedded migrations it lacks.
+// Open opens the database at path and applies the embedded migrations it
+// lacks. Only a path with no file is created new (whole, see create); an
+// existing file that is not a portolan database, a 0-byte one included, is
+// refused with EINVALID naming it.
 func Open(path string) (*DB, error) {
 	if path == "" {
 		return nil, portolan.Errorf(portolan.EINVALID, "empty SQLite path: want sqlite:PATH")
@@ -77,17 +85,38 @@ func Open(path string) (*DB, error) {
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
+	// SQLite never creates the file: a connection opened after the file
+	// was deleted fails instead of starting an empty one.
+	q.Set("mode", "rw")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout)
+	defer cancel()
+	wal, err := checkExisting(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		err = create(ctx, path, q)
+	case err == nil && !wal:
+		err = checkRollbackFile(ctx, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	before, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	d, err := newDB(path, q, maxBatch)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout)
-	defer cancel()
 	if err := firstConn(ctx, d.db, path); err != nil {
 		d.db.Close()
 		return nil, err
 	}
 	if err := d.migrate(ctx); err != nil {
+		d.db.Close()
+		return nil, err
+	}
+	if err := d.identify(before); err != nil {
 		d.db.Close()
 		return nil, err
 	}
@@ -130,14 +159,20 @@ func isBusy(err error) bool {
 // newDB opens the connection pool of the database at path with the DSN
 // query q, and a write queue of queue ops. Nothing touches the file yet.
 func newDB(path string, q url.Values, queue int) (*DB, error) {
-	sdb, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+q.Encode())
+	// Absolute, so that connections the pool opens after a chdir, and
+	// checkFile, still find the file.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	sdb, err := sql.Open("sqlite", "file:"+escapePath(abs)+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	sdb.SetMaxOpenConns(8)
 	sdb.SetMaxIdleConns(8)
 	sdb.SetConnMaxIdleTime(0)
-	return &DB{db: sdb, path: path, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, queue), quit: make(chan struct{}), done: make(chan struct{})}, nil
+	return &DB{db: sdb, path: path, abs: abs, stmts: map[string]*sql.Stmt{}, ops: make(chan *op, queue), quit: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
 // escapePath keeps '?' and '#' in a file name from being read as the DSN's
@@ -203,6 +238,9 @@ func (d *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite: %s: %w", d.path, err)
 	}
 	defer tx.Rollback()
+	if _, err := checkTables(ctx, tx, d.path); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS portolan_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlite: %s: migrations table: %w", d.path, err)
@@ -291,6 +329,12 @@ func (d *DB) writer() {
 // commit runs one batch in one transaction.
 func (d *DB) commit(batch []*op) {
 	errs := make([]error, len(batch))
+	if err := d.checkFile(); err != nil {
+		for _, o := range batch {
+			o.err <- err
+		}
+		return
+	}
 	ctx := context.Background()
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -3,7 +3,8 @@
 // behave the same whichever store sits behind them. It checks what callers
 // rely on: unique constraints that decide races (exactly one concurrent
 // writer wins), ECONFLICT and ENOTFOUND codes, all-or-none grants,
-// ordering, round trips of every field, and the audit trail.
+// ordering, round trips of every field, the audit trail, and that a store
+// with a portolan.HealthChecker reports itself healthy.
 package storetest
 
 import (
@@ -36,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) portolan.Store) {
 		{"DeleteAssignmentAudited", testDeleteAssignment},
 		{"AuditNewestFirst", testAuditOrder},
 		{"AssignmentRaceOneWins", testAssignmentRace},
+		{"Health", testHealth},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

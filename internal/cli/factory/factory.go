@@ -7,12 +7,14 @@
 package factory
 
 import (
+	"context"
 	"os"
 	"os/user"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/assignment"
@@ -92,7 +94,11 @@ func OpenStore(spec string) (portolan.Store, error) {
 		spec = os.Getenv("PORTOLAN_STORE")
 	}
 	if strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://") {
-		return postgres.Open(spec)
+		timeout, err := StoreTimeout()
+		if err != nil {
+			return nil, err
+		}
+		return postgres.OpenOptions(context.Background(), spec, postgres.Options{Timeout: timeout})
 	}
 	if i := strings.Index(spec, "://"); i > 0 && !strings.Contains(spec[:i], "/") && !strings.HasPrefix(spec, "sqlite:") {
 		// mysql://... would otherwise be opened as a SQLite file path.
@@ -110,6 +116,24 @@ func OpenStore(spec string) (portolan.Store, error) {
 		path = filepath.Join(dir, "portolan.db")
 	}
 	return sqlite.Open(path)
+}
+
+// EnvStoreTimeout names the variable that bounds each PostgreSQL call.
+const EnvStoreTimeout = "PORTOLAN_STORE_TIMEOUT"
+
+// StoreTimeout returns the bound on each PostgreSQL call from
+// PORTOLAN_STORE_TIMEOUT (a duration such as 5s), or 0 for the store's
+// default.
+func StoreTimeout() (time.Duration, error) {
+	v := os.Getenv(EnvStoreTimeout)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 100*time.Millisecond || d > 10*time.Minute {
+		return 0, portolan.Errorf(portolan.EINVALID, "%s=%q is not a store timeout: want a duration from 100ms to 10m, such as 5s", EnvStoreTimeout, v)
+	}
+	return d, nil
 }
 
 // RemoteClient returns the HTTP client of the server named by --server or

@@ -297,6 +297,9 @@ func errText(err error) string {
 }
 
 func pinger(s portolan.Store) func(context.Context) error {
+	if h, ok := s.(portolan.HealthChecker); ok {
+		return h.Health
+	}
 	if p, ok := s.(interface{ Ping(context.Context) error }); ok {
 		return p.Ping
 	}
