@@ -9,7 +9,7 @@
 // nothing.
 package registry
 
-//go:generate go run ./iana/cmd/gen -in ../../shared/data/iana/service-names-port-numbers.xml -out iana.snap
+//go:generate go run ./iana/cmd/gen -in iana/testdata/service-names-port-numbers.xml.gz -out iana.snap
 
 import (
 	_ "embed"
