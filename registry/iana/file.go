@@ -123,12 +123,15 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-// Generate parses the file at path and encodes its snapshot: what `go
-// generate` commits and what `registry update` stores.
+// Generate parses the file at path, checks it is a whole release, and
+// encodes its snapshot: what `go generate` commits.
 func Generate(path string) ([]byte, error) {
 	d, err := ParseFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if err := CheckComplete(d); err != nil {
+		return nil, portolan.Errorf(portolan.EINVALID, "%s: %s", path, portolan.ErrorMessage(err))
 	}
 	return Encode(d)
 }
