@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -71,41 +70,6 @@ func TestCommonUseClaims(t *testing.T) {
 	}
 }
 
-func TestParseHostFiles(t *testing.T) {
-	r, err := ParsePortRange("32768\t60999\n")
-	if err != nil || r != (portolan.Range{Lo: 32768, Hi: 60999}) {
-		t.Errorf("port range: %v %v", r, err)
-	}
-	for _, bad := range []string{"", "1", "60999 32768", "1 70000", "a b"} {
-		if _, err := ParsePortRange(bad); err == nil {
-			t.Errorf("ParsePortRange(%q) accepted", bad)
-		}
-	}
-	rs, err := ParseReservedPorts("8080,9000-9010\n")
-	if err != nil || len(rs) != 2 || rs[1] != (portolan.Range{Lo: 9000, Hi: 9010}) {
-		t.Errorf("reserved: %v %v", rs, err)
-	}
-	if rs, err := ParseReservedPorts("\n"); err != nil || len(rs) != 0 {
-		t.Errorf("empty reserved: %v %v", rs, err)
-	}
-	// None reserved is an empty list to a JSON reader, not null.
-	if b, _ := json.Marshal(HostRanges{Reserved: must(ParseReservedPorts(""))}); !strings.Contains(string(b), `"reserved":[]`) {
-		t.Errorf("no reserved ports in JSON: %s, want \"reserved\":[]", b)
-	}
-	if b, _ := json.Marshal(defaultHost()); !strings.Contains(string(b), `"reserved":[]`) {
-		t.Errorf("the defaults in JSON: %s, want \"reserved\":[]", b)
-	}
-	if _, err := ParseReservedPorts("80,x"); err == nil {
-		t.Error("bad reserved list accepted")
-	}
-	if p, err := ParseUnprivilegedStart("1024\n"); err != nil || p != 1024 {
-		t.Errorf("unprivileged: %v %v", p, err)
-	}
-	if _, err := ParseUnprivilegedStart("-1"); err == nil {
-		t.Error("negative unprivileged start accepted")
-	}
-}
-
 // TestHostReal reads this machine's /proc and checks it against what the
 // kernel files say.
 func TestHostReal(t *testing.T) {
@@ -117,7 +81,7 @@ func TestHostReal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := ParsePortRange(string(b))
+	want, _ := portolan.ParsePortRange(string(b))
 	if h.Defaults || h.Ephemeral != want {
 		t.Errorf("Host() %+v, /proc says %v", h, want)
 	}
@@ -294,11 +258,4 @@ func TestDataDir(t *testing.T) {
 	if d, _ := DataDir(); d != "/home/u/.local/share/portolan" {
 		t.Errorf("DataDir %s", d)
 	}
-}
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
 }

@@ -18,7 +18,7 @@ import (
 type Options struct {
 	IO       *iostreams.IOStreams
 	Registry func() (*registry.Registry, error)
-	Host     func() (registry.HostRanges, error)
+	Host     func() (portolan.HostRanges, error)
 	JSON     bool
 }
 
@@ -42,13 +42,13 @@ type Overlap struct {
 // Result is the --json document.
 type Result struct {
 	Classes  []Class             `json:"classes"`
-	Host     registry.HostRanges `json:"host"`
+	Host     portolan.HostRanges `json:"host"`
 	Overlaps []Overlap           `json:"overlaps"`
 }
 
 // NewCmdRanges returns the ranges command.
 func NewCmdRanges(f *cmdutil.Factory) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Registry: f.Registry, Host: registry.Host}
+	opts := &Options{IO: f.IOStreams, Registry: f.Registry, Host: f.HostRanges}
 	cmd := &cobra.Command{
 		Use:   "ranges",
 		Short: "The RFC 6335 classes and this host's ephemeral, reserved and unprivileged ranges",
@@ -65,7 +65,7 @@ namespace); elsewhere they are the documented defaults, and the output says so.`
 }
 
 // Compute gathers the result.
-func Compute(reg *registry.Registry, h registry.HostRanges) Result {
+func Compute(reg *registry.Registry, h portolan.HostRanges) Result {
 	res := Result{Host: h, Overlaps: []Overlap{}}
 	if res.Host.Reserved == nil {
 		res.Host.Reserved = []portolan.Range{}
