@@ -2,7 +2,6 @@ package iana
 
 import (
 	"bytes"
-	"slices"
 	"strings"
 	"testing"
 
@@ -22,37 +21,45 @@ func TestParseServices(t *testing.T) {
 }
 
 // resolver answers name and port lookups over parsed /etc/services lines
-// the way glibc (first line) and Go's net.LookupPort (last line, the query
-// lower-cased) do.
-type resolver []ServicesEntry
+// the way glibc (first line, exact name) and Go's net.LookupPort (last
+// line, the query lower-cased, the file's names as written) do.
+type resolver struct {
+	entries           []ServicesEntry
+	first, last, port map[string]ServicesEntry // "name/proto" and "port/proto"
+}
 
-func (r resolver) glibcName(name, proto string) (portolan.Port, bool) {
-	for _, e := range r {
-		if e.Proto == proto && (e.Name == name || slices.Contains(e.Aliases, name)) {
-			return e.Port, true
+func newResolver(es []ServicesEntry) resolver {
+	r := resolver{entries: es, first: map[string]ServicesEntry{}, last: map[string]ServicesEntry{}, port: map[string]ServicesEntry{}}
+	for _, e := range es {
+		for _, n := range append([]string{e.Name}, e.Aliases...) {
+			k := n + "/" + e.Proto
+			if _, ok := r.first[k]; !ok {
+				r.first[k] = e
+			}
+			if e.Port > 0 {
+				r.last[k] = e
+			}
+		}
+		if k := e.Port.String() + "/" + e.Proto; r.port[k].Name == "" {
+			r.port[k] = e
 		}
 	}
-	return 0, false
+	return r
+}
+
+func (r resolver) glibcName(name, proto string) (portolan.Port, bool) {
+	e, ok := r.first[name+"/"+proto]
+	return e.Port, ok
 }
 
 func (r resolver) goName(name, proto string) (portolan.Port, bool) {
-	var port portolan.Port
-	found := false
-	for _, e := range r {
-		if e.Proto == proto && e.Port > 0 && (e.Name == strings.ToLower(name) || slices.Contains(e.Aliases, strings.ToLower(name))) {
-			port, found = e.Port, true
-		}
-	}
-	return port, found
+	e, ok := r.last[strings.ToLower(name)+"/"+proto]
+	return e.Port, ok
 }
 
 func (r resolver) glibcPort(port portolan.Port, proto string) (string, bool) {
-	for _, e := range r {
-		if e.Proto == proto && e.Port == port {
-			return e.Name, true
-		}
-	}
-	return "", false
+	e, ok := r.port[port.String()+"/"+proto]
+	return e.Name, ok
 }
 
 func writeServices(t *testing.T, lead []ServicesEntry) (string, resolver) {
@@ -66,7 +73,7 @@ func writeServices(t *testing.T, lead []ServicesEntry) (string, resolver) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b.String(), resolver(es)
+	return b.String(), newResolver(es)
 }
 
 // TestWriteServicesAgreesWithNetbase: every name and port of Debian's
@@ -79,7 +86,7 @@ func TestWriteServicesAgreesWithNetbase(t *testing.T) {
 	if err != nil || len(nb) < 300 {
 		t.Fatalf("netbase: %d entries, %v", len(nb), err)
 	}
-	base := resolver(nb)
+	base := newResolver(nb)
 	for _, e := range nb {
 		for _, n := range append([]string{e.Name}, e.Aliases...) {
 			want, _ := base.glibcName(n, e.Proto)
@@ -97,7 +104,7 @@ func TestWriteServicesAgreesWithNetbase(t *testing.T) {
 	}
 	// Every name, netbase's or IANA's, resolves the same in both readers.
 	names := 0
-	for _, e := range out {
+	for _, e := range out.entries {
 		for _, n := range append([]string{e.Name}, e.Aliases...) {
 			g, _ := out.glibcName(n, e.Proto)
 			if o, _ := out.goName(n, e.Proto); o != g && e.Proto != "ddp" && n == strings.ToLower(n) {
@@ -152,7 +159,7 @@ func TestWriteServicesLeadWins(t *testing.T) {
 			t.Errorf("%s/tcp: glibc %d, Go %d, want %d", n.name, g, o, n.port)
 		}
 	}
-	if out[0].Comment != "our proxy" {
-		t.Errorf("first line %+v", out[0])
+	if out.entries[0].Comment != "our proxy" {
+		t.Errorf("first line %+v", out.entries[0])
 	}
 }
