@@ -130,6 +130,11 @@ func Install(d *iana.Data, force bool) (string, error) {
 		return "", err
 	}
 	final := filepath.Join(dir, SnapshotFile)
+	// Another update may have installed a release meanwhile: look again,
+	// so the newer of two concurrent updates is the one that stays.
+	if u, err := OpenFile(final); err == nil && u.Updated() >= d.Updated {
+		return "", portolan.Errorf(portolan.EINVALID, "the release of %s is not newer than the one installed meanwhile, of %s", d.Updated, u.Updated())
+	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
 		return "", portolan.Errorf(portolan.EINVALID, "cannot install %s: %v", final, err)
 	}
