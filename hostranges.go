@@ -1,17 +1,24 @@
 package portolan
 
-// HostRanges are this host's port ranges as its kernel applies them. They
-// are per network namespace on Linux; elsewhere they are the system's
-// documented defaults (Defaults says which).
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// HostRanges are this host's port ranges as its kernel applies them: the
+// one value the allocator, the query and the API share. ReadHostRanges
+// fills it.
 type HostRanges struct {
 	// Ephemeral is where the kernel picks ports for outgoing connections
 	// and bind(port 0).
 	Ephemeral Range `json:"ephemeral"`
 	// Reserved ports are skipped by automatic assignment; an explicit
-	// bind still works.
+	// bind still works. Sorted; [] (never null in JSON) when none.
 	Reserved []Range `json:"reserved"`
 	// UnprivilegedStart is the lowest port a process may bind without
-	// privilege (CAP_NET_BIND_SERVICE).
+	// privilege (CAP_NET_BIND_SERVICE on Linux); 0 where any user may bind
+	// any port.
 	UnprivilegedStart Port `json:"unprivileged_start"`
 	// Defaults is true when the values are the documented defaults of the
 	// operating system rather than read from it.
@@ -24,7 +31,7 @@ type HostRanges struct {
 // InEphemeral reports whether p is in the ephemeral range.
 func (h HostRanges) InEphemeral(p Port) bool { return h.Ephemeral.Contains(p) }
 
-// InReserved reports whether p is in the reserved ports.
+// InReserved reports whether p is reserved from automatic assignment.
 func (h HostRanges) InReserved(p Port) bool {
 	for _, r := range h.Reserved {
 		if r.Contains(p) {
@@ -34,89 +41,102 @@ func (h HostRanges) InReserved(p Port) bool {
 	return false
 }
 
-// Facts says where the ports r fall in h.
-func (h HostRanges) Facts(r Range) *HostFacts {
-	f := &HostFacts{HostRanges: h, InEphemeral: h.Ephemeral.Hi != 0 && h.Ephemeral.Overlaps(r),
-		NeedsPrivilege: r.Lo < h.UnprivilegedStart}
-	if f.Reserved == nil {
-		f.Reserved = []Range{}
+// NeedsPrivilege reports whether binding p needs privilege here.
+func (h HostRanges) NeedsPrivilege(p Port) bool { return p < h.UnprivilegedStart }
+
+// DefaultHostRanges returns the documented defaults of an operating system,
+// named as runtime.GOOS names it, marked Defaults, with Source citing them:
+//
+//	linux                 32768-60999, binding below 1024 needs privilege
+//	darwin, ios           49152-65535, any user binds any port (macOS 10.14+)
+//	freebsd               10000-65535 (net.inet.ip.portrange.first/last)
+//	netbsd                49152-65535 (net.inet.ip.anonportmin/max)
+//	openbsd               1024-49151 (net.inet.ip.portfirst/portlast)
+//	windows               49152-65535, any user binds any port
+//	solaris, illumos, aix 32768-65535
+//
+// Any other system gets RFC 6335's dynamic range 49152-65535, and Source
+// says that it is not that system's own documented default.
+func DefaultHostRanges(goos string) HostRanges {
+	h := HostRanges{Ephemeral: Range{Lo: 49152, Hi: 65535}, Reserved: []Range{}, UnprivilegedStart: 1024, Defaults: true}
+	switch goos {
+	case "linux", "android":
+		h.Ephemeral = Range{Lo: 32768, Hi: 60999}
+		h.Source = "Linux defaults (Documentation/networking/ip-sysctl.rst): ip_local_port_range 32768 60999, ip_unprivileged_port_start 1024"
+	case "darwin", "ios":
+		h.UnprivilegedStart = 0
+		h.Source = "macOS default: net.inet.ip.portrange.first 49152, last 65535; since macOS 10.14 any user may bind ports below 1024"
+	case "freebsd":
+		h.Ephemeral.Lo = 10000
+		h.Source = "FreeBSD default: net.inet.ip.portrange.first 10000, last 65535, reservedhigh 1023"
+	case "netbsd":
+		h.Source = "NetBSD default: net.inet.ip.anonportmin 49152, anonportmax 65535"
+	case "openbsd":
+		h.Ephemeral = Range{Lo: 1024, Hi: 49151}
+		h.Source = "OpenBSD default: net.inet.ip.portfirst 1024, portlast 49151 (49152-65535 only for IP_PORTRANGE_HIGH sockets)"
+	case "windows":
+		h.UnprivilegedStart = 0
+		h.Source = "Windows default dynamic range 49152-65535 (netsh int ipv4 show dynamicport tcp); excluded blocks (Hyper-V, WinNAT) not read"
+	case "solaris", "illumos":
+		h.Ephemeral = Range{Lo: 32768, Hi: 65535}
+		h.Source = "Solaris/illumos default: tcp_smallest_anon_port 32768, tcp_largest_anon_port 65535, tcp_smallest_nonpriv_port 1024"
+	case "aix":
+		h.Ephemeral = Range{Lo: 32768, Hi: 65535}
+		h.Source = "AIX default: tcp_ephemeral_low 32768, tcp_ephemeral_high 65535"
+	default:
+		h.Source = "RFC 6335 dynamic range 49152-65535; not read from " + goos + ", whose own default may differ"
 	}
-	for _, rr := range h.Reserved {
-		f.InReserved = f.InReserved || rr.Overlaps(r)
+	return h
+}
+
+// ParsePortRange parses Linux's ip_local_port_range: two numbers separated
+// by blanks ("32768\t60999\n").
+func ParsePortRange(s string) (Range, error) {
+	f := strings.Fields(s)
+	if len(f) != 2 {
+		return Range{}, Errorf(EINVALID, "ip_local_port_range %q: want two port numbers", s)
 	}
-	return f
-}
-
-// HostFacts are this host's ranges and where a query's ports fall in them.
-type HostFacts struct {
-	HostRanges
-	InEphemeral    bool `json:"in_ephemeral"`
-	InReserved     bool `json:"in_reserved"`
-	NeedsPrivilege bool `json:"needs_privilege"`
-}
-
-// ClassInfo is an RFC 6335 class with the names the world uses for it.
-type ClassInfo struct {
-	Class Class    `json:"class"`
-	Names []string `json:"names"`
-	Range Range    `json:"range"`
-}
-
-// Info returns c with its names and range. Names shares one array per
-// class among all callers (a lookup per line of a batch would otherwise
-// copy it): do not write to it.
-func (c Class) Info() ClassInfo {
-	ns := classInfo[c].names[:]
-	if ns[2] == "" {
-		ns = ns[:2:2]
+	lo, err := ParsePort(f[0])
+	if err != nil {
+		return Range{}, err
 	}
-	return ClassInfo{c, ns, c.Range()}
-}
-
-// RangesReport is the document of `portolan ranges --json` and GET
-// /v1/ranges: the classes, this host's ranges and where they meet.
-type RangesReport struct {
-	Classes []ClassInfo `json:"classes"`
-	Host    HostRanges  `json:"host"`
-	// Overlaps are the parts of this host's ephemeral range inside each
-	// class: a User port there can fail to bind while a client holds it.
-	Overlaps []Overlap `json:"overlaps"`
-	// CommonEphemeral are the ephemeral ranges of other common systems.
-	CommonEphemeral []EphemeralRange `json:"common_ephemeral"`
-}
-
-// Overlap is where the host's ephemeral range meets a class.
-type Overlap struct {
-	Class Class `json:"class"`
-	Range Range `json:"range"`
-	// AssignedUserPorts counts the ports of Range that IANA assigns on TCP
-	// or UDP: a server on one of them can fail to bind while an outgoing
-	// connection holds it.
-	AssignedUserPorts int `json:"assigned_user_ports"`
-}
-
-// Ranges reports h; assigned says whether IANA assigns a port on a
-// protocol (nil: assigned ports are not counted).
-func Ranges(h HostRanges, assigned func(Port, Proto) bool) RangesReport {
-	out := RangesReport{Host: h, Overlaps: []Overlap{}, CommonEphemeral: CommonEphemeral}
-	if out.Host.Reserved == nil {
-		out.Host.Reserved = []Range{}
+	hi, err := ParsePort(f[1])
+	if err != nil {
+		return Range{}, err
 	}
-	for _, c := range Classes {
-		out.Classes = append(out.Classes, c.Info())
-		in, ok := h.Ephemeral.Intersect(c.Range())
-		if !ok || h.Ephemeral.Hi == 0 {
+	if lo > hi {
+		return Range{}, Errorf(EINVALID, "ip_local_port_range %q is backwards", s)
+	}
+	return Range{Lo: lo, Hi: hi}, nil
+}
+
+// ParseReservedPorts parses Linux's ip_local_reserved_ports: a
+// comma-separated list of ports and LO-HI ranges, possibly empty
+// ("8080,9000-9010\n"). The ranges come back sorted; none is [], not nil.
+func ParseReservedPorts(s string) ([]Range, error) {
+	out := []Range{}
+	for _, f := range strings.Split(strings.TrimSpace(s), ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
 			continue
 		}
-		ov := Overlap{Class: c, Range: in}
-		if user, ok := in.Intersect(User.Range()); ok && assigned != nil {
-			for p := int(user.Lo); p <= int(user.Hi); p++ {
-				if assigned(Port(p), TCP) || assigned(Port(p), UDP) {
-					ov.AssignedUserPorts++
-				}
-			}
+		r, err := ParseRange(f)
+		if err != nil {
+			return nil, Errorf(EINVALID, "ip_local_reserved_ports entry %q: %s", f, ErrorMessage(err))
 		}
-		out.Overlaps = append(out.Overlaps, ov)
+		out = append(out, r)
 	}
-	return out
+	slices.SortFunc(out, func(a, b Range) int { return int(a.Lo) - int(b.Lo) })
+	return out, nil
+}
+
+// ParseUnprivilegedStart parses Linux's ip_unprivileged_port_start, which
+// the kernel keeps within 0-65535.
+func ParseUnprivilegedStart(s string) (Port, error) {
+	v := strings.TrimSpace(s)
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil || n > MaxPort {
+		return 0, Errorf(EINVALID, "ip_unprivileged_port_start %q: want a port 0-65535", v)
+	}
+	return Port(n), nil
 }

@@ -1,7 +1,6 @@
 package lease
 
 import (
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,46 +105,17 @@ func (c candidates) after(p portolan.Port) int {
 	return 0
 }
 
-// HostRanges reads this host's ephemeral range and reserved ports from
-// /proc/sys/net/ipv4 (Linux). Elsewhere, or when the files are unreadable,
-// it returns the IANA dynamic range, which macOS, the BSDs and Windows use.
-// The registry package has the full reader; this one keeps lease free of
-// other adapters, and the CLI wires the registry's in through Options.Host.
+// HostRanges is this host's ephemeral range and reserved ports as
+// portolan.ReadHostRanges reads them: the one reader the query and the API
+// use too, with each system's documented defaults where it cannot read them.
 func HostRanges() (ephemeral portolan.Range, reserved []portolan.Range) {
-	ephemeral = portolan.Range{Lo: 49152, Hi: 65535}
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			lo, err1 := portolan.ParsePort(f[0])
-			hi, err2 := portolan.ParsePort(f[1])
-			if err1 == nil && err2 == nil && lo <= hi {
-				ephemeral = portolan.Range{Lo: lo, Hi: hi}
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_reserved_ports"); err == nil {
-		reserved, _ = ParseReserved(string(b))
-	}
-	return ephemeral, reserved
+	h, _ := portolan.ReadHostRanges() // on error: the defaults
+	return h.Ephemeral, h.Reserved
 }
 
-// ParseReserved parses ip_local_reserved_ports: comma-separated ports and
-// LO-HI ranges, possibly empty.
-func ParseReserved(s string) ([]portolan.Range, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, nil
-	}
-	var out []portolan.Range
-	for _, f := range strings.Split(s, ",") {
-		r, err := portolan.ParseRange(strings.TrimSpace(f))
-		if err != nil {
-			return nil, portolan.Errorf(portolan.EINVALID, "reserved ports %q: %s", s, portolan.ErrorMessage(err))
-		}
-		out = append(out, r)
-	}
-	slices.SortFunc(out, func(a, b portolan.Range) int { return int(a.Lo) - int(b.Lo) })
-	return out, nil
-}
+// ParseReserved parses ip_local_reserved_ports (portolan.ParseReservedPorts):
+// comma-separated ports and LO-HI ranges, possibly empty, sorted.
+func ParseReserved(s string) ([]portolan.Range, error) { return portolan.ParseReservedPorts(s) }
 
 // FormatReserved writes ports as ip_local_reserved_ports wants them:
 // sorted, runs collapsed into LO-HI, comma-separated.

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -71,41 +70,6 @@ func TestCommonUseClaims(t *testing.T) {
 	}
 }
 
-func TestParseHostFiles(t *testing.T) {
-	r, err := ParsePortRange("32768\t60999\n")
-	if err != nil || r != (portolan.Range{Lo: 32768, Hi: 60999}) {
-		t.Errorf("port range: %v %v", r, err)
-	}
-	for _, bad := range []string{"", "1", "60999 32768", "1 70000", "a b"} {
-		if _, err := ParsePortRange(bad); err == nil {
-			t.Errorf("ParsePortRange(%q) accepted", bad)
-		}
-	}
-	rs, err := ParseReservedPorts("8080,9000-9010\n")
-	if err != nil || len(rs) != 2 || rs[1] != (portolan.Range{Lo: 9000, Hi: 9010}) {
-		t.Errorf("reserved: %v %v", rs, err)
-	}
-	if rs, err := ParseReservedPorts("\n"); err != nil || len(rs) != 0 {
-		t.Errorf("empty reserved: %v %v", rs, err)
-	}
-	// None reserved is an empty list to a JSON reader, not null.
-	if b, _ := json.Marshal(HostRanges{Reserved: must(ParseReservedPorts(""))}); !strings.Contains(string(b), `"reserved":[]`) {
-		t.Errorf("no reserved ports in JSON: %s, want \"reserved\":[]", b)
-	}
-	if b, _ := json.Marshal(defaultHost()); !strings.Contains(string(b), `"reserved":[]`) {
-		t.Errorf("the defaults in JSON: %s, want \"reserved\":[]", b)
-	}
-	if _, err := ParseReservedPorts("80,x"); err == nil {
-		t.Error("bad reserved list accepted")
-	}
-	if p, err := ParseUnprivilegedStart("1024\n"); err != nil || p != 1024 {
-		t.Errorf("unprivileged: %v %v", p, err)
-	}
-	if _, err := ParseUnprivilegedStart("-1"); err == nil {
-		t.Error("negative unprivileged start accepted")
-	}
-}
-
 // TestHostReal reads this machine's /proc and checks it against what the
 // kernel files say.
 func TestHostReal(t *testing.T) {
@@ -117,7 +81,7 @@ func TestHostReal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := ParsePortRange(string(b))
+	want, _ := portolan.ParsePortRange(string(b))
 	if h.Defaults || h.Ephemeral != want {
 		t.Errorf("Host() %+v, /proc says %v", h, want)
 	}
@@ -133,16 +97,25 @@ func TestHostReal(t *testing.T) {
 	}
 }
 
-// TestInstallNewestWins: an installed snapshot is used when newer than the
-// embedded one; a damaged file leaves the embedded data in use.
-func TestInstallNewestWins(t *testing.T) {
-	t.Setenv("XDG_DATA_HOME", t.TempDir())
-	d, err := iana.ParseFile("iana/testdata/small.xml")
+// realRelease parses the real release kept in iana/testdata.
+func realRelease(t *testing.T) *iana.Data {
+	t.Helper()
+	d, err := iana.ParseFile("iana/testdata/service-names-port-numbers.xml.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+// TestInstallNewestWins: an installed snapshot is used when newer than the
+// embedded one; an older or equal release is refused with both dates and
+// leaves the installed file alone (it used to replace it, and the embedded
+// one took over); a damaged file leaves the embedded data in use.
+func TestInstallNewestWins(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	d := realRelease(t)
 	d.Updated = "2099-01-01"
-	path, err := Install(d)
+	path, err := Install(d, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,13 +133,51 @@ func TestInstallNewestWins(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("data dir holds %d files, want only the snapshot (no temp files)", len(entries))
 	}
-	// An older snapshot loses to the embedded one.
+	installed, _ := os.ReadFile(path)
+	for _, c := range []struct{ updated, want string }{
+		{"2098-06-30", "the release of 2098-06-30 is older than the one in use of 2099-01-01 (installed)"},
+		{"2099-01-01", "the release of 2099-01-01 is the one in use (installed)"},
+		{"2025-08-26", "the release of 2025-08-26 is older than the one in use of 2099-01-01 (installed)"},
+	} {
+		d.Updated = c.updated
+		for _, force := range []bool{false, true} {
+			_, err := Install(d, force)
+			if portolan.ErrorCode(err) != portolan.EINVALID || !strings.HasPrefix(portolan.ErrorMessage(err), c.want) {
+				t.Errorf("install %s (force %v): %v, want %q", c.updated, force, err, c.want)
+			}
+		}
+		if now, _ := os.ReadFile(path); string(now) != string(installed) {
+			t.Fatalf("refusing %s changed the installed snapshot", c.updated)
+		}
+		if r := Newest(); r.Updated() != "2099-01-01" {
+			t.Errorf("after refusing %s the release in use is %s", c.updated, r.Updated())
+		}
+	}
+	// A user snapshot older than the embedded one (left by a portolan
+	// upgrade) loses to it, and is not reported as damaged.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	emb := Embedded()
+	if _, err := Install(d, false); err == nil || !strings.Contains(err.Error(), "older than the one in use of "+emb.Updated()+" (embedded)") {
+		t.Errorf("older than the embedded release: %v", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("a refused release was written: %v", err)
+	}
 	d.Updated = "2000-01-01"
-	if _, err := Install(d); err != nil {
+	b, err := iana.Encode(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if r := Newest(); r.Path() != "" {
 		t.Errorf("an older user snapshot won: %s", r.Updated())
+	}
+	if why, damaged := PassedOver(Newest()); damaged || !strings.Contains(why, "not newer than the embedded one") {
+		t.Errorf("older user snapshot: passed over %q damaged %v", why, damaged)
 	}
 	// A damaged file is passed over.
 	if err := os.WriteFile(path, []byte("PTLNSNAP garbage"), 0o644); err != nil {
@@ -174,6 +185,66 @@ func TestInstallNewestWins(t *testing.T) {
 	}
 	if r := Newest(); r.Path() != "" || r.Len() != 14533 {
 		t.Errorf("damaged user snapshot used: %s", r.Path())
+	}
+	if why, damaged := PassedOver(Newest()); !damaged || why == "" {
+		t.Errorf("damaged user snapshot: passed over %q damaged %v", why, damaged)
+	}
+}
+
+// TestInstallRefusesRecordDrop: a newer release with more than 2% fewer
+// records than the one in use is refused with both counts unless forced; a
+// release that is not whole is refused even when forced.
+func TestInstallRefusesRecordDrop(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	full := realRelease(t)
+	d := *full
+	d.Updated = "2099-01-01"
+	// Drop 3% of the records, all name-only, so every port stays covered.
+	drop := len(full.Records) * 3 / 100
+	d.Records = nil
+	for _, s := range full.Records {
+		if !s.HasPort && drop > 0 {
+			drop--
+			continue
+		}
+		d.Records = append(d.Records, s)
+	}
+	d.RangeForm = nil // indices moved; the form of "LO-LO" numbers does not matter here
+	if err := iana.CheckComplete(&d); err != nil {
+		t.Fatalf("the thinned release is not whole: %v", err)
+	}
+	want := "14,098 records where the release in use has 14,533 (3% fewer, more than 2%): the file looks cut short; --force installs it"
+	if _, err := Install(&d, false); portolan.ErrorCode(err) != portolan.EINVALID || portolan.ErrorMessage(err) != want {
+		t.Errorf("3%% fewer records: %v\nwant %q", err, want)
+	}
+	if r := Newest(); r.Path() != "" {
+		t.Fatalf("a refused release is in use: %s", r.Path())
+	}
+	if _, err := Install(&d, true); err != nil {
+		t.Fatalf("--force: %v", err)
+	}
+	if r := Newest(); r.Len() != 14098 || r.Updated() != "2099-01-01" {
+		t.Errorf("forced release not in use: %d %s", r.Len(), r.Updated())
+	}
+	// 1% fewer passes without force.
+	d2 := *full
+	d2.Updated = "2099-02-01"
+	d2.Records = d2.Records[:len(d2.Records)-140]
+	if _, err := Install(&d2, false); err != nil {
+		t.Errorf("1%% fewer records: %v", err)
+	}
+	// The audit's cut: 4,731 records. Not whole, so --force does not help.
+	d3 := *full
+	d3.Updated = "2099-03-01"
+	d3.Records = d3.Records[:4731]
+	d3.RangeForm = nil
+	for _, force := range []bool{false, true} {
+		if _, err := Install(&d3, force); err == nil || !strings.Contains(err.Error(), "the records stop at port") {
+			t.Errorf("4,731 records (force %v): %v", force, err)
+		}
+	}
+	if r := Newest(); r.Updated() != "2099-02-01" {
+		t.Errorf("in use: %s", r.Updated())
 	}
 }
 
@@ -187,11 +258,4 @@ func TestDataDir(t *testing.T) {
 	if d, _ := DataDir(); d != "/home/u/.local/share/portolan" {
 		t.Errorf("DataDir %s", d)
 	}
-}
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
 }

@@ -9,7 +9,7 @@
 // nothing.
 package registry
 
-//go:generate go run ./iana/cmd/gen -in ../../shared/data/iana/service-names-port-numbers.xml -out iana.snap
+//go:generate go run ./iana/cmd/gen -in iana/testdata/service-names-port-numbers.xml.gz -out iana.snap
 
 import (
 	_ "embed"
@@ -92,24 +92,27 @@ func Newest() *Registry {
 }
 
 // PassedOver says why the user's snapshot is not the one in use, or "" when
-// there is none or it is in use: a damaged file, one written by an older
-// portolan in another format, or a release no newer than the embedded one.
-func PassedOver(inUse *Registry) string {
+// there is none or it is in use. damaged is true for a file that cannot be
+// used at all (damaged, or written by an older portolan in another format);
+// false for a valid release no newer than the embedded one, which is the
+// newest-wins rule at work (a portolan upgrade brought a newer release) and
+// needs no action.
+func PassedOver(inUse *Registry) (why string, damaged bool) {
 	p, err := UserSnapshotPath()
 	if err != nil || (inUse != nil && inUse.Path() == p) {
-		return ""
+		return "", false
 	}
 	if _, err := os.Stat(p); err != nil {
-		return ""
+		return "", false
 	}
 	u, err := OpenFile(p)
 	if err != nil {
-		return portolan.ErrorMessage(err)
+		return portolan.ErrorMessage(err), true
 	}
 	if emb := Embedded(); u.Updated() <= emb.Updated() {
-		return fmt.Sprintf("%s: the release of %s is not newer than the embedded one of %s", p, u.Updated(), emb.Updated())
+		return fmt.Sprintf("%s: the release of %s is not newer than the embedded one of %s", p, u.Updated(), emb.Updated()), false
 	}
-	return ""
+	return "", false
 }
 
 // Updated is the date of the registry release, YYYY-MM-DD.

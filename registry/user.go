@@ -55,11 +55,47 @@ func OpenFile(path string) (*Registry, error) {
 	return r, nil
 }
 
-// Install encodes d and stores it as the user's snapshot, atomically: the
-// new file is written beside the old one, synced, verified by reading it
-// back, and only then renamed over it, so a failure leaves the old data in
-// use. It returns the path written.
-func Install(d *iana.Data) (string, error) {
+// MaxRecordDrop is the share of records a release may have fewer than the
+// one in use before Install refuses it without force. IANA rarely removes
+// records (the release of 2026-08-17 has 48 more than that of 2025-08-26),
+// so a larger drop is a file cut short or edited, not a release.
+const MaxRecordDrop = 0.02
+
+// CheckRelease says whether d may replace inUse, the release in use: it
+// must be whole (iana.CheckComplete), newer (the newest valid release
+// always wins, so an older or equal one would never be used and is not
+// stored), and, unless force, hold no more than MaxRecordDrop fewer
+// records. Errors are EINVALID, one line giving both dates or both counts.
+func CheckRelease(d *iana.Data, inUse *Registry, force bool) error {
+	if err := iana.CheckComplete(d); err != nil {
+		return err
+	}
+	where := "embedded"
+	if inUse.Path() != "" {
+		where = "installed"
+	}
+	switch {
+	case d.Updated == inUse.Updated():
+		return portolan.Errorf(portolan.EINVALID, "the release of %s is the one in use (%s): nothing to install", d.Updated, where)
+	case d.Updated < inUse.Updated():
+		return portolan.Errorf(portolan.EINVALID, "the release of %s is older than the one in use of %s (%s): the newest release always wins", d.Updated, inUse.Updated(), where)
+	}
+	if n, old := len(d.Records), inUse.Len(); !force && float64(n) < float64(old)*(1-MaxRecordDrop) {
+		return portolan.Errorf(portolan.EINVALID, "%s records where the release in use has %s (%.0f%% fewer, more than %.0f%%): the file looks cut short; --force installs it",
+			iana.Thousands(n), iana.Thousands(old), 100*float64(old-n)/float64(old), 100*MaxRecordDrop)
+	}
+	return nil
+}
+
+// Install checks d against the release in use (CheckRelease), encodes it
+// and stores it as the user's snapshot, atomically: the new file is
+// written beside the old one, synced, verified by reading it back, and
+// only then renamed over it, so a failure leaves the old data in use. It
+// returns the path written.
+func Install(d *iana.Data, force bool) (string, error) {
+	if err := CheckRelease(d, Newest(), force); err != nil {
+		return "", err
+	}
 	b, err := iana.Encode(d)
 	if err != nil {
 		return "", err
@@ -94,6 +130,11 @@ func Install(d *iana.Data) (string, error) {
 		return "", err
 	}
 	final := filepath.Join(dir, SnapshotFile)
+	// Another update may have installed a release meanwhile: look again,
+	// so the newer of two concurrent updates is the one that stays.
+	if u, err := OpenFile(final); err == nil && u.Updated() >= d.Updated {
+		return "", portolan.Errorf(portolan.EINVALID, "the release of %s is not newer than the one installed meanwhile, of %s", d.Updated, u.Updated())
+	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
 		return "", portolan.Errorf(portolan.EINVALID, "cannot install %s: %v", final, err)
 	}

@@ -18,8 +18,13 @@ var CSVHeader = []string{"Service Name", "Port Number", "Transport Protocol", "D
 // <people> section, so assignee and contact carry only their ids, and
 // references are the bracketed tokens of the Reference column. Columns are
 // found by their header names; errors are EINVALID and name the line.
+//
+// A file cut short is refused: every row must have the header's columns
+// and the file must end with a line break (IANA's does), so a cut inside
+// a line or a quoted field does not pass as a shorter release.
 func ParseCSV(r io.Reader) (*Data, error) {
-	cr := csv.NewReader(r)
+	lr := &lastByteReader{r: r}
+	cr := csv.NewReader(lr)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	head, err := cr.Read()
@@ -48,6 +53,9 @@ func ParseCSV(r io.Reader) (*Data, error) {
 			return nil, csvErr(err)
 		}
 		line, _ := cr.FieldPos(0)
+		if len(row) != len(head) {
+			return nil, portolan.Errorf(portolan.EINVALID, "line %d: %d fields where the header has %d: the line is cut short or not IANA's CSV", line, len(row), len(head))
+		}
 		get := func(h string) string {
 			if i, ok := col[h]; ok && i < len(row) {
 				return strings.TrimSpace(row[i])
@@ -71,6 +79,10 @@ func ParseCSV(r io.Reader) (*Data, error) {
 	}
 	if len(d.Records) == 0 {
 		return nil, portolan.Errorf(portolan.EINVALID, "the CSV holds no records")
+	}
+	if lr.last != '\n' {
+		line, _ := cr.FieldPos(0)
+		return nil, portolan.Errorf(portolan.EINVALID, "line %d: the file ends inside a line: it is cut short (IANA's CSV ends with a line break)", line)
 	}
 	for _, s := range d.Records {
 		if s.Updated > d.Updated {
@@ -238,4 +250,19 @@ func WriteCSV(w io.Writer, records []portolan.Service, rangeForm map[int]bool) e
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// lastByteReader remembers the last byte read, to tell a file that ends
+// with a line break from one cut inside a line.
+type lastByteReader struct {
+	r    io.Reader
+	last byte
+}
+
+func (l *lastByteReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if n > 0 {
+		l.last = p[n-1]
+	}
+	return n, err
 }

@@ -93,9 +93,7 @@ func FuzzOpen(f *testing.F) {
 func FuzzParseServices(f *testing.F) {
 	f.Add("http\t80/tcp\twww www-http # WorldWideWeb HTTP\n")
 	f.Add("# comment only\n\nbad line\nx 70000/tcp\ny 5/\nz 7/udp#c\n")
-	if b, err := os.ReadFile("/etc/services"); err == nil {
-		f.Add(string(b))
-	}
+	f.Add(NetbaseServices)
 	f.Fuzz(func(t *testing.T, in string) {
 		es, err := ParseServices(strings.NewReader(in))
 		if err != nil {

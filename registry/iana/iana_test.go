@@ -3,7 +3,6 @@ package iana
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,26 +10,19 @@ import (
 	"github.com/portolan-dev/portolan"
 )
 
-// sharedDir holds IANA's releases beside the repository (../shared); only
-// the tests about the real registry need it.
-const sharedDir = "../../../shared/data/iana"
-
-func sharedXML(t testing.TB, name string) string {
-	t.Helper()
-	p := filepath.Join(sharedDir, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s is absent (the ../shared checkout); this test checks the real registry", p)
-	}
-	return p
-}
+// Two real IANA releases, gzip-compressed, are kept in testdata: the one
+// the embedded snapshot is generated from and an older one for diffs.
+const (
+	realXML  = "testdata/service-names-port-numbers.xml.gz"
+	olderXML = "testdata/service-names-port-numbers-2025-08-26.xml.gz"
+)
 
 var realData *Data
 
 func parseReal(t testing.TB) *Data {
 	t.Helper()
-	p := sharedXML(t, "service-names-port-numbers.xml")
 	if realData == nil {
-		d, err := ParseFile(p)
+		d, err := ParseFile(realXML)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,9 +221,6 @@ func TestSnapshotRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 		} else {
-			if _, err := os.Stat(filepath.Join(sharedDir, "service-names-port-numbers.xml")); err != nil {
-				continue
-			}
 			d = parseReal(t)
 		}
 		b, err := Encode(d)
@@ -257,10 +246,9 @@ func TestSnapshotRoundTrip(t *testing.T) {
 }
 
 // TestCommittedSnapshotIsGenerated proves registry/iana.snap is exactly what
-// `go generate` makes from the shared XML.
+// `go generate ./registry` makes from the compressed XML in testdata.
 func TestCommittedSnapshotIsGenerated(t *testing.T) {
-	p := sharedXML(t, "service-names-port-numbers.xml")
-	want, err := Generate(p)
+	want, err := Generate(realXML)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,10 +283,10 @@ func TestOpenRefusesDamage(t *testing.T) {
 	}
 }
 
-// TestDiffReleases compares the two releases in ../shared.
+// TestDiffReleases compares the two real releases in testdata.
 func TestDiffReleases(t *testing.T) {
 	newer := parseReal(t)
-	older, err := ParseFile(sharedXML(t, "service-names-port-numbers-2025-08-26.xml"))
+	older, err := ParseFile(olderXML)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package iana
 
 import (
 	"bufio"
+	_ "embed"
 	"fmt"
 	"io"
 	"slices"
@@ -16,6 +17,7 @@ type ServicesEntry struct {
 	Port    portolan.Port
 	Proto   string // as written; glibc accepts any protocol name
 	Aliases []string
+	Comment string // the text after '#', trimmed
 	Line    int
 }
 
@@ -28,7 +30,7 @@ func ParseServices(r io.Reader) ([]ServicesEntry, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for n := 1; sc.Scan(); n++ {
-		line, _, _ := strings.Cut(sc.Text(), "#")
+		line, comment, _ := strings.Cut(sc.Text(), "#")
 		f := strings.Fields(line)
 		if len(f) < 2 {
 			continue
@@ -41,7 +43,7 @@ func ParseServices(r io.Reader) ([]ServicesEntry, error) {
 		if err != nil {
 			continue
 		}
-		out = append(out, ServicesEntry{Name: f[0], Port: p, Proto: proto, Aliases: f[2:], Line: n})
+		out = append(out, ServicesEntry{Name: f[0], Port: p, Proto: proto, Aliases: f[2:], Comment: strings.TrimSpace(comment), Line: n})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, portolan.Errorf(portolan.EINVALID, "reading services: %v", err)
@@ -53,77 +55,147 @@ func ParseServices(r io.Reader) ([]ServicesEntry, error) {
 // no blanks and no '#'.
 func servicesName(s string) bool { return s != "" && !strings.ContainsAny(s, " \t#") }
 
-// WriteServices writes records as an /etc/services file: one line per
-// single port and protocol that IANA assigns, the primary name first and
-// the other names on that port (aliases) after it, in port order. Ranges
-// are left out: the format has no syntax for them.
-func WriteServices(w io.Writer, records []portolan.Service, updated string) error {
+// NetbaseVersion is the version of Debian's netbase package whose
+// /etc/services is embedded as NetbaseServices.
+const NetbaseVersion = "6.4"
+
+// NetbaseServices is Debian's /etc/services (netbase 6.4), kept as data like
+// IANA's registry: the names and ports people and tools (ss, getent, Go's
+// net.LookupPort) know. WriteServices puts it first so that every name and
+// port it has resolves as it does there.
+//
+//go:embed netbase-services
+var NetbaseServices string
+
+// WriteServices writes an /etc/services file that agrees with Debian's
+// netbase file on every name and port that file has, whichever resolver
+// reads it: glibc takes the first line for a name or a port, Go's
+// net.LookupPort the last line for a name. In order:
+//
+//   - lead, lines that must win (an organisation's assignments);
+//   - netbase's file, as it is;
+//   - IANA's other names in port order, one line per port and protocol with
+//     the primary name first. A name appears once per protocol in the whole
+//     file, matched case-insensitively as Go does: a name netbase (or lead)
+//     already has is left out, and a name IANA lists on several ports stands
+//     on its first port only, so glibc and Go give the same port. A name
+//     registered for a range (x11 6000-6063) stands on the range's first port;
+//   - names that an earlier section repeats on another port (netbase has
+//     dicom on 104 and 11112) restated on the port glibc gives them, so that
+//     Go's last line says the same.
+func WriteServices(w io.Writer, records []portolan.Service, updated string, lead []ServicesEntry) error {
+	base, err := ParseServices(strings.NewReader(NetbaseServices))
+	if err != nil {
+		return err
+	}
+	// first and last hold the port of a (protocol, lower-case name)'s first
+	// and last line: what glibc and Go answer.
+	type nameKey struct{ proto, name string }
+	first, last := map[nameKey]portolan.Port{}, map[nameKey]portolan.Port{}
+	var order []nameKey
+	note := func(e ServicesEntry) {
+		for _, n := range append([]string{e.Name}, e.Aliases...) {
+			k := nameKey{e.Proto, strings.ToLower(n)}
+			if _, ok := first[k]; !ok {
+				first[k] = e.Port
+				order = append(order, k)
+			}
+			last[k] = e.Port
+		}
+	}
+	for _, e := range lead {
+		note(e)
+	}
+	for _, e := range base {
+		note(e)
+	}
 	type line struct {
 		key   portolan.Key
 		names []string
+		alias []bool
 	}
 	var lines []*line
 	at := map[portolan.Key]*line{}
 	for _, s := range records {
-		if !s.HasPort || !s.Ports.IsSingle() || s.Proto == portolan.ProtoAny || !servicesName(s.Name) {
+		if !s.HasPort || s.Proto == portolan.ProtoAny || !servicesName(s.Name) {
 			continue
 		}
 		switch s.Status {
 		case portolan.Reserved, portolan.Unassigned, portolan.Removed:
 			continue
 		}
-		k := portolan.Key{Port: s.Ports.Lo, Proto: s.Proto}
-		l := at[k]
-		if l == nil {
-			l = &line{key: k}
-			at[k] = l
-			lines = append(lines, l)
-		}
-		dup := false
-		for _, n := range l.names {
-			dup = dup || n == s.Name
-		}
-		if dup {
+		k := nameKey{s.Proto.String(), strings.ToLower(s.Name)}
+		if _, ok := first[k]; ok {
 			continue
 		}
-		if s.Status == portolan.Alias {
-			l.names = append(l.names, s.Name)
-		} else {
-			// a primary goes before any alias already collected
-			i := 0
-			for i < len(l.names) && !isAliasName(records, k, l.names[i]) {
-				i++
-			}
-			l.names = append(l.names[:i], append([]string{s.Name}, l.names[i:]...)...)
+		first[k], last[k] = s.Ports.Lo, s.Ports.Lo
+		pk := portolan.Key{Port: s.Ports.Lo, Proto: s.Proto}
+		l := at[pk]
+		if l == nil {
+			l = &line{key: pk}
+			at[pk] = l
+			lines = append(lines, l)
 		}
+		i := len(l.names)
+		if s.Status != portolan.Alias { // a primary goes before the aliases collected so far
+			for i = 0; i < len(l.names) && !l.alias[i]; i++ {
+			}
+		}
+		l.names = slices.Insert(l.names, i, s.Name)
+		l.alias = slices.Insert(l.alias, i, s.Status == portolan.Alias)
 	}
-	sortLines := func(a, b *line) int {
+	slices.SortStableFunc(lines, func(a, b *line) int {
 		if a.key.Port != b.key.Port {
 			return int(a.key.Port) - int(b.key.Port)
 		}
 		return int(a.key.Proto) - int(b.key.Proto)
-	}
-	slices.SortStableFunc(lines, sortLines)
+	})
+
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "# /etc/services from IANA's Service Name and Transport Protocol Port Number Registry, %s.\n", updated)
-	fmt.Fprintf(bw, "# Written by portolan export --format services: primary name, port/protocol, aliases.\n")
-	for _, l := range lines {
-		pp := l.key.Port.String() + "/" + l.key.Proto.String()
-		if len(l.names) > 1 {
-			fmt.Fprintf(bw, "%-23s %-11s %s", l.names[0], pp, strings.Join(l.names[1:], " "))
-		} else {
-			fmt.Fprintf(bw, "%-23s %s", l.names[0], pp)
+	fmt.Fprintf(bw, "# /etc/services written by portolan export --format services, from IANA's Service Name and\n")
+	fmt.Fprintf(bw, "# Transport Protocol Port Number Registry of %s. Debian's netbase %s file comes first, as it\n", updated, NetbaseVersion)
+	fmt.Fprintf(bw, "# is, so its names and ports resolve as there; IANA's other names follow, each on one port.\n\n")
+	if len(lead) > 0 {
+		fmt.Fprintf(bw, "# Organisation assignments (portolan assignments), first so that their names and ports win.\n")
+		for _, e := range lead {
+			writeEntry(bw, e)
 		}
 		bw.WriteByte('\n')
+	}
+	fmt.Fprintf(bw, "# --- Debian netbase %s /etc/services ---\n", NetbaseVersion)
+	bw.WriteString(NetbaseServices)
+	if !strings.HasSuffix(NetbaseServices, "\n") {
+		bw.WriteByte('\n')
+	}
+	fmt.Fprintf(bw, "\n# --- IANA's other names, registry of %s: primary name, port/protocol, aliases ---\n", updated)
+	for _, l := range lines {
+		writeEntry(bw, ServicesEntry{Name: l.names[0], Port: l.key.Port, Proto: l.key.Proto.String(), Aliases: l.names[1:]})
+	}
+	var restate []ServicesEntry
+	for _, k := range order {
+		if first[k] != last[k] {
+			restate = append(restate, ServicesEntry{Name: k.name, Port: first[k], Proto: k.proto})
+		}
+	}
+	if len(restate) > 0 {
+		fmt.Fprintf(bw, "\n# --- Restated: a reader that takes a name's last line (Go) gets the port of its first (glibc) ---\n")
+		for _, e := range restate {
+			writeEntry(bw, e)
+		}
 	}
 	return bw.Flush()
 }
 
-func isAliasName(records []portolan.Service, k portolan.Key, name string) bool {
-	for _, s := range records {
-		if s.Name == name && s.HasPort && s.Ports.IsSingle() && s.Ports.Lo == k.Port && s.Proto == k.Proto {
-			return s.Status == portolan.Alias
-		}
+// writeEntry writes one /etc/services line.
+func writeEntry(w *bufio.Writer, e ServicesEntry) {
+	pp := e.Port.String() + "/" + e.Proto
+	text := fmt.Sprintf("%-23s %s", e.Name, pp)
+	if len(e.Aliases) > 0 {
+		text = fmt.Sprintf("%-23s %-11s %s", e.Name, pp, strings.Join(e.Aliases, " "))
 	}
-	return false
+	if e.Comment != "" {
+		text += "\t# " + e.Comment
+	}
+	w.WriteString(text)
+	w.WriteByte('\n')
 }

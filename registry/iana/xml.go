@@ -101,6 +101,14 @@ func (p *xmlParser) finish() (*Data, error) {
 	if len(p.data.Records) == 0 {
 		return nil, p.errorf("the registry holds no <record>")
 	}
+	// IANA's XML opens with <updated> and closes with <people>: a file
+	// without them was cut and closed again, or is not IANA's.
+	if p.data.Updated == "" {
+		return nil, p.errorf("the registry has no <updated> date: want IANA's whole service-names-port-numbers XML")
+	}
+	if len(p.people) == 0 {
+		return nil, p.errorf("the registry has no <people> section: the file is cut short or is not IANA's whole XML")
+	}
 	for i := range p.data.Records {
 		s := &p.data.Records[i]
 		s.Assignee = p.person(p.assignee[i])

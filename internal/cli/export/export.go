@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/portolan-dev/portolan"
@@ -45,9 +44,12 @@ func NewCmdExport(f *cmdutil.Factory) *cobra.Command {
 		Short: "Write the whole registry as /etc/services, JSON or IANA's CSV",
 		Long: `export writes the registry in use to stdout.
 
-  services  an /etc/services file for glibc and getent: "name port/protocol aliases...",
-            one line per assigned port and protocol, the primary name first and the
-            other names on that port after it; ranges are left out (no syntax for them)
+  services  an /etc/services file: Debian's netbase file first, as it is, so every name
+            and port it has resolves as there (2049/tcp is nfs, http-alt is 8080), then
+            IANA's other names, "name port/protocol aliases...", each name on one port
+            only (a range's name on its first port), so that glibc (first line wins)
+            and Go's net.LookupPort (last line wins) give the same answers; the
+            organisation's assignments, if any, come before netbase's lines and win
   json      {"updated","source","records":[...],"common_uses":[...]}, records as in
             the query --json schema
   csv       IANA's own CSV layout, which "portolan registry update --from" reads back`,
@@ -75,8 +77,7 @@ func Run(o *Options) error {
 	w := bufio.NewWriterSize(o.IO.Out, 64*1024)
 	switch o.Format {
 	case "services":
-		writeAssignments(w, as)
-		err = iana.WriteServices(w, d.Records, d.Updated)
+		err = iana.WriteServices(w, d.Records, d.Updated, assignmentLines(as))
 	case "csv":
 		err = iana.WriteCSV(w, d.Records, d.RangeForm)
 	case "json":
@@ -107,18 +108,13 @@ func (o *Options) assignments() []portolan.Assignment {
 	return nil
 }
 
-// writeAssignments writes /etc/services lines for the assignments.
-func writeAssignments(w io.Writer, as []portolan.Assignment) {
-	if len(as) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "# Organisation assignments (portolan assignments), before IANA's so their names win.\n")
+// assignmentLines turns the assignments into the /etc/services lines that
+// go first, owner and note as the comment.
+func assignmentLines(as []portolan.Assignment) []iana.ServicesEntry {
+	var es []iana.ServicesEntry
 	for _, a := range as {
-		line := fmt.Sprintf("%s\t%d/%s", a.Name, a.Port, a.Proto)
-		if c := strings.TrimSpace(strings.Join(strings.Fields(a.Owner+" "+a.Note), " ")); c != "" {
-			line += "\t# " + c
-		}
-		fmt.Fprintln(w, line)
+		c := strings.TrimSpace(strings.Join(strings.Fields(a.Owner+" "+a.Note), " "))
+		es = append(es, iana.ServicesEntry{Name: a.Name, Port: a.Port, Proto: a.Proto.String(), Comment: c})
 	}
-	fmt.Fprintln(w)
+	return es
 }

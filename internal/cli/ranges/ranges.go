@@ -18,7 +18,7 @@ import (
 type Options struct {
 	IO       *iostreams.IOStreams
 	Registry func() (*registry.Registry, error)
-	Host     func() (registry.HostRanges, error)
+	Host     func() (portolan.HostRanges, error)
 	JSON     bool
 }
 
@@ -28,7 +28,7 @@ type Result = portolan.RangesReport
 
 // NewCmdRanges returns the ranges command.
 func NewCmdRanges(f *cmdutil.Factory) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Registry: f.Registry, Host: registry.Host}
+	opts := &Options{IO: f.IOStreams, Registry: f.Registry, Host: f.HostRanges}
 	cmd := &cobra.Command{
 		Use:   "ranges",
 		Short: "The RFC 6335 classes and this host's ephemeral, reserved and unprivileged ranges",
@@ -45,8 +45,8 @@ namespace); elsewhere they are the documented defaults, and the output says so.`
 }
 
 // Compute gathers the result.
-func Compute(reg *registry.Registry, h registry.HostRanges) Result {
-	return portolan.Ranges(portolan.HostRanges(h), reg.Assigned)
+func Compute(reg *registry.Registry, h portolan.HostRanges) Result {
+	return portolan.Ranges(h, reg.Assigned)
 }
 
 // Run prints the ranges.

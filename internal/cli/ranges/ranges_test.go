@@ -16,13 +16,13 @@ import (
 )
 
 func TestRanges(t *testing.T) {
-	host := registry.HostRanges{Ephemeral: portolan.Range{Lo: 32768, Hi: 60999}, Reserved: []portolan.Range{{Lo: 8080, Hi: 8080}},
+	host := portolan.HostRanges{Ephemeral: portolan.Range{Lo: 32768, Hi: 60999}, Reserved: []portolan.Range{{Lo: 8080, Hi: 8080}},
 		UnprivilegedStart: 1024, Defaults: true, Source: "test defaults"}
 	run := func(tty, js bool) string {
 		ios, _, out, _ := iostreams.Test()
 		ios.SetStdoutTTY(tty)
 		err := Run(&Options{IO: ios, JSON: js, Registry: func() (*registry.Registry, error) { return registry.Embedded(), nil },
-			Host: func() (registry.HostRanges, error) { return host, nil }})
+			Host: func() (portolan.HostRanges, error) { return host, nil }})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -46,7 +46,8 @@ type Info struct {
 	CommonUses int        `json:"common_uses"`
 	// PassedOver says why the user's snapshot (from `registry update`)
 	// is not in use, when there is one: damaged, from an older portolan's
-	// format, or no newer than the embedded release.
+	// format (both also warned about on stderr), or no newer than the
+	// embedded release (after a portolan upgrade: not a fault).
 	PassedOver string `json:"passed_over,omitempty"`
 }
 
@@ -69,8 +70,10 @@ func RunInfo(o *InfoOptions) error {
 		return err
 	}
 	in := Info{Updated: r.Updated(), Source: r.Source(), Path: r.Path(), Embedded: r.Path() == "",
-		Stats: iana.Count(r.Data()), CommonUses: len(reg.AllCommonUses()), PassedOver: reg.PassedOver(r)}
-	if in.PassedOver != "" {
+		Stats: iana.Count(r.Data()), CommonUses: len(reg.AllCommonUses())}
+	var damaged bool
+	in.PassedOver, damaged = reg.PassedOver(r)
+	if damaged { // an older valid release, passed over by the newest-wins rule, needs no warning
 		fmt.Fprintf(o.IO.ErrOut, "portolan: passed over the installed snapshot: %s; run 'portolan registry update --from FILE' to install a release again\n", in.PassedOver)
 	}
 	if o.JSON {

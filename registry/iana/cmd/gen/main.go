@@ -1,7 +1,9 @@
-// Command gen turns IANA's service-names-port-numbers.xml into the compact
-// snapshot the registry package embeds. It runs from `go generate`:
+// Command gen turns IANA's service-names-port-numbers.xml (gzip-compressed
+// or not) into the compact snapshot the registry package embeds. It runs
+// from `go generate ./registry`, which reads the release kept in the
+// repository:
 //
-//	go run ./registry/iana/cmd/gen -in ../shared/data/iana/service-names-port-numbers.xml -out registry/iana.snap
+//	go run ./registry/iana/cmd/gen -in registry/iana/testdata/service-names-port-numbers.xml.gz -out registry/iana.snap
 package main
 
 import (
