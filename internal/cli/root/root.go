@@ -91,6 +91,8 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(check.NewCmdCheck(f))
 	cmd.AddCommand(wait.NewCmdWait(f))
 	cmd.AddCommand(scan.NewCmdScan(f))
+	groupVerbs(cmd)
+	cmd.SetUsageTemplate(cmd.UsageTemplate() + helpFooter)
 
 	cobra.AddTemplateFunc("portolanVersion", func() string { return versionLine(f) })
 	cmd.SetVersionTemplate("{{portolanVersion}}\n")

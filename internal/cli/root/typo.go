@@ -142,5 +142,5 @@ func versionLine(f *cmdutil.Factory) string {
 			date = reg.Updated() + ", embedded"
 		}
 	}
-	return fmt.Sprintf("portolan %s (IANA registry of %s)", f.Version, date)
+	return fmt.Sprintf("portolan %s (IANA registry of %s)", buildVersion(f.Version), date)
 }
