@@ -7,7 +7,7 @@ import (
 	"github.com/portolan-dev/portolan"
 )
 
-// Exit codes shared by every verb (DESIGN.md).
+// Exit codes shared by every verb (docs/architecture.md, and the root help).
 const (
 	ExitOK       = 0
 	ExitNotFound = 1 // nothing found, or not all targets open
