@@ -31,7 +31,7 @@ func parseReal(t testing.TB) *Data {
 	return realData
 }
 
-// TestRealRegistryCounts pins the counts DESIGN.md gives for the 2026-08-17
+// TestRealRegistryCounts pins the counts docs/architecture.md gives for the 2026-08-17
 // release.
 func TestRealRegistryCounts(t *testing.T) {
 	d := parseReal(t)
@@ -39,7 +39,7 @@ func TestRealRegistryCounts(t *testing.T) {
 	want := Stats{
 		Records: 14533, Ranges: 766, WithoutNumber: 1070, MultiNamePairs: 226, MultiPortNames: 34,
 		MixedCaseNames: 39, Names: 7327, Unauthorized: 112, People: 5589,
-		// DESIGN.md's 171 empty descriptions include 5 that start with <br/>
+		// docs/architecture.md's 171 empty descriptions include 5 that start with <br/>
 		// and then have text ("<br/><br/>IANA assigned this well-formed
 		// service name..."); the parser keeps that text.
 		EmptyDesc: 166,
