@@ -5,7 +5,7 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: all build install test deps vet vet-cross generate bench clean
+.PHONY: all build install docs test deps vet vet-cross generate bench clean
 
 all: build
 
@@ -37,6 +37,11 @@ vet-cross:
 
 test: deps vet vet-cross
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# docs regenerates the CLI reference (docs/cli, docs/man) from the command
+# tree; a test fails when the committed pages differ.
+docs:
+	$(GO) run ./internal/gendocs
 
 generate:
 	$(GO) generate ./...
