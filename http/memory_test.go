@@ -42,7 +42,7 @@ func (denseRegistry) Assigned(p portolan.Port, proto portolan.Proto) bool { retu
 // TestRangeQueriesKeepMemoryBounded: anyone who may read can ask for many
 // distinct large range answers at once. The heap stays under 160 MiB while
 // they run and keeps less than 32 MiB of them afterwards (before the
-// answer cache was bounded by bytes, it kept about 200 MB of them).
+// answer cache was bounded by bytes, it kept about 150 MB of them).
 func TestRangeQueriesKeepMemoryBounded(t *testing.T) {
 	srv := httptest.NewServer(porthttp.NewServer(porthttp.Config{Registry: denseRegistry{}}).Handler())
 	defer srv.Close()
