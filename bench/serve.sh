@@ -3,7 +3,8 @@
 #   0. The floor: GET /v1/ports/443 from portolan serve and the same bytes
 #      from a bare net/http server (bench/floor), side by side at 16, 64 and
 #      256 connections (wrk -t1, FLOOR_DUR seconds each, alternating, REPS
-#      rounds); goal: portolan >= 0.8x the floor at each.
+#      rounds), with each server's CPU per request; goal: portolan >= 0.8x
+#      the floor's rate at each.
 #   1. GET /v1/ports/443 with wrk (32 connections, 1 thread) and with the Go
 #      load generator, next to GET /healthz (the cheapest answer the same
 #      server gives) for the ratio, then 20,000 req/s paced; goal >= 20,000
