@@ -3,7 +3,8 @@
 #   0. The floor: GET /v1/ports/443 from portolan serve and the same bytes
 #      from a bare net/http server (bench/floor), side by side at 16, 64 and
 #      256 connections (wrk -t1, FLOOR_DUR seconds each, alternating, REPS
-#      rounds); goal: portolan >= 0.8x the floor at each.
+#      rounds), with each server's CPU per request; goal: portolan >= 0.8x
+#      the floor's rate at each.
 #   1. GET /v1/ports/443 with wrk (32 connections, 1 thread) and with the Go
 #      load generator, next to GET /healthz (the cheapest answer the same
 #      server gives) for the ratio, then 20,000 req/s paced; goal >= 20,000
@@ -39,6 +40,7 @@ start_serve() {
   local log=$tmp/serve.$RANDOM.log
   bin/portolan serve --listen 127.0.0.1:0 --portserver "" --store "$1" 2>"$log" &
   pids+=($!)
+  SERVE_PID=$!
   for _ in $(seq 100); do
     URL=$(sed -n 's/^portolan serve: API \([^,]*\),.*/\1/p' "$log")
     [ -n "$URL" ] && break
@@ -67,16 +69,28 @@ curl -fsS "$URL/v1/ports/443" >"$tmp/443.json"
 # ratio compares figures of the same moment on this shared machine.
 bin/floor -body "$tmp/443.json" >"$tmp/floor.url" &
 pids+=($!)
+FLOOR_PID=$!
 for _ in $(seq 50); do [ -s "$tmp/floor.url" ] && break; sleep 0.1; done
 FLOOR=$(cat "$tmp/floor.url")
-rps() { wrk -t1 -c"$1" -d"${FLOOR_DUR:-5}s" "$2" | awk '/^Requests\/sec/ {print $2}'; }
+# load PID CONNECTIONS URL: prints "REQ/S CPU-µs-PER-REQUEST"; the CPU is the
+# server process's user+system time over the run (/proc/PID/stat), the
+# steadier figure on a shared machine.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+load() {
+  local t0 t1 r
+  t0=$(ticks "$1")
+  r=$(wrk -t1 -c"$2" -d"${FLOOR_DUR:-5}s" "$3" | awk '/^Requests\/sec/ {print $2}')
+  t1=$(ticks "$1")
+  awk -v r="$r" -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v d="${FLOOR_DUR:-5}" 'BEGIN { printf "%s %.1f\n", r, t / hz * 1e6 / (r * d) }'
+}
 echo "GET /v1/ports/443: portolan serve vs a bare net/http server with the same $(wc -c <"$tmp/443.json") bytes (wrk -t1 -d${FLOOR_DUR:-5}s, ${REPS:-3} rounds)"
 for c in 16 64 256; do
   ratios=()
   for _ in $(seq "${REPS:-3}"); do
-    f=$(rps "$c" "$FLOOR/v1/ports/443"); p=$(rps "$c" "$URL/v1/ports/443")
+    read -r f fcpu < <(load "$FLOOR_PID" "$c" "$FLOOR/v1/ports/443")
+    read -r p pcpu < <(load "$SERVE_PID" "$c" "$URL/v1/ports/443")
     ratios+=("$(awk -v p="$p" -v f="$f" 'BEGIN { printf "%.2f", p / f }')")
-    printf '  %3d connections: floor %9s  portolan %9s req/s  ratio %s\n' "$c" "$f" "$p" "${ratios[-1]}"
+    printf '  %3d connections: floor %9s req/s %5s µs CPU/req  portolan %9s req/s %5s µs CPU/req  ratio %s\n' "$c" "$f" "$fcpu" "$p" "$pcpu" "${ratios[-1]}"
   done
   printf '  %3d connections: median ratio %s (goal >= 0.8)\n' "$c" "$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
 done

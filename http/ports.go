@@ -61,9 +61,10 @@ const maxCachedAnswer = 64 << 10
 // service name with "/sctp"; a list may hold a few.
 const maxQueryLen = 200
 
-// answer encodes the answer to raw. Uncached answers are computed a few at
-// a time: a range answer allocates a megabyte or more while it is built, so
-// a crowd of range queries must queue instead of holding it all at once.
+// answer encodes the answer to raw, with the listeners as role may see
+// them. Range answers are computed a few at a time: one allocates up to
+// megabytes while it is built, so a crowd of range queries must queue
+// instead of holding it all at once.
 func (s *Server) answer(ctx context.Context, raw string, st *state, role Role) ([]byte, error) {
 	if len(raw) > maxQueryLen {
 		return nil, portolan.Errorf(portolan.EINVALID, "query %s is too long: want a port, a range LO-HI or a service name of 1-63 characters, optionally /PROTO", quote(raw))
@@ -77,11 +78,13 @@ func (s *Server) answer(ctx context.Context, raw string, st *state, role Role) (
 			return nil, err
 		}
 	}
-	select {
-	case answering <- struct{}{}:
-		defer func() { <-answering }()
-	case <-ctx.Done():
-		return nil, portolan.Errorf(portolan.ETIMEOUT, "the request ended while it waited for a lookup")
+	if wide(qs) {
+		select {
+		case answering <- struct{}{}:
+			defer func() { <-answering }()
+		case <-ctx.Done():
+			return nil, portolan.Errorf(portolan.ETIMEOUT, "the request ended while it waited for a lookup")
+		}
 	}
 	l := s.lookup(st, role)
 	answers := make([]*portolan.Answer, len(qs))
@@ -106,8 +109,19 @@ func (s *Server) answer(ctx context.Context, raw string, st *state, role Role) (
 	return append(b, '\n'), nil
 }
 
-// answering holds a token per lookup being computed.
+// answering holds a token per wide lookup being computed.
 var answering = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+// wide reports whether qs asks for a range of more than a few ports: ports
+// and names are answered in kilobytes and never wait behind ranges.
+func wide(qs []portolan.Query) bool {
+	for _, q := range qs {
+		if !q.IsName() && q.Ports.Len() > 16 {
+			return true
+		}
+	}
+	return false
+}
 
 // lookup is the library's lookup over the state snapshot st, with the
 // listeners as role may see them.

@@ -19,13 +19,11 @@ var commonNames = map[string]string{
 	"oracle":         "oracle-db",
 	"k8s-api":        "kube-apiserver",
 	"kubernetes":     "kube-apiserver",
-	"node":           "node-dev",
 	"next":           "node-dev",
 	"express":        "node-dev",
 	"rails":          "node-dev",
 	"remote-desktop": "rdp",
 	"valkey":         "redis",
-	"ssh-socks":      "socks-proxy",
 }
 
 // CommonUsesNamed returns the common uses labelled name, in any case, or
