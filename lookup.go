@@ -42,8 +42,8 @@ type Lookup struct {
 }
 
 // Answer is everything portolan knows about one query: the --json document
-// of `portolan QUERY` and the body of GET /v1/ports/{query} (schema in the
-// README). Fields are only ever added.
+// of `portolan QUERY` and the body of GET /v1/ports/{query} (schema in
+// docs/know.md). Fields are only ever added.
 type Answer struct {
 	Query           string       `json:"query"`
 	Ports           *Range       `json:"ports,omitempty"` // port and range queries

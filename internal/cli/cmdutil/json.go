@@ -8,9 +8,9 @@ import (
 )
 
 // AddJSONFlag adds --json to cmd. Every verb's JSON schema is documented in
-// the README; fields are only ever added, never renamed.
+// docs/ (know.md, see.md, allocate.md, serve.md); fields are only ever added, never renamed.
 func AddJSONFlag(cmd *cobra.Command, v *bool) {
-	cmd.Flags().BoolVar(v, "json", false, "print JSON (schema in the README)")
+	cmd.Flags().BoolVar(v, "json", false, "print JSON (schemas in docs/)")
 }
 
 // WriteJSON writes v as JSON: indented on a terminal, one compact document

@@ -52,7 +52,7 @@ func NewOptions(f *cmdutil.Factory) *Options {
 // e.g. query.Attach(cmd, f, func(o *query.Options) { o.Sockets = ... }).
 func Attach(root *cobra.Command, f *cmdutil.Factory, with ...func(*Options)) *Options {
 	opts := NewOptions(f)
-	root.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON document per query (schema in the README)")
+	root.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON document per query (schema in docs/know.md)")
 	root.Example = `  portolan 443            everything about port 443
   portolan 53/udp         only UDP
   portolan https          by service name (any case)

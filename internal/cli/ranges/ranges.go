@@ -22,8 +22,8 @@ type Options struct {
 	JSON     bool
 }
 
-// Result is the --json document, the same as GET /v1/ranges (schema in the
-// README).
+// Result is the --json document, the same as GET /v1/ranges (schema in
+// docs/know.md).
 type Result = portolan.RangesReport
 
 // NewCmdRanges returns the ranges command.
