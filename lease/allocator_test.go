@@ -288,8 +288,8 @@ func TestReusedPIDDoesNotInherit(t *testing.T) {
 	}
 	// The lease was granted to an earlier process with our PID.
 	err = store.InsertLeases(ctxT(t), []*portolan.Lease{
-		{Port: 24000, PID: self.PID, PIDStart: self.Start - 1},
-		{Port: 24001, PID: self.PID, PIDStart: self.Start},
+		{Port: 24000, PID: self.PID, PIDStart: self.Start - 1, HostID: lease.HostID()},
+		{Port: 24001, PID: self.PID, PIDStart: self.Start, HostID: lease.HostID()},
 	})
 	if err != nil {
 		t.Fatal(err)

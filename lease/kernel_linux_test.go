@@ -29,7 +29,7 @@ func TestKernelReserverFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := k.Add([]portolan.Port{9000, 30000, 30001}); err != nil {
+	if _, err := k.Add([]portolan.Port{9000, 30000, 30001}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readTrim(t, path); got != "8000,9000-9001,30000-30001" {
@@ -37,7 +37,7 @@ func TestKernelReserverFile(t *testing.T) {
 	}
 	// Someone else reserves 40000 meanwhile; 9000 was never ours to remove.
 	os.WriteFile(path, []byte(readTrim(t, path)+",40000\n"), 0o600)
-	if err := k.Remove([]portolan.Port{30000, 9000}); err != nil {
+	if _, err := k.Remove([]portolan.Port{30000, 9000}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readTrim(t, path); got != "8000,9000-9001,30001,40000" {

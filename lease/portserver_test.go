@@ -108,9 +108,12 @@ func TestPortserverRefusals(t *testing.T) {
 	if _, err := lease.AskPortserver(ctxT(t), addr, 1); portolan.ErrorCode(err) != portolan.ECONFLICT {
 		t.Errorf("AskPortserver(pid 1) error = %v, want ECONFLICT (refused)", err)
 	}
-	// A PID without a newline, write side closed, is still one request.
-	if ans := raw(t, addr, strconv.Itoa(os.Getpid())); ans == "" {
-		t.Error("a request ended by closing the write side was refused")
+	// A PID without a newline is no request, even with the write side closed.
+	if ans := raw(t, addr, strconv.Itoa(os.Getpid())); ans != "" {
+		t.Errorf("a PID without a newline was answered %q, want a close with nothing", ans)
+	}
+	if ls, _ := a.Leases(ctxT(t)); len(ls) != 0 {
+		t.Errorf("a PID without a newline left leases: %v", ls)
 	}
 }
 
