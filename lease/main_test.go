@@ -13,6 +13,7 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/lease"
+	"github.com/portolan-dev/portolan/postgres/pgtest"
 	"github.com/portolan-dev/portolan/sqlite"
 )
 
@@ -26,7 +27,7 @@ func TestMain(m *testing.M) {
 	if addr := os.Getenv("PORTOLAN_LEASE_TESTCLIENT_ADDR"); addr != "" {
 		os.Exit(testClient(addr, os.Getenv("PORTOLAN_LEASE_TESTCLIENT_PIDS")))
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 // testClient asks the portserver at addr for a port for each of pids
