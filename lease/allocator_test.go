@@ -338,7 +338,8 @@ func TestTTLExpiry(t *testing.T) {
 // killed.
 func TestFullPoolOfDeadOwnerIsSwept(t *testing.T) {
 	store, _ := openStore(t)
-	a := lease.New(store, lease.Options{Host: fakeHost})
+	clock := newClock()
+	a := lease.New(store, lease.Options{Host: fakeHost, Now: clock.now})
 	child := exec.Command("sleep", "60")
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
@@ -353,8 +354,8 @@ func TestFullPoolOfDeadOwnerIsSwept(t *testing.T) {
 	child.Process.Kill()
 	child.Wait()
 	// Sweeps take at most a fifth of the time: let the refused grant's
-	// sweep (well under a millisecond for 16 leases) age.
-	time.Sleep(50 * time.Millisecond)
+	// sweep age.
+	clock.advance(time.Second)
 
 	var wg sync.WaitGroup
 	got := make(chan portolan.Port, size)

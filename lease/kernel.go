@@ -42,7 +42,7 @@ func NewKernelReserver(path string) (*KernelReserver, error) {
 		return nil, portolan.Errorf(portolan.EFORBIDDEN, "--reserve-kernel needs root: cannot write %s: %s", path, pathErr(err))
 	}
 	f.Close()
-	if _, err := ParseReserved(string(b)); err != nil {
+	if _, err := parseReserved(string(b)); err != nil {
 		return nil, err
 	}
 	return &KernelReserver{path: path, original: strings.TrimSpace(string(b))}, nil
@@ -174,15 +174,13 @@ func (k *KernelReserver) Close() error {
 	return nil
 }
 
-// Original returns the file's content when the reserver opened it.
-func (k *KernelReserver) Original() string { return k.original }
 
 func (k *KernelReserver) read() (*bitset, error) {
 	b, err := os.ReadFile(k.path)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := ParseReserved(string(b))
+	rs, err := parseReserved(string(b))
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +194,7 @@ func (k *KernelReserver) read() (*bitset, error) {
 }
 
 func (k *KernelReserver) write(set *bitset) error {
-	s := FormatReserved(set.ports())
+	s := formatReserved(set.ports())
 	// The kernel parses one write; an empty line clears the list.
 	if err := os.WriteFile(k.path, []byte(s+"\n"), 0); err != nil {
 		return portolan.Errorf(portolan.EFORBIDDEN, "cannot write %s: %s", k.path, pathErr(err))

@@ -28,14 +28,9 @@ type stat struct {
 // thread, which never exits.
 const pfKthread = 0x00200000
 
-// ParseStat returns the state (field 3) and start time (field 22) of a
-// /proc/PID/stat line. The command name (field 2) is in parentheses and may
-// itself hold spaces and parentheses, so fields are counted from the last ')'.
-func ParseStat(b []byte) (state byte, start uint64, err error) {
-	s, err := parseStat(b)
-	return s.state, s.start, err
-}
-
+// parseStat parses a /proc/PID/stat line. The command name (field 2) is in
+// parentheses and may itself hold spaces and parentheses, so fields are
+// counted from the last ')'.
 func parseStat(b []byte) (stat, error) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {

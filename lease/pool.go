@@ -123,14 +123,14 @@ func HostRanges() (ephemeral portolan.Range, reserved []portolan.Range) {
 		}
 	}
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_reserved_ports"); err == nil {
-		reserved, _ = ParseReserved(string(b))
+		reserved, _ = parseReserved(string(b))
 	}
 	return ephemeral, reserved
 }
 
-// ParseReserved parses ip_local_reserved_ports: comma-separated ports and
+// parseReserved parses ip_local_reserved_ports: comma-separated ports and
 // LO-HI ranges, possibly empty.
-func ParseReserved(s string) ([]portolan.Range, error) {
+func parseReserved(s string) ([]portolan.Range, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, nil
@@ -147,9 +147,9 @@ func ParseReserved(s string) ([]portolan.Range, error) {
 	return out, nil
 }
 
-// FormatReserved writes ports as ip_local_reserved_ports wants them:
+// formatReserved writes ports as ip_local_reserved_ports wants them:
 // sorted, runs collapsed into LO-HI, comma-separated.
-func FormatReserved(ports []portolan.Port) string {
+func formatReserved(ports []portolan.Port) string {
 	ps := slices.Clone(ports)
 	slices.Sort(ps)
 	ps = slices.Compact(ps)

@@ -206,7 +206,7 @@ func readPortserverRequest(c net.Conn) (int, bool) {
 			if i != len(buf)-1 {
 				return 0, false // bytes after the newline: not one request
 			}
-			return ParsePortserverPID(buf[:i])
+			return parsePortserverPID(buf[:i])
 		}
 		if err != nil {
 			return 0, false
@@ -215,9 +215,9 @@ func readPortserverRequest(c net.Conn) (int, bool) {
 	return 0, false
 }
 
-// ParsePortserverPID parses the PID of a portserver request: ASCII decimal,
+// parsePortserverPID parses the PID of a portserver request: ASCII decimal,
 // optional surrounding blanks, at most 20 bytes.
-func ParsePortserverPID(b []byte) (int, bool) {
+func parsePortserverPID(b []byte) (int, bool) {
 	s := strings.TrimSpace(string(b))
 	if s == "" || len(b) > maxRequest {
 		return 0, false
