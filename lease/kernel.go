@@ -174,7 +174,6 @@ func (k *KernelReserver) Close() error {
 	return nil
 }
 
-
 func (k *KernelReserver) read() (*bitset, error) {
 	b, err := os.ReadFile(k.path)
 	if err != nil {
