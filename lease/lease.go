@@ -158,9 +158,14 @@ func New(store portolan.LeaseStore, opts Options) *Allocator {
 func (a *Allocator) HostID() string { return a.opts.HostID }
 
 // ours reports whether l is a lease of this host: its HostID, or a lease
-// stored before leases carried one whose host name is ours.
+// stored without one (before leases carried it) whose host name is ours or
+// empty.
 func (a *Allocator) ours(l portolan.Lease) bool {
-	return l.HostID == a.opts.HostID || l.HostID == "" && l.Host == a.host
+	return l.HostID == a.opts.HostID || legacy(l, a.host)
+}
+
+func legacy(l portolan.Lease, host string) bool {
+	return l.HostID == "" && (l.Host == "" || l.Host == host)
 }
 
 // Leases lists the live leases of this host: those whose owner still runs
@@ -223,7 +228,7 @@ func (a *Allocator) releaseLegacy(ctx context.Context, port portolan.Port) error
 		return err
 	}
 	for _, l := range ls {
-		if l.Port == port && l.HostID == "" && l.Host == a.host {
+		if l.Port == port && legacy(l, a.host) {
 			if n, err := a.store.DeleteLeases(ctx, []int64{l.ID}); err != nil || n == 1 {
 				return err
 			}
