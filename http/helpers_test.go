@@ -99,7 +99,7 @@ func (f *fakeLeases) Grant(ctx context.Context, req portolan.LeaseRequest) ([]po
 }
 
 func (f *fakeLeases) Release(ctx context.Context, p portolan.Port) error {
-	return f.store.DeleteLease(ctx, p)
+	return f.store.DeleteLease(ctx, "", p)
 }
 func (f *fakeLeases) Leases(ctx context.Context) ([]portolan.Lease, error) {
 	return f.store.Leases(ctx)

@@ -288,8 +288,8 @@ func TestReusedPIDDoesNotInherit(t *testing.T) {
 	}
 	// The lease was granted to an earlier process with our PID.
 	err = store.InsertLeases(ctxT(t), []*portolan.Lease{
-		{Port: 24000, PID: self.PID, PIDStart: self.Start - 1},
-		{Port: 24001, PID: self.PID, PIDStart: self.Start},
+		{Port: 24000, PID: self.PID, PIDStart: self.Start - 1, HostID: lease.HostID()},
+		{Port: 24001, PID: self.PID, PIDStart: self.Start, HostID: lease.HostID()},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -338,7 +338,8 @@ func TestTTLExpiry(t *testing.T) {
 // killed.
 func TestFullPoolOfDeadOwnerIsSwept(t *testing.T) {
 	store, _ := openStore(t)
-	a := lease.New(store, lease.Options{Host: fakeHost})
+	clock := newClock()
+	a := lease.New(store, lease.Options{Host: fakeHost, Now: clock.now})
 	child := exec.Command("sleep", "60")
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
@@ -353,8 +354,8 @@ func TestFullPoolOfDeadOwnerIsSwept(t *testing.T) {
 	child.Process.Kill()
 	child.Wait()
 	// Sweeps take at most a fifth of the time: let the refused grant's
-	// sweep (well under a millisecond for 16 leases) age.
-	time.Sleep(50 * time.Millisecond)
+	// sweep age.
+	clock.advance(time.Second)
 
 	var wg sync.WaitGroup
 	got := make(chan portolan.Port, size)

@@ -17,8 +17,18 @@ import (
 
 func startDaemon(t *testing.T, db, addr string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "PORTOLAN_LEASE_TESTDAEMON_DB="+db, "PORTOLAN_LEASE_TESTDAEMON_ADDR="+addr)
+	return startDaemonIn(t, nil, db, addr, "")
+}
+
+// startDaemonIn starts this binary as a lease daemon, under the command
+// prefix (such as ip netns exec NAME) when there is one, reserving leased
+// ports in the reserved file when it is set.
+func startDaemonIn(t *testing.T, prefix []string, db, addr, reserved string) *exec.Cmd {
+	t.Helper()
+	argv := append(append([]string{}, prefix...), os.Args[0], "-test.run=^$")
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), "PORTOLAN_LEASE_TESTDAEMON_DB="+db, "PORTOLAN_LEASE_TESTDAEMON_ADDR="+addr,
+		"PORTOLAN_LEASE_TESTDAEMON_RESERVED="+reserved)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -1,10 +1,12 @@
 package lease
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/portolan-dev/portolan"
 )
@@ -21,11 +23,6 @@ type FileLock struct {
 	set  bool
 }
 
-var (
-	_ Locker = (*FileLock)(nil)
-	_ Cursor = (*FileLock)(nil)
-)
-
 // NewFileLock returns the lock at path; its directory is created (0700).
 func NewFileLock(path string) *FileLock { return &FileLock{path: path} }
 
@@ -34,7 +31,12 @@ func (l *FileLock) Lock() error {
 	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o600)
+	// O_NOFOLLOW: in a directory someone else could write, a planted
+	// symlink must not make us truncate its target.
+	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE|openNoFollow, 0o600)
+	if errors.Is(err, syscall.ELOOP) {
+		return portolan.Errorf(portolan.EFORBIDDEN, "lock file %s is a symbolic link: refusing to follow it", l.path)
+	}
 	if err != nil {
 		return err
 	}

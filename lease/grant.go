@@ -8,67 +8,172 @@ import (
 )
 
 // maxAttempts bounds the retries of a grant that lost a race in the store
-// to another process.
-const maxAttempts = 8
+// to another process. Each lost race moves the grant to a random point of
+// the pool, so two allocators walking the pool in step part after one
+// collision; running out of attempts means others keep taking the few
+// ports left.
+const maxAttempts = 16
 
 // Grant leases req.Count distinct free ports, all or none, each committed
 // to the store before Grant returns. ECONFLICT "pool exhausted" when the
 // pool has too few free ports even after the leases of dead owners and
-// expired TTLs are reclaimed.
+// expired TTLs are reclaimed; EFORBIDDEN when req.Peer may not name
+// req.PID or its user holds Options.MaxPerUser live leases.
 func (a *Allocator) Grant(ctx context.Context, req portolan.LeaseRequest) ([]portolan.Lease, error) {
+	n, pool, err := checkRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := a.owner(req)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := a.begin(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	done, err := a.admit(ctx, req.Peer, n)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	ls, err := a.place(ctx, pool, n, req, owner)
+	if err != nil {
+		return nil, err
+	}
+	return a.finish(ctx, ls)
+}
+
+// checkRequest validates req and returns its count and pool.
+func checkRequest(req portolan.LeaseRequest) (int, portolan.Range, error) {
 	n := req.Count
 	if n == 0 {
 		n = 1
 	}
 	if n < 0 || n > MaxCount {
-		return nil, portolan.Errorf(portolan.EINVALID, "count %d is out of range: want 1-%d", req.Count, MaxCount)
+		return 0, portolan.Range{}, portolan.Errorf(portolan.EINVALID, "count %d is out of range: want 1-%d", req.Count, MaxCount)
 	}
 	switch req.Proto {
 	case portolan.ProtoAny, portolan.TCP, portolan.UDP:
 	default:
-		return nil, portolan.Errorf(portolan.EINVALID, "protocol %s cannot be leased: want tcp, udp or both", req.Proto)
+		return 0, portolan.Range{}, portolan.Errorf(portolan.EINVALID, "protocol %s cannot be leased: want tcp, udp or both", req.Proto)
 	}
 	if req.TTL < 0 {
-		return nil, portolan.Errorf(portolan.EINVALID, "ttl %s is negative: want a duration such as 30s or 0 for none", req.TTL)
+		return 0, portolan.Range{}, portolan.Errorf(portolan.EINVALID, "ttl %s is negative: want a duration such as 30s or 0 for none", req.TTL)
 	}
 	if err := portolan.CheckText("label", req.Label, portolan.MaxLabel); err != nil {
-		return nil, err
+		return 0, portolan.Range{}, err
 	}
 	pool, err := ParsePool(req.Pool)
+	return n, pool, err
+}
+
+// owner identifies the process req names, and checks that req's peer may
+// name it. A peer must name a process: a lease without an owner would
+// outlive every process of the peer's.
+func (a *Allocator) owner(req portolan.LeaseRequest) (Owner, error) {
+	if req.PID == 0 {
+		if req.Peer != nil {
+			return Owner{}, portolan.Errorf(portolan.EINVALID, "a local peer must name the pid that owns the lease")
+		}
+		return Owner{}, nil
+	}
+	if req.Peer != nil {
+		if err := a.opts.MayName(*req.Peer, req.PID); err != nil {
+			return Owner{}, ownerErr(err, req.PID)
+		}
+	}
+	o, err := a.opts.OwnerOf(req.PID)
 	if err != nil {
+		return Owner{}, ownerErr(err, req.PID)
+	}
+	return o, nil
+}
+
+func ownerErr(err error, pid int) error {
+	if portolan.ErrorCode(err) == portolan.ENOTFOUND {
+		return portolan.Errorf(portolan.EINVALID, "owner pid %d does not exist: want a running process, or 0 for none", pid)
+	}
+	return err
+}
+
+// begin takes the cross-process lock when there is one and makes sure what
+// the allocator knows of the store is fresh enough to pick from. unlock
+// ends it.
+func (a *Allocator) begin(ctx context.Context, pool portolan.Range) (unlock func(), err error) {
+	l := a.opts.Lock
+	if l == nil {
+		if !a.isLoaded() {
+			if _, err := a.Reclaim(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return func() {}, nil
+	}
+	if err := l.Lock(); err != nil {
 		return nil, err
 	}
-	var owner Owner
-	if req.PID != 0 {
-		if owner, err = a.opts.OwnerOf(req.PID); err != nil {
-			if portolan.ErrorCode(err) == portolan.ENOTFOUND {
-				return nil, portolan.Errorf(portolan.EINVALID, "owner pid %d does not exist: want a running process, or 0 for none", req.PID)
-			}
+	// Another process may have changed the store since we last looked.
+	if _, err := a.Reclaim(ctx); err != nil {
+		l.Unlock()
+		return nil, err
+	}
+	if p, ok := l.Last(); ok {
+		a.mu.Lock()
+		a.last = p
+		a.cursor[pool] = p
+		a.mu.Unlock()
+	}
+	return func() { l.Unlock() }, nil
+}
+
+// admit holds n of the peer's user's allowance of live leases for the
+// grant; done gives back what the grant did not turn into leases. Root,
+// and requests without a peer (an admin's HTTP call, the CLI's own
+// store), are not bounded.
+func (a *Allocator) admit(ctx context.Context, peer *portolan.Peer, n int) (done func(), err error) {
+	max := a.opts.MaxPerUser
+	if peer == nil || peer.UID == 0 || max < 0 {
+		return func() {}, nil
+	}
+	uid := peer.UID
+	try := func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.users.n[uid]+a.inflight[uid]+n > max {
+			return false
+		}
+		a.inflight[uid] += n
+		return true
+	}
+	if !try() {
+		// Some of the user's leases may have ended since the last sweep.
+		if err := a.sweep(ctx); err != nil {
 			return nil, err
+		}
+		if !try() {
+			return nil, portolan.Errorf(portolan.EFORBIDDEN, "uid %d holds %d live leases, the most one user may hold is %d: end some first", uid, a.userLeases(uid), max)
 		}
 	}
-	if l := a.opts.Lock; l != nil {
-		if err := l.Lock(); err != nil {
-			return nil, err
+	return func() {
+		a.mu.Lock()
+		if a.inflight[uid] -= n; a.inflight[uid] <= 0 {
+			delete(a.inflight, uid)
 		}
-		defer l.Unlock()
-		// Another process may have changed the store since we last looked.
-		if _, err := a.Reclaim(ctx); err != nil {
-			return nil, err
-		}
-		if c, ok := l.(Cursor); ok {
-			if p, ok := c.Last(); ok {
-				a.mu.Lock()
-				a.last = p
-				a.cursor[pool] = p
-				a.mu.Unlock()
-			}
-		}
-	} else if !a.isLoaded() {
-		if _, err := a.Reclaim(ctx); err != nil {
-			return nil, err
-		}
-	}
+		a.mu.Unlock()
+	}, nil
+}
+
+func (a *Allocator) userLeases(uid uint32) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.users.n[uid]
+}
+
+// place picks n ports and commits them to the store, picking again when
+// another process won one of them.
+func (a *Allocator) place(ctx context.Context, pool portolan.Range, n int, req portolan.LeaseRequest, owner Owner) ([]*portolan.Lease, error) {
 	swept := false
 	for range maxAttempts {
 		ports, err := a.pick(ctx, pool, n, req)
@@ -85,36 +190,13 @@ func (a *Allocator) Grant(ctx context.Context, req portolan.LeaseRequest) ([]por
 		if err != nil {
 			return nil, err
 		}
-		now := a.opts.Now().UTC()
-		ls := make([]*portolan.Lease, n)
-		for i, p := range ports {
-			ls[i] = &portolan.Lease{Port: p, Proto: req.Proto, PID: owner.PID, PIDStart: owner.Start,
-				Label: req.Label, Host: a.host}
-			if req.TTL > 0 {
-				ls[i].Expires = now.Add(req.TTL)
-			}
-		}
-		err = a.store.InsertLeases(ctx, ls)
-		a.mu.Lock()
-		for _, p := range ports {
-			a.pending.clear(p)
-			if err == nil {
-				a.taken.set(p)
-				if a.snapping {
-					a.granted = append(a.granted, p)
-				}
-			}
-		}
-		if err == nil {
-			a.last = ports[len(ports)-1]
-		}
-		a.mu.Unlock()
+		ls := a.newLeases(ports, req, owner)
+		err = a.insert(ctx, ls, ports, req.Peer)
 		switch portolan.ErrorCode(err) {
 		case "":
-			return a.granted_(ctx, ls, ports)
+			return ls, nil
 		case portolan.ECONFLICT:
-			// Another process leased one of them: learn what it holds, pick again.
-			if _, err := a.Reclaim(ctx); err != nil {
+			if err := a.collided(ctx, pool); err != nil {
 				return nil, err
 			}
 			continue
@@ -124,19 +206,73 @@ func (a *Allocator) Grant(ctx context.Context, req portolan.LeaseRequest) ([]por
 	return nil, portolan.Errorf(portolan.ECONFLICT, "no lease after %d attempts: other clients kept taking the same ports", maxAttempts)
 }
 
-// granted_ finishes a committed grant: kernel reservations and the cursor
-// for the next process.
-func (a *Allocator) granted_(ctx context.Context, ls []*portolan.Lease, ports []portolan.Port) ([]portolan.Lease, error) {
-	if a.opts.Reserver != nil {
-		if err := a.opts.Reserver.Add(ports); err != nil {
-			for _, p := range ports {
-				a.Release(ctx, p)
-			}
-			return nil, err
+func (a *Allocator) newLeases(ports []portolan.Port, req portolan.LeaseRequest, owner Owner) []*portolan.Lease {
+	now := a.opts.Now().UTC()
+	ls := make([]*portolan.Lease, len(ports))
+	for i, p := range ports {
+		ls[i] = &portolan.Lease{Port: p, Proto: req.Proto, PID: owner.PID, PIDStart: owner.Start,
+			Label: req.Label, Host: a.host, HostID: a.opts.HostID, CreatedBy: createdBy(req.Peer)}
+		if req.TTL > 0 {
+			ls[i].Expires = now.Add(req.TTL)
 		}
 	}
-	if c, ok := a.opts.Lock.(Cursor); ok {
-		c.SetLast(ports[len(ports)-1])
+	return ls
+}
+
+// insert commits ls to the store and records the outcome: the ports stop
+// being pending, and on success are taken (and counted for the peer's user).
+func (a *Allocator) insert(ctx context.Context, ls []*portolan.Lease, ports []portolan.Port, peer *portolan.Peer) error {
+	err := a.store.InsertLeases(ctx, ls)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, p := range ports {
+		a.pending.clear(p)
+		if err != nil {
+			continue
+		}
+		a.taken.set(p)
+		if peer != nil {
+			a.users.add(peer.UID, p)
+		}
+		if a.snapping {
+			a.granted = append(a.granted, p)
+		}
+	}
+	if err == nil {
+		a.last = ports[len(ports)-1]
+	}
+	return err
+}
+
+// collided handles a grant that lost a port to another process: learn
+// what the store holds, and continue from a random point, so that two
+// allocators walking the pool in step (a daemon and the CLI, two servers
+// sharing a database) part instead of colliding again.
+func (a *Allocator) collided(ctx context.Context, pool portolan.Range) error {
+	if _, err := a.Reclaim(ctx); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	delete(a.cursor, pool)
+	a.mu.Unlock()
+	return nil
+}
+
+// finish completes a committed grant: kernel reservations and the cursor
+// for the next process.
+func (a *Allocator) finish(ctx context.Context, ls []*portolan.Lease) ([]portolan.Lease, error) {
+	ports := make([]portolan.Port, len(ls))
+	for i, l := range ls {
+		ports[i] = l.Port
+	}
+	if err := a.reserve(ctx, ports); err != nil {
+		for _, p := range ports {
+			a.Release(ctx, p)
+		}
+		return nil, err
+	}
+	if l := a.opts.Lock; l != nil {
+		l.SetLast(ports[len(ports)-1])
 	}
 	out := make([]portolan.Lease, len(ls))
 	for i, l := range ls {
@@ -151,80 +287,6 @@ func (a *Allocator) isLoaded() bool {
 	return a.loaded
 }
 
-// pick chooses n candidates that pass every check and marks them pending.
-// Cheap checks (taken, pending, assigned, the last port) run under the
-// lock; binds and socket lookups run outside it, so concurrent grants
-// overlap.
-func (a *Allocator) pick(ctx context.Context, pool portolan.Range, n int, req portolan.LeaseRequest) ([]portolan.Port, error) {
-	cands := a.candidates(pool)
-	size := cands.size()
-	orgAssigned := a.orgAssignments(ctx)
-	var got []portolan.Port
-	scanned := 0
-	var skipped portolan.Port // the port granted last, passed over once
-	for len(got) < n {
-		var batch []portolan.Port
-		a.mu.Lock()
-		i, ok := 0, false
-		if c, seen := a.cursor[pool]; seen {
-			i, ok = cands.after(c), true
-		}
-		if !ok && size > 0 {
-			i = a.rng.IntN(size)
-		}
-		for len(got)+len(batch) < n && scanned < size {
-			p := cands.at(i)
-			i = (i + 1) % size
-			scanned++
-			a.cursor[pool] = p
-			if a.taken.has(p) || a.pending.has(p) || orgAssigned.has(p) {
-				continue
-			}
-			if p == a.last && size > n {
-				skipped = p
-				continue
-			}
-			a.pending.set(p)
-			batch = append(batch, p)
-		}
-		if len(batch) == 0 && skipped != 0 {
-			// Only the port granted last is left: hand it out again
-			// rather than call the pool exhausted.
-			if p := skipped; !a.taken.has(p) && !a.pending.has(p) {
-				a.pending.set(p)
-				batch = append(batch, p)
-			}
-			skipped = 0
-		}
-		a.mu.Unlock()
-		if len(batch) == 0 {
-			break
-		}
-		for _, p := range batch {
-			if a.usable(ctx, p, req) {
-				got = append(got, p)
-				continue
-			}
-			a.mu.Lock()
-			a.pending.clear(p)
-			a.mu.Unlock()
-		}
-	}
-	if len(got) < n {
-		a.mu.Lock()
-		for _, p := range got {
-			a.pending.clear(p)
-		}
-		a.mu.Unlock()
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		return nil, portolan.Errorf(portolan.ECONFLICT, "pool exhausted: %d free port(s) wanted, %d found in %s (%d candidates outside the ephemeral range and reserved ports)",
-			n, len(got), poolName(req.Pool, pool), size)
-	}
-	return got, nil
-}
-
 // sweep reclaims for a grant that found its pool full. Concurrent grants
 // that all found it full take turns, and one whose turn comes after a sweep
 // that began after it asked takes that sweep as its own: only the first
@@ -232,17 +294,17 @@ func (a *Allocator) pick(ctx context.Context, pool portolan.Range, n int, req po
 // cost every grant a full read of the store, so sweeps take at most a fifth
 // of the time.
 func (a *Allocator) sweep(ctx context.Context) error {
-	asked := time.Now()
+	asked := a.opts.Now()
 	a.sweepMu.Lock()
 	defer a.sweepMu.Unlock()
-	if a.sweptAt.After(asked) || time.Since(a.sweptAt) < 4*a.sweepTook {
+	if a.sweptAt.After(asked) || a.opts.Now().Sub(a.sweptAt) < 4*a.sweepTook {
 		return nil
 	}
-	began := time.Now()
+	began := a.opts.Now()
 	if _, err := a.Reclaim(ctx); err != nil {
 		return err
 	}
-	a.sweptAt, a.sweepTook = began, time.Since(began)
+	a.sweptAt, a.sweepTook = began, a.opts.Now().Sub(began)
 	return nil
 }
 
@@ -278,7 +340,7 @@ func (a *Allocator) usable(ctx context.Context, p portolan.Port, req portolan.Le
 func (a *Allocator) candidates(pool portolan.Range) candidates {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if now := time.Now(); now.Sub(a.hostAt) > time.Second {
+	if now := a.opts.Now(); a.hostAt.IsZero() || now.Sub(a.hostAt) > time.Second {
 		a.ephemeral, a.reserved = a.opts.Host()
 		a.hostAt = now
 	}
@@ -290,7 +352,7 @@ func (a *Allocator) candidates(pool portolan.Range) candidates {
 func (a *Allocator) orgAssignments(ctx context.Context) *bitset {
 	as, ok := a.store.(portolan.AssignmentStore)
 	a.mu.Lock()
-	cur, fresh := a.assigned, time.Since(a.assignAt) < 2*time.Second
+	cur, fresh := a.assigned, a.opts.Now().Sub(a.assignAt) < 2*time.Second
 	a.mu.Unlock()
 	if !ok || fresh && cur != nil {
 		if cur == nil {
@@ -310,7 +372,7 @@ func (a *Allocator) orgAssignments(ctx context.Context) *bitset {
 		b.set(x.Port)
 	}
 	a.mu.Lock()
-	a.assigned, a.assignAt = b, time.Now()
+	a.assigned, a.assignAt = b, a.opts.Now()
 	a.mu.Unlock()
 	return b
 }

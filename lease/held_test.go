@@ -6,13 +6,17 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/lease"
 )
 
-func TestCachedHeld(t *testing.T) {
+// The cache's ages run on synctest's clock: no real waiting.
+func TestCachedHeld(t *testing.T) { synctest.Test(t, testCachedHeld) }
+
+func testCachedHeld(t *testing.T) {
 	var calls atomic.Int32
 	var socks atomic.Value
 	socks.Store([]portolan.Socket{
@@ -39,15 +43,14 @@ func TestCachedHeld(t *testing.T) {
 		t.Errorf("%d listings for 5 checks within maxAge, want 1", n)
 	}
 	socks.Store([]portolan.Socket{{Proto: portolan.TCP, Local: netip.MustParseAddrPort("0.0.0.0:30003"), State: "LISTEN"}})
-	time.Sleep(60 * time.Millisecond)
-	held(ctx, 1, portolan.TCP) // stale: answers from the old listing, refreshes behind
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if h, _ := held(ctx, 30003, portolan.TCP); h {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
+	time.Sleep(40 * time.Millisecond)
+	check(30003, portolan.TCP, false) // within maxAge: the old listing
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d listings within maxAge, want 1", n)
 	}
+	time.Sleep(20 * time.Millisecond)
+	check(30003, portolan.TCP, false) // stale: answers from the old listing, refreshes behind
+	synctest.Wait()
 	check(30003, portolan.TCP, true)
 	check(30001, portolan.TCP, false)
 

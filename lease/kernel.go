@@ -1,6 +1,7 @@
 package lease
 
 import (
+	"math/bits"
 	"os"
 	"strings"
 	"sync"
@@ -26,8 +27,6 @@ type KernelReserver struct {
 	original string
 }
 
-var _ Reserver = (*KernelReserver)(nil)
-
 // NewKernelReserver opens path (ReservedPortsFile for ""), checking that
 // it can be written: EFORBIDDEN otherwise.
 func NewKernelReserver(path string) (*KernelReserver, error) {
@@ -43,7 +42,7 @@ func NewKernelReserver(path string) (*KernelReserver, error) {
 		return nil, portolan.Errorf(portolan.EFORBIDDEN, "--reserve-kernel needs root: cannot write %s: %s", path, pathErr(err))
 	}
 	f.Close()
-	if _, err := ParseReserved(string(b)); err != nil {
+	if _, err := parseReserved(string(b)); err != nil {
 		return nil, err
 	}
 	return &KernelReserver{path: path, original: strings.TrimSpace(string(b))}, nil
@@ -56,48 +55,104 @@ func pathErr(err error) string {
 	return err.Error()
 }
 
-// Add reserves ports that are not reserved already.
-func (k *KernelReserver) Add(ports []portolan.Port) error {
+// Missing returns the ports of ports that are not reserved now.
+func (k *KernelReserver) Missing(ports []portolan.Port) ([]portolan.Port, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	cur, err := k.read()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	changed := false
+	var out []portolan.Port
+	for _, p := range ports {
+		if !cur.has(p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// Add reserves ports that are not reserved already and returns those it
+// added: the ones it will remove again.
+func (k *KernelReserver) Add(ports []portolan.Port) ([]portolan.Port, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	cur, err := k.read()
+	if err != nil {
+		return nil, err
+	}
+	var added []portolan.Port
 	for _, p := range ports {
 		if !cur.has(p) {
 			cur.set(p)
-			k.ours.set(p)
-			changed = true
+			added = append(added, p)
 		}
 	}
-	if !changed {
-		return nil
+	if len(added) == 0 {
+		return nil, nil
 	}
-	return k.write(cur)
+	if err := k.write(cur); err != nil {
+		return nil, err
+	}
+	for _, p := range added {
+		k.ours.set(p)
+	}
+	return added, nil
 }
 
-// Remove drops the reservations this reserver made for ports.
-func (k *KernelReserver) Remove(ports []portolan.Port) error {
+// Adopt takes the ports of ports that are reserved now as its own: what a
+// crashed predecessor added (its record says which), so that they are
+// removed when no lease needs them.
+func (k *KernelReserver) Adopt(ports []portolan.Port) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	cur, err := k.read()
 	if err != nil {
 		return err
 	}
-	changed := false
 	for _, p := range ports {
-		if k.ours.has(p) {
-			k.ours.clear(p)
-			cur.clear(p)
-			changed = true
+		if cur.has(p) {
+			k.ours.set(p)
 		}
 	}
-	if !changed {
-		return nil
+	return nil
+}
+
+// Remove drops the reservations this reserver made for ports and returns
+// the ports it removed.
+func (k *KernelReserver) Remove(ports []portolan.Port) ([]portolan.Port, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var removed []portolan.Port
+	for _, p := range ports {
+		if k.ours.has(p) {
+			removed = append(removed, p)
+		}
 	}
-	return k.write(cur)
+	if len(removed) == 0 {
+		return nil, nil
+	}
+	cur, err := k.read()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range removed {
+		cur.clear(p)
+	}
+	if err := k.write(cur); err != nil {
+		return nil, err
+	}
+	for _, p := range removed {
+		k.ours.clear(p)
+	}
+	return removed, nil
+}
+
+// Ours returns the ports this reserver added and has not removed.
+func (k *KernelReserver) Ours() []portolan.Port {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.ours.ports()
 }
 
 // Close removes every reservation this reserver made. When nobody else
@@ -119,15 +174,12 @@ func (k *KernelReserver) Close() error {
 	return nil
 }
 
-// Original returns the file's content when the reserver opened it.
-func (k *KernelReserver) Original() string { return k.original }
-
 func (k *KernelReserver) read() (*bitset, error) {
 	b, err := os.ReadFile(k.path)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := ParseReserved(string(b))
+	rs, err := parseReserved(string(b))
 	if err != nil {
 		return nil, err
 	}
@@ -141,15 +193,7 @@ func (k *KernelReserver) read() (*bitset, error) {
 }
 
 func (k *KernelReserver) write(set *bitset) error {
-	var ports []portolan.Port
-	for i, w := range set {
-		for w != 0 {
-			bit := trailingZeros(w)
-			ports = append(ports, portolan.Port(i*64+bit))
-			w &= w - 1
-		}
-	}
-	s := FormatReserved(ports)
+	s := formatReserved(set.ports())
 	// The kernel parses one write; an empty line clears the list.
 	if err := os.WriteFile(k.path, []byte(s+"\n"), 0); err != nil {
 		return portolan.Errorf(portolan.EFORBIDDEN, "cannot write %s: %s", k.path, pathErr(err))
@@ -157,11 +201,14 @@ func (k *KernelReserver) write(set *bitset) error {
 	return nil
 }
 
-func trailingZeros(w uint64) int {
-	n := 0
-	for w&1 == 0 {
-		w >>= 1
-		n++
+// ports lists the set's ports, ascending.
+func (b *bitset) ports() []portolan.Port {
+	var ports []portolan.Port
+	for i, w := range b {
+		for w != 0 {
+			ports = append(ports, portolan.Port(i*64+bits.TrailingZeros64(w)))
+			w &= w - 1
+		}
 	}
-	return n
+	return ports
 }

@@ -1,7 +1,9 @@
 package lease_test
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -29,7 +31,7 @@ func TestKernelReserverFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := k.Add([]portolan.Port{9000, 30000, 30001}); err != nil {
+	if _, err := k.Add([]portolan.Port{9000, 30000, 30001}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readTrim(t, path); got != "8000,9000-9001,30000-30001" {
@@ -37,7 +39,7 @@ func TestKernelReserverFile(t *testing.T) {
 	}
 	// Someone else reserves 40000 meanwhile; 9000 was never ours to remove.
 	os.WriteFile(path, []byte(readTrim(t, path)+",40000\n"), 0o600)
-	if err := k.Remove([]portolan.Port{30000, 9000}); err != nil {
+	if _, err := k.Remove([]portolan.Port{30000, 9000}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readTrim(t, path); got != "8000,9000-9001,30001,40000" {
@@ -104,4 +106,76 @@ func TestKernelReserverNetns(t *testing.T) {
 		}
 	}()
 	<-done
+}
+
+// --reserve-kernel across a SIGKILL, in a network namespace of our own:
+// the restarted daemon removes the reservations of leases that ended while
+// it was down (they would leak forever) and keeps the live ones; after a
+// clean stop, which gives every reservation back, a restart reserves the
+// live leases' ports again.
+func TestKernelReservationsSurviveCrash(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a network namespace and write ip_local_reserved_ports")
+	}
+	ns := fmt.Sprintf("portolan-test-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	in := []string{"ip", "netns", "exec", ns}
+	sysctl := func() string {
+		t.Helper()
+		out, err := exec.Command("ip", "netns", "exec", ns, "cat", lease.ReservedPortsFile).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command("ip", "netns", "exec", ns, "sh", "-c", "echo 5000 > "+lease.ReservedPortsFile).CombinedOutput(); err != nil {
+		t.Fatalf("seeding the namespace's reserved ports: %v: %s", err, out)
+	}
+	dir := t.TempDir()
+	db, addr := filepath.Join(dir, "portolan.db"), "unix:"+filepath.Join(dir, "ps.sock")
+
+	daemon := startDaemonIn(t, in, db, addr, lease.ReservedPortsFile)
+	keep := exec.Command("sleep", "60")
+	gone := exec.Command("sleep", "60")
+	for _, c := range []*exec.Cmd{keep, gone} {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	}
+	live, err := lease.AskPortserver(ctxT(t), addr, keep.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended, err := lease.AskPortserver(ctxT(t), addr, gone.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := lease.FormatReserved([]portolan.Port{5000, live, ended})
+	if got := sysctl(); got != both {
+		t.Fatalf("reserved while leased: %q, want %q", got, both)
+	}
+
+	daemon.Process.Kill() // SIGKILL: no Close, the reservations stay
+	daemon.Wait()
+	gone.Process.Kill()
+	gone.Wait()
+	daemon = startDaemonIn(t, in, db, addr, lease.ReservedPortsFile)
+	want := lease.FormatReserved([]portolan.Port{5000, live})
+	if got := sysctl(); got != want {
+		t.Fatalf("after SIGKILL and restart: %q, want %q (the ended lease's port freed, the live one kept)", got, want)
+	}
+
+	daemon.Process.Signal(syscall.SIGTERM)
+	daemon.Wait()
+	if got := sysctl(); got != "5000" {
+		t.Fatalf("after a clean stop: %q, want the original 5000", got)
+	}
+	startDaemonIn(t, in, db, addr, lease.ReservedPortsFile)
+	if got := sysctl(); got != want {
+		t.Fatalf("after a restart: %q, want %q (the live lease reserved again)", got, want)
+	}
 }

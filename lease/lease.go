@@ -3,19 +3,23 @@
 // of both families, lie outside the host's ephemeral range and reserved
 // ports, not be IANA-assigned (unless asked), not be held by any socket and
 // not be named by a live lease or assignment. The store's unique constraint
-// on the port, not a lock in this process, is what makes two grants of one
-// port impossible, so CLI processes, a daemon and several servers can share
-// one store.
+// on host and port, not a lock in this process, is what makes two grants of
+// one port impossible, so CLI processes, a daemon and several servers can
+// share one store.
 //
 // Leases belong to a process (PID plus start time, so a reused PID does not
 // inherit), end with a TTL, or by explicit release. Reclaim frees the
-// leases of dead owners and expired TTLs.
+// leases of dead owners and expired TTLs, on this host only: each lease
+// carries its host's HostID, and only that host can tell whether its owner
+// still runs.
 package lease
 
 import (
 	"context"
 	"math/rand/v2"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +29,10 @@ import (
 // MaxCount bounds the ports of one grant.
 const MaxCount = 1000
 
+// DefaultMaxPerUser is how many live leases one local user (other than
+// root) may hold through requests that carry a peer (the portserver).
+const DefaultMaxPerUser = 256
+
 // Options are the allocator's policy inputs. Every field is optional; the
 // zero value checks binds and the host's ranges and nothing else. The
 // registry and the socket inventory come in as functions so this package
@@ -33,6 +41,8 @@ type Options struct {
 	// Host returns this host's ephemeral range and reserved ports
 	// (default HostRanges). It is cached for a second.
 	Host func() (ephemeral portolan.Range, reserved []portolan.Range)
+	// HostID names this host in the store (default HostID()).
+	HostID string
 	// Assigned reports whether IANA assigns p for proto (ProtoAny: for any
 	// protocol). Such ports are skipped unless the request allows them.
 	Assigned func(p portolan.Port, proto portolan.Proto) bool
@@ -44,40 +54,29 @@ type Options struct {
 	Alive func(Owner) bool
 	// OwnerOf identifies a requesting PID (default OwnerOf).
 	OwnerOf func(pid int) (Owner, error)
+	// MayName decides whether a request's peer may name its PID (default
+	// MayName).
+	MayName func(peer portolan.Peer, pid int) error
+	// MaxPerUser bounds the live leases of one local user other than root
+	// asking as a peer (default DefaultMaxPerUser; negative: no bound).
+	MaxPerUser int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Lock, when set, is held around each grant's pick and insert so that
 	// several processes sharing one store (the daemon-less CLI) pick in
-	// turn instead of colliding and retrying. A FileLock also carries the
-	// last port handed out from one process to the next.
-	Lock Locker
-	// Reserver, when set, keeps leased ports reserved in the kernel
-	// (KernelReserver); Close releases its reservations.
-	Reserver Reserver
+	// turn instead of colliding and retrying. It also carries the last
+	// port handed out from one process to the next.
+	Lock *FileLock
+	// Reserver, when set, keeps leased ports reserved in the kernel; Close
+	// releases its reservations. When the store is a
+	// portolan.ReservationStore, what it added is recorded there, so the
+	// first Reclaim after a crash removes what no live lease needs and
+	// reserves the live leases' ports again.
+	Reserver *KernelReserver
 	// ReclaimEvery is Run's period (default 5s).
 	ReclaimEvery time.Duration
 	// Rand picks the random starting point (default: a random source).
 	Rand *rand.Rand
-}
-
-// Locker serialises grants across processes.
-type Locker interface {
-	Lock() error
-	Unlock() error
-}
-
-// Cursor is implemented by Lockers that persist the last port handed out,
-// so consecutive processes continue where the previous one stopped.
-type Cursor interface {
-	Last() (portolan.Port, bool)
-	SetLast(portolan.Port)
-}
-
-// Reserver reserves leased ports outside the allocator, in the kernel.
-type Reserver interface {
-	Add(ports []portolan.Port) error
-	Remove(ports []portolan.Port) error
-	Close() error
 }
 
 // Allocator grants, releases and reclaims leases. It implements
@@ -85,7 +84,7 @@ type Reserver interface {
 type Allocator struct {
 	store portolan.LeaseStore
 	opts  Options
-	host  string
+	host  string // host name, for people
 
 	mu       sync.Mutex
 	loaded   bool
@@ -96,6 +95,8 @@ type Allocator struct {
 	cursor   map[portolan.Range]portolan.Port
 	last     portolan.Port
 	rng      *rand.Rand
+	users    quota
+	inflight map[uint32]int // peers' leases being granted, by uid
 
 	hostAt    time.Time
 	ephemeral portolan.Range
@@ -103,6 +104,9 @@ type Allocator struct {
 
 	assignAt time.Time
 	assigned *bitset // ports the organisation's assignments name
+
+	reserveMu  sync.Mutex
+	reconciled bool // kernel reservations matched to the store since start
 
 	sweepMu   sync.Mutex    // a full pool's sweeps, one at a time
 	sweptAt   time.Time     // when the last of them began
@@ -117,6 +121,9 @@ func New(store portolan.LeaseStore, opts Options) *Allocator {
 	if opts.Host == nil {
 		opts.Host = HostRanges
 	}
+	if opts.HostID == "" {
+		opts.HostID = HostID()
+	}
 	if opts.Bindable == nil {
 		opts.Bindable = Bindable
 	}
@@ -125,6 +132,12 @@ func New(store portolan.LeaseStore, opts Options) *Allocator {
 	}
 	if opts.OwnerOf == nil {
 		opts.OwnerOf = OwnerOf
+	}
+	if opts.MayName == nil {
+		opts.MayName = MayName
+	}
+	if opts.MaxPerUser == 0 {
+		opts.MaxPerUser = DefaultMaxPerUser
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -138,11 +151,25 @@ func New(store portolan.LeaseStore, opts Options) *Allocator {
 	}
 	host, _ := os.Hostname()
 	return &Allocator{store: store, opts: opts, host: host, taken: &bitset{}, pending: &bitset{},
-		cursor: map[portolan.Range]portolan.Port{}, rng: rng}
+		cursor: map[portolan.Range]portolan.Port{}, rng: rng, users: newQuota(), inflight: map[uint32]int{}}
 }
 
-// Leases lists the live leases: those whose owner still runs and whose TTL
-// has not passed.
+// HostID is the host this allocator grants for.
+func (a *Allocator) HostID() string { return a.opts.HostID }
+
+// ours reports whether l is a lease of this host: its HostID, or a lease
+// stored without one (before leases carried it) whose host name is ours or
+// empty.
+func (a *Allocator) ours(l portolan.Lease) bool {
+	return l.HostID == a.opts.HostID || legacy(l, a.host)
+}
+
+func legacy(l portolan.Lease, host string) bool {
+	return l.HostID == "" && (l.Host == "" || l.Host == host)
+}
+
+// Leases lists the live leases of this host: those whose owner still runs
+// and whose TTL has not passed. Other hosts' leases are theirs to judge.
 func (a *Allocator) Leases(ctx context.Context) ([]portolan.Lease, error) {
 	ls, err := a.store.Leases(ctx)
 	if err != nil {
@@ -152,7 +179,7 @@ func (a *Allocator) Leases(ctx context.Context) ([]portolan.Lease, error) {
 	alive := map[Owner]bool{}
 	out := ls[:0]
 	for _, l := range ls {
-		if !a.dead(l, now, alive) {
+		if a.ours(l) && !a.dead(l, now, alive) {
 			out = append(out, l)
 		}
 	}
@@ -177,23 +204,43 @@ func (a *Allocator) dead(l portolan.Lease, now time.Time, alive map[Owner]bool) 
 	return !ok
 }
 
-// Release ends the lease on port; ENOTFOUND when there is none.
+// Release ends this host's lease on port; ENOTFOUND when there is none.
 func (a *Allocator) Release(ctx context.Context, port portolan.Port) error {
-	if err := a.store.DeleteLease(ctx, port); err != nil {
+	err := a.store.DeleteLease(ctx, a.opts.HostID, port)
+	if portolan.ErrorCode(err) == portolan.ENOTFOUND {
+		err = a.releaseLegacy(ctx, port)
+	}
+	if err != nil {
 		return err
 	}
 	a.mu.Lock()
 	a.taken.clear(port)
+	a.users.release(port)
 	a.mu.Unlock()
-	if a.opts.Reserver != nil {
-		return a.opts.Reserver.Remove([]portolan.Port{port})
-	}
-	return nil
+	return a.unreserve(ctx, []portolan.Port{port})
 }
 
-// Reclaim deletes the leases of dead owners and expired TTLs and returns
-// how many it removed. It also refreshes what this allocator knows is
-// taken, so leases other processes granted or released are seen.
+// releaseLegacy releases a lease stored before leases carried a HostID,
+// when its host name is ours.
+func (a *Allocator) releaseLegacy(ctx context.Context, port portolan.Port) error {
+	ls, err := a.store.Leases(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range ls {
+		if l.Port == port && legacy(l, a.host) {
+			if n, err := a.store.DeleteLeases(ctx, []int64{l.ID}); err != nil || n == 1 {
+				return err
+			}
+		}
+	}
+	return portolan.Errorf(portolan.ENOTFOUND, "port %d is not leased", port)
+}
+
+// Reclaim deletes this host's leases of dead owners and expired TTLs and
+// returns how many it removed. It also refreshes what this allocator knows
+// is taken, so leases other processes granted or released are seen. The
+// first Reclaim matches the kernel reservations to the live leases.
 func (a *Allocator) Reclaim(ctx context.Context) (int, error) {
 	a.mu.Lock()
 	a.snapping, a.granted = true, a.granted[:0]
@@ -207,21 +254,32 @@ func (a *Allocator) Reclaim(ctx context.Context) (int, error) {
 	}
 	now := a.opts.Now()
 	var ids []int64
-	var gone []portolan.Port
+	var gone, live []portolan.Port
 	taken := &bitset{}
+	users := newQuota()
 	alive := map[Owner]bool{}
 	for _, l := range ls {
+		if !a.ours(l) {
+			continue
+		}
 		if a.dead(l, now, alive) {
 			ids = append(ids, l.ID)
 			gone = append(gone, l.Port)
-		} else {
-			taken.set(l.Port)
+			continue
+		}
+		taken.set(l.Port)
+		live = append(live, l.Port)
+		if uid, ok := parseCreatedBy(l.CreatedBy); ok {
+			users.add(uid, l.Port)
 		}
 	}
 	n, err := a.store.DeleteLeases(ctx, ids)
 	a.mu.Lock()
 	for _, p := range a.granted {
 		taken.set(p)
+		if uid, ok := a.users.owner(p); ok {
+			users.add(uid, p)
+		}
 	}
 	if err != nil {
 		// The dead leases may still be stored: keep them taken.
@@ -229,17 +287,15 @@ func (a *Allocator) Reclaim(ctx context.Context) (int, error) {
 			taken.set(p)
 		}
 	}
-	a.taken, a.loaded, a.snapping, a.granted = taken, true, false, a.granted[:0]
+	a.taken, a.users, a.loaded, a.snapping, a.granted = taken, users, true, false, a.granted[:0]
 	a.mu.Unlock()
 	if err != nil {
 		return 0, err
 	}
-	if a.opts.Reserver != nil && len(gone) > 0 {
-		if err := a.opts.Reserver.Remove(gone); err != nil {
-			return n, err
-		}
+	if err := a.reconcile(ctx, live); err != nil {
+		return n, err
 	}
-	return n, nil
+	return n, a.unreserve(ctx, gone)
 }
 
 // Run reclaims every Options.ReclaimEvery until ctx ends.
@@ -257,13 +313,70 @@ func (a *Allocator) Run(ctx context.Context) {
 }
 
 // Close releases what the allocator holds outside the store: the kernel
-// reservations (restoring ip_local_reserved_ports as it was). Leases stay
-// in the store; a restarted daemon keeps them.
+// reservations (restoring ip_local_reserved_ports as it was) and their
+// record. Leases stay in the store; a restarted daemon keeps them and
+// reserves their ports again.
 func (a *Allocator) Close() error {
-	if a.opts.Reserver != nil {
-		return a.opts.Reserver.Close()
+	k := a.opts.Reserver
+	if k == nil {
+		return nil
+	}
+	ours := k.Ours()
+	if err := k.Close(); err != nil {
+		return err
+	}
+	if rs, ok := a.store.(portolan.ReservationStore); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return rs.DeleteReservations(ctx, a.opts.HostID, ours)
 	}
 	return nil
+}
+
+// createdBy is what a lease asked for by a local peer records as its
+// creator; the per-user bound counts it.
+func createdBy(p *portolan.Peer) string {
+	if p == nil {
+		return ""
+	}
+	return "uid " + strconv.FormatUint(uint64(p.UID), 10)
+}
+
+func parseCreatedBy(s string) (uint32, bool) {
+	rest, ok := strings.CutPrefix(s, "uid ")
+	if !ok {
+		return 0, false
+	}
+	u, err := strconv.ParseUint(rest, 10, 32)
+	return uint32(u), err == nil
+}
+
+// quota counts the live leases of each local user who asked as a peer.
+type quota struct {
+	uid map[portolan.Port]uint32
+	n   map[uint32]int
+}
+
+func newQuota() quota { return quota{uid: map[portolan.Port]uint32{}, n: map[uint32]int{}} }
+
+func (q quota) add(uid uint32, p portolan.Port) {
+	q.release(p)
+	q.uid[p] = uid
+	q.n[uid]++
+}
+
+func (q quota) owner(p portolan.Port) (uint32, bool) {
+	u, ok := q.uid[p]
+	return u, ok
+}
+
+func (q quota) release(p portolan.Port) {
+	if u, ok := q.uid[p]; ok {
+		delete(q.uid, p)
+		if q.n[u]--; q.n[u] <= 0 {
+			delete(q.n, u)
+		}
+	}
 }
 
 // bitset is one bit per port.

@@ -7,6 +7,9 @@ import (
 	"syscall"
 )
 
+// openNoFollow makes an open fail on a symbolic link.
+const openNoFollow = syscall.O_NOFOLLOW
+
 // lockFile takes an exclusive flock on f, which the kernel drops when the
 // holder exits, so a crashed process never leaves the lock taken.
 func lockFile(f *os.File) error {

@@ -12,3 +12,6 @@ func lockFile(f *os.File) error {
 	var ol windows.Overlapped
 	return windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, &ol)
 }
+
+// openNoFollow: Windows has no O_NOFOLLOW; its symlinks need privilege to create.
+const openNoFollow = 0

@@ -1,6 +1,7 @@
 package lease
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -18,23 +19,32 @@ const procRoot = "/proc"
 // not exist or has exited (a zombie waiting to be reaped counts as exited:
 // its sockets are already closed).
 func OwnerOf(pid int) (Owner, error) {
-	if pid <= 0 {
-		return Owner{}, portolan.Errorf(portolan.EINVALID, "pid %d is not a process id: want a number above 0", pid)
-	}
-	b, err := os.ReadFile(procRoot + "/" + strconv.Itoa(pid) + "/stat")
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
-		return Owner{}, portolan.Errorf(portolan.ENOTFOUND, "pid %d does not exist", pid)
-	} else if err != nil {
-		return Owner{}, err
-	}
-	state, start, err := ParseStat(b)
+	s, err := readStat(pid)
 	if err != nil {
 		return Owner{}, err
 	}
-	if state == 'Z' || state == 'X' || state == 'x' {
-		return Owner{}, portolan.Errorf(portolan.ENOTFOUND, "pid %d has exited", pid)
+	return Owner{PID: pid, Start: s.start}, nil
+}
+
+// readStat reads a running process's stat line; ENOTFOUND when it is gone.
+func readStat(pid int) (stat, error) {
+	if pid <= 0 {
+		return stat{}, portolan.Errorf(portolan.EINVALID, "pid %d is not a process id: want a number above 0", pid)
 	}
-	return Owner{PID: pid, Start: start}, nil
+	b, err := os.ReadFile(procRoot + "/" + strconv.Itoa(pid) + "/stat")
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+		return stat{}, portolan.Errorf(portolan.ENOTFOUND, "pid %d does not exist", pid)
+	} else if err != nil {
+		return stat{}, err
+	}
+	s, err := parseStat(b)
+	if err != nil {
+		return stat{}, err
+	}
+	if s.state == 'Z' || s.state == 'X' || s.state == 'x' {
+		return stat{}, portolan.Errorf(portolan.ENOTFOUND, "pid %d has exited", pid)
+	}
+	return s, nil
 }
 
 // Alive reports whether the process o names still runs: the PID exists and
@@ -46,4 +56,73 @@ func Alive(o Owner) bool {
 		return portolan.ErrorCode(err) != portolan.ENOTFOUND
 	}
 	return o.Start == 0 || cur.Start == o.Start
+}
+
+// MayName decides whether peer may lease a port owned by pid: root may
+// name any process; anyone else only itself, a process it started (peer is
+// an ancestor), or a process kill(2) would let it signal (pid's real or
+// saved uid is peer's). Kernel threads never exit, so nobody may name one:
+// a lease owned by kthreadd would hold its port forever. EFORBIDDEN says
+// why not; ENOTFOUND when pid does not run.
+func MayName(peer portolan.Peer, pid int) error {
+	s, err := readStat(pid)
+	if err != nil {
+		return err
+	}
+	if pid == 2 || s.ppid == 2 || s.flags&pfKthread != 0 {
+		return portolan.Errorf(portolan.EFORBIDDEN, "pid %d is a kernel thread, which never exits: want a process of yours", pid)
+	}
+	if peer.UID == 0 || peer.PID == pid {
+		return nil
+	}
+	ruid, suid, err := procUIDs(pid)
+	if err != nil {
+		return err
+	}
+	if peer.UID == ruid || peer.UID == suid {
+		return nil
+	}
+	for p, hops := s.ppid, 0; p > 1 && hops < 4096; hops++ {
+		if p == peer.PID {
+			return nil
+		}
+		ps, err := readStat(p)
+		if err != nil {
+			break
+		}
+		p = ps.ppid
+	}
+	return portolan.Errorf(portolan.EFORBIDDEN, "uid %d may not lease a port for pid %d: want a process of uid %d (or one it started)", peer.UID, pid, peer.UID)
+}
+
+// procUIDs returns a process's real and saved uid (the Uid line of
+// /proc/PID/status: real, effective, saved, filesystem).
+func procUIDs(pid int) (ruid, suid uint32, err error) {
+	b, err := os.ReadFile(procRoot + "/" + strconv.Itoa(pid) + "/status")
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+		return 0, 0, portolan.Errorf(portolan.ENOTFOUND, "pid %d does not exist", pid)
+	} else if err != nil {
+		return 0, 0, err
+	}
+	return parseStatusUIDs(b, pid)
+}
+
+func parseStatusUIDs(b []byte, pid int) (ruid, suid uint32, err error) {
+	for line := range bytes.Lines(b) {
+		rest, ok := bytes.CutPrefix(line, []byte("Uid:"))
+		if !ok {
+			continue
+		}
+		f := bytes.Fields(rest)
+		if len(f) < 3 {
+			break
+		}
+		r, err1 := strconv.ParseUint(string(f[0]), 10, 32)
+		s, err2 := strconv.ParseUint(string(f[2]), 10, 32)
+		if err1 != nil || err2 != nil {
+			break
+		}
+		return uint32(r), uint32(s), nil
+	}
+	return 0, 0, portolan.Errorf(portolan.EINTERNAL, "/proc/%d/status has no valid Uid line", pid)
 }

@@ -113,13 +113,13 @@ func HostRanges() (ephemeral portolan.Range, reserved []portolan.Range) {
 	return h.Ephemeral, h.Reserved
 }
 
-// ParseReserved parses ip_local_reserved_ports (portolan.ParseReservedPorts):
+// parseReserved parses ip_local_reserved_ports (portolan.ParseReservedPorts):
 // comma-separated ports and LO-HI ranges, possibly empty, sorted.
-func ParseReserved(s string) ([]portolan.Range, error) { return portolan.ParseReservedPorts(s) }
+func parseReserved(s string) ([]portolan.Range, error) { return portolan.ParseReservedPorts(s) }
 
-// FormatReserved writes ports as ip_local_reserved_ports wants them:
+// formatReserved writes ports as ip_local_reserved_ports wants them:
 // sorted, runs collapsed into LO-HI, comma-separated.
-func FormatReserved(ports []portolan.Port) string {
+func formatReserved(ports []portolan.Port) string {
 	ps := slices.Clone(ports)
 	slices.Sort(ps)
 	ps = slices.Compact(ps)

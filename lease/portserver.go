@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,8 +29,8 @@ const (
 	maxRequest = 20
 	// requestTimeout bounds how long one client may take to ask.
 	requestTimeout = 2 * time.Second
-	// maxConns bounds the connections served at once.
-	maxConns = 256
+	// maxConns bounds the connections open at once, all users together.
+	maxConns = 4096
 )
 
 // ListenUnix listens on a Unix stream socket. "@name" is Linux's abstract
@@ -54,15 +55,23 @@ func ListenUnix(addr string) (net.Listener, error) {
 
 // ServePortserver answers portserver requests on ln with leases from svc
 // until ctx ends, then closes ln, waits for the requests in flight and
-// returns nil. Refusals (PID 1, a PID <= 0, a PID that does not exist,
-// garbage, more than 20 bytes, a failed grant) close the connection with
-// nothing written, as the protocol wants.
+// returns nil. Refusals (PID 1, a PID <= 0, a PID that does not exist or
+// that the caller may not name, garbage, no newline, more than 20 bytes, a
+// failed grant) close the connection with nothing written, as the protocol
+// wants.
+//
+// The caller is who the kernel says it is (SO_PEERCRED): the allocator lets
+// it name only its own processes and bounds its user's live leases. The
+// accept loop never waits for a slow client: every connection has its
+// deadline from the moment it is accepted, and a user with too many
+// connections still being read loses its oldest one, so idle connections
+// cannot keep anyone else, or that user's next real request, waiting.
 func ServePortserver(ctx context.Context, ln net.Listener, svc portolan.LeaseService) error {
+	s := &portserver{svc: svc, open: map[uint32][]*psConn{}}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
-	sem := make(chan struct{}, maxConns)
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -75,42 +84,117 @@ func ServePortserver(ctx context.Context, ln net.Listener, svc portolan.LeaseSer
 			}
 			return err
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
+		c.SetDeadline(time.Now().Add(requestTimeout))
+		pc := s.admit(c)
+		if pc == nil {
 			c.Close()
-			return nil
+			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			servePortserverConn(ctx, c, svc)
-		}()
+		wg.Go(func() { s.serve(ctx, pc) })
 	}
 }
 
-func servePortserverConn(ctx context.Context, c net.Conn, svc portolan.LeaseService) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(requestTimeout))
-	pid, ok := readPortserverRequest(c)
+const (
+	// maxUserConns bounds one user's open portserver connections; past
+	// it, the user's oldest connection still being read is closed.
+	maxUserConns = 64
+	// unknownUID groups the callers whose credentials the kernel does not
+	// give (outside Linux).
+	unknownUID = ^uint32(0)
+)
+
+// portserver tracks the open connections of each user.
+type portserver struct {
+	svc portolan.LeaseService
+
+	mu    sync.Mutex
+	open  map[uint32][]*psConn // by uid, oldest first
+	total int
+}
+
+type psConn struct {
+	c       net.Conn
+	peer    *portolan.Peer
+	uid     uint32
+	reading bool // the request is not read yet: may be evicted
+}
+
+// admit registers c under its user, evicting that user's oldest connection
+// still being read when it has maxUserConns; nil refuses c (the user's
+// connections are all busy granting, or the server has maxConns).
+func (s *portserver) admit(c net.Conn) *psConn {
+	pc := &psConn{c: c, uid: unknownUID, reading: true}
+	if uid, pid, ok := peerCred(c); ok {
+		pc.uid, pc.peer = uid, &portolan.Peer{UID: uid, PID: pid}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	conns := s.open[pc.uid]
+	if len(conns) >= maxUserConns {
+		i := slices.IndexFunc(conns, func(o *psConn) bool { return o.reading })
+		if i < 0 {
+			return nil
+		}
+		conns[i].c.Close() // its handler sees the error and leaves
+		conns = slices.Delete(conns, i, i+1)
+		s.total--
+	}
+	if s.total >= maxConns {
+		return nil
+	}
+	s.open[pc.uid] = append(conns, pc)
+	s.total++
+	return pc
+}
+
+// read marks pc's request as read: it is no longer evicted.
+func (s *portserver) read(pc *psConn) {
+	s.mu.Lock()
+	pc.reading = false
+	s.mu.Unlock()
+}
+
+func (s *portserver) done(pc *psConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	conns := s.open[pc.uid]
+	if i := slices.Index(conns, pc); i >= 0 {
+		s.open[pc.uid] = slices.Delete(conns, i, i+1)
+		s.total--
+	}
+	if len(s.open[pc.uid]) == 0 {
+		delete(s.open, pc.uid)
+	}
+}
+
+func (s *portserver) serve(ctx context.Context, pc *psConn) {
+	defer s.done(pc)
+	defer pc.c.Close()
+	pid, ok := readPortserverRequest(pc.c)
 	if !ok || pid <= 1 {
 		return
 	}
+	s.read(pc)
 	label := "portserver"
-	if uid, peer, ok := peerCred(c); ok {
-		label = "portserver uid " + strconv.Itoa(int(uid)) + " pid " + strconv.Itoa(peer)
+	if pc.peer != nil {
+		label = "portserver uid " + strconv.FormatUint(uint64(pc.peer.UID), 10) + " pid " + strconv.Itoa(pc.peer.PID)
 	}
-	ls, err := svc.Grant(ctx, portolan.LeaseRequest{Count: 1, PID: pid, Label: label})
+	ls, err := s.svc.Grant(ctx, portolan.LeaseRequest{Count: 1, PID: pid, Label: label, Peer: pc.peer})
 	if err != nil || len(ls) != 1 {
 		return
 	}
-	c.Write(strconv.AppendUint(nil, uint64(ls[0].Port), 10))
-	c.Write([]byte{'\n'})
+	ans := strconv.AppendUint(nil, uint64(ls[0].Port), 10)
+	pc.c.SetWriteDeadline(time.Now().Add(requestTimeout))
+	if _, err := pc.c.Write(append(ans, '\n')); err != nil {
+		// Nobody learnt the port: it must not stay leased.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		s.svc.Release(rctx, ls[0].Port)
+		cancel()
+	}
 }
 
-// readPortserverRequest reads "PID\n" (the newline may be replaced by the
-// client closing its write side). Anything but digits, or more than 20
+// readPortserverRequest reads "PID\n". Anything but digits, no newline
+// (the client closed its side, or the deadline passed), or more than 20
 // bytes, is refused.
 func readPortserverRequest(c net.Conn) (int, bool) {
 	buf := make([]byte, 0, maxRequest+1)
@@ -122,18 +206,18 @@ func readPortserverRequest(c net.Conn) (int, bool) {
 			if i != len(buf)-1 {
 				return 0, false // bytes after the newline: not one request
 			}
-			return ParsePortserverPID(buf[:i])
+			return parsePortserverPID(buf[:i])
 		}
 		if err != nil {
-			return ParsePortserverPID(buf)
+			return 0, false
 		}
 	}
 	return 0, false
 }
 
-// ParsePortserverPID parses the PID of a portserver request: ASCII decimal,
+// parsePortserverPID parses the PID of a portserver request: ASCII decimal,
 // optional surrounding blanks, at most 20 bytes.
-func ParsePortserverPID(b []byte) (int, bool) {
+func parsePortserverPID(b []byte) (int, bool) {
 	s := strings.TrimSpace(string(b))
 	if s == "" || len(b) > maxRequest {
 		return 0, false
@@ -151,7 +235,7 @@ func ParsePortserverPID(b []byte) (int, bool) {
 }
 
 // peerCred returns the uid and pid of the process at the other end of a
-// Unix socket, recorded in the lease label so a listing shows who asked.
+// Unix socket, as the kernel recorded them when it connected.
 func peerCred(c net.Conn) (uint32, int, bool) {
 	uc, ok := c.(*net.UnixConn)
 	if !ok {

@@ -22,21 +22,27 @@ func startPortserver(t *testing.T) (addr string, a *lease.Allocator) {
 	t.Helper()
 	store, _ := openStore(t)
 	a = lease.New(store, lease.Options{Host: fakeHost})
-	addr = fmt.Sprintf("@portolan-test-%d-%d", os.Getpid(), time.Now().UnixNano())
+	return servePortserver(t, a), a
+}
+
+// servePortserver serves svc over a fresh abstract socket until the test ends.
+func servePortserver(t *testing.T, svc portolan.LeaseService) string {
+	t.Helper()
+	addr := fmt.Sprintf("@portolan-test-%d-%d", os.Getpid(), time.Now().UnixNano())
 	ln, err := lease.ListenUnix(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- lease.ServePortserver(ctx, ln, a) }()
+	go func() { done <- lease.ServePortserver(ctx, ln, svc) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("ServePortserver: %v", err)
 		}
 	})
-	return addr, a
+	return addr
 }
 
 // raw sends req over a new connection the way portpicker does and returns
@@ -108,9 +114,12 @@ func TestPortserverRefusals(t *testing.T) {
 	if _, err := lease.AskPortserver(ctxT(t), addr, 1); portolan.ErrorCode(err) != portolan.ECONFLICT {
 		t.Errorf("AskPortserver(pid 1) error = %v, want ECONFLICT (refused)", err)
 	}
-	// A PID without a newline, write side closed, is still one request.
-	if ans := raw(t, addr, strconv.Itoa(os.Getpid())); ans == "" {
-		t.Error("a request ended by closing the write side was refused")
+	// A PID without a newline is no request, even with the write side closed.
+	if ans := raw(t, addr, strconv.Itoa(os.Getpid())); ans != "" {
+		t.Errorf("a PID without a newline was answered %q, want a close with nothing", ans)
+	}
+	if ls, _ := a.Leases(ctxT(t)); len(ls) != 0 {
+		t.Errorf("a PID without a newline left leases: %v", ls)
 	}
 }
 
@@ -149,5 +158,96 @@ func TestListenUnixPath(t *testing.T) {
 	ln.Close()
 	if _, err := lease.AskPortserver(ctxT(t), path, os.Getpid()); err == nil {
 		t.Error("AskPortserver to a closed socket succeeded")
+	}
+}
+
+// A PID without a newline on a connection the client keeps open is no
+// request: the deadline passes with nothing written and nothing leased.
+func TestPortserverNoNewlineKeptOpen(t *testing.T) {
+	addr, a := startPortserver(t)
+	c, err := net.Dial("unix", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte(strconv.Itoa(os.Getpid())))
+	c.SetReadDeadline(time.Now().Add(15 * time.Second))
+	if b, _ := io.ReadAll(c); len(b) != 0 {
+		t.Fatalf("a PID without a newline was answered %q", b)
+	}
+	if ls, _ := a.Leases(ctxT(t)); len(ls) != 0 {
+		t.Fatalf("a PID without a newline was granted %v", ls)
+	}
+}
+
+// gatedLeases holds each grant until the test opens the gate, and reports
+// what it granted.
+type gatedLeases struct {
+	portolan.LeaseService
+	gate    chan struct{}
+	granted chan []portolan.Lease
+}
+
+func (g gatedLeases) Grant(ctx context.Context, req portolan.LeaseRequest) ([]portolan.Lease, error) {
+	<-g.gate
+	ls, err := g.LeaseService.Grant(ctx, req)
+	g.granted <- ls
+	return ls, err
+}
+
+// A grant whose answer cannot be written (the client left) is released:
+// nobody knows the port, so nobody may keep it.
+func TestPortserverUnansweredGrantReleased(t *testing.T) {
+	store, _ := openStore(t)
+	a := lease.New(store, lease.Options{Host: fakeHost})
+	g := gatedLeases{a, make(chan struct{}), make(chan []portolan.Lease, 1)}
+	addr := servePortserver(t, g)
+	c, err := net.Dial("unix", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte(strconv.Itoa(os.Getpid()) + "\n"))
+	c.Close()
+	close(g.gate)
+	if ls := <-g.granted; len(ls) != 1 {
+		t.Fatalf("the grant itself failed: %v", ls)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ls, _ := store.Leases(ctxT(t))
+		if len(ls) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the unanswered grant is still leased: %v", ls)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Two thousand idle connections do not keep a real client waiting: the
+// accept loop never blocks on them, and the idle connections of one user
+// past its bound are closed oldest first.
+func TestPortserverIdleConnectionsDoNotBlock(t *testing.T) {
+	addr, _ := startPortserver(t)
+	var idle []net.Conn
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	for range 2000 {
+		c, err := net.Dial("unix", addr)
+		if err != nil {
+			t.Fatalf("idle connection %d: %v", len(idle)+1, err)
+		}
+		idle = append(idle, c)
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctxT(t), 5*time.Second)
+	defer cancel()
+	p, err := lease.AskPortserver(ctx, addr, os.Getpid())
+	if took := time.Since(start); err != nil || took > time.Second {
+		t.Fatalf("a real client behind 2000 idle connections: port %d, %v after %v; want a port within 1s", p, err, took)
 	}
 }

@@ -191,3 +191,58 @@ func TestLockFileCarriesCursor(t *testing.T) {
 		db.Close()
 	}
 }
+
+// Two allocators sharing one store without a lock (a daemon and a CLI
+// process, two servers on one database), starting at the same point of the
+// pool, grant concurrently: every grant succeeds while the pool has free
+// ports. Walking the pool in step, they used to collide again after each
+// lost race and give up with "no lease after 8 attempts".
+func TestTwoAllocatorsInStepNeverGiveUp(t *testing.T) {
+	db, _ := openStore(t)
+	const pool = "10000-13999"
+	newAlloc := func() *lease.Allocator {
+		return lease.New(db, lease.Options{Host: fakeHost, Rand: rand.New(rand.NewPCG(1, 2)),
+			Bindable: func(portolan.Port, portolan.Proto) bool { return true }})
+	}
+	allocs := []*lease.Allocator{newAlloc(), newAlloc()}
+	rounds := 150
+	if raceEnabled || testing.Short() {
+		rounds = 40
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	led := newLedger()
+	for w := range 16 {
+		a := allocs[w%2]
+		wg.Go(func() {
+			var held []portolan.Port
+			for i := range rounds {
+				ls, err := a.Grant(ctxT(t), portolan.LeaseRequest{Pool: pool, Count: 1 + i%3})
+				if err != nil {
+					errs <- fmt.Errorf("worker %d grant %d: %w", w, i, err)
+					return
+				}
+				for _, l := range ls {
+					led.take(l.Port, w)
+					held = append(held, l.Port)
+				}
+				if len(held) > 20 {
+					led.give(held[0])
+					if err := a.Release(ctxT(t), held[0]); err != nil {
+						errs <- err
+						return
+					}
+					held = held[1:]
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if len(led.dups) > 0 {
+		t.Fatalf("ports granted twice: %v", led.dups)
+	}
+}

@@ -47,8 +47,8 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	}
 	db := open(t, dsn)
 	v, err := db.SchemaVersion(context.Background())
-	if err != nil || v != 1 {
-		t.Fatalf("SchemaVersion = %d, %v; want 1", v, err)
+	if err != nil || v != 2 {
+		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
 	}
 }
 
@@ -172,7 +172,7 @@ func TestAssignmentsFilterAndOrder(t *testing.T) {
 	if err := db.DeleteAssignment(ctx, 1, portolan.TCP, "x"); portolan.ErrorCode(err) != portolan.ENOTFOUND {
 		t.Errorf("DeleteAssignment(unassigned) = %v, want ENOTFOUND", err)
 	}
-	if err := db.DeleteLease(ctx, 1); portolan.ErrorCode(err) != portolan.ENOTFOUND {
+	if err := db.DeleteLease(ctx, "", 1); portolan.ErrorCode(err) != portolan.ENOTFOUND {
 		t.Errorf("DeleteLease(unleased) = %v, want ENOTFOUND", err)
 	}
 }

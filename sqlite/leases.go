@@ -9,9 +9,12 @@ import (
 	"github.com/portolan-dev/portolan"
 )
 
+// The allocator records its kernel reservations here (--reserve-kernel).
+var _ portolan.ReservationStore = (*DB)(nil)
+
 // InsertLeases stores ls in one savepoint of the next group commit: all or
-// none, on disk before it returns. The unique constraint on port refuses a
-// port another client leased, with ECONFLICT naming it.
+// none, on disk before it returns. The unique constraint on host and port
+// refuses a port another client leased on that host, with ECONFLICT naming it.
 func (d *DB) InsertLeases(ctx context.Context, ls []*portolan.Lease) error {
 	if len(ls) == 0 {
 		return nil
@@ -24,9 +27,9 @@ func (d *DB) InsertLeases(ctx context.Context, ls []*portolan.Lease) error {
 			if !l.Expires.IsZero() {
 				exp = nanos(l.Expires)
 			}
-			err := d.queryRow(tx, `INSERT INTO leases (port, proto, pid, pid_start, label, created, expires, host, created_by)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				int(l.Port), protoText(l.Proto), l.PID, int64(l.PIDStart), l.Label, nanos(now), exp, l.Host, l.CreatedBy).Scan(&ids[i])
+			err := d.queryRow(tx, `INSERT INTO leases (port, proto, pid, pid_start, label, created, expires, host, created_by, host_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				int(l.Port), protoText(l.Proto), l.PID, int64(l.PIDStart), l.Label, nanos(now), exp, l.Host, l.CreatedBy, l.HostID).Scan(&ids[i])
 			switch {
 			case isUnique(err):
 				return portolan.Errorf(portolan.ECONFLICT, "port %d is already leased", l.Port)
@@ -47,10 +50,10 @@ func (d *DB) InsertLeases(ctx context.Context, ls []*portolan.Lease) error {
 	return nil
 }
 
-// Leases returns every lease, ordered by port.
+// Leases returns every lease of every host, ordered by port.
 func (d *DB) Leases(ctx context.Context) ([]portolan.Lease, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT id, port, proto, pid, pid_start, label, created, expires, host, created_by
-		FROM leases ORDER BY port`)
+	rows, err := d.db.QueryContext(ctx, `SELECT id, port, proto, pid, pid_start, label, created, expires, host, created_by, host_id
+		FROM leases ORDER BY port, host_id`)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +65,7 @@ func (d *DB) Leases(ctx context.Context) ([]portolan.Lease, error) {
 		var start, created int64
 		var exp sql.NullInt64
 		var proto string
-		if err := rows.Scan(&l.ID, &port, &proto, &pid, &start, &l.Label, &created, &exp, &l.Host, &l.CreatedBy); err != nil {
+		if err := rows.Scan(&l.ID, &port, &proto, &pid, &start, &l.Label, &created, &exp, &l.Host, &l.CreatedBy, &l.HostID); err != nil {
 			return nil, err
 		}
 		l.Port, l.Proto, l.PID, l.PIDStart = portolan.Port(port), parseProto(proto), pid, uint64(start)
@@ -75,10 +78,10 @@ func (d *DB) Leases(ctx context.Context) ([]portolan.Lease, error) {
 	return out, rows.Err()
 }
 
-// DeleteLease removes the lease on port; ENOTFOUND when there is none.
-func (d *DB) DeleteLease(ctx context.Context, port portolan.Port) error {
+// DeleteLease removes the lease on port of hostID; ENOTFOUND when there is none.
+func (d *DB) DeleteLease(ctx context.Context, hostID string, port portolan.Port) error {
 	return d.write(ctx, func(tx *sql.Tx) error {
-		res, err := d.exec(tx, "DELETE FROM leases WHERE port = ?", int(port))
+		res, err := d.exec(tx, "DELETE FROM leases WHERE host_id = ? AND port = ?", hostID, int(port))
 		if err != nil {
 			return err
 		}
@@ -115,4 +118,46 @@ func (d *DB) DeleteLeases(ctx context.Context, ids []int64) (int, error) {
 		return nil
 	})
 	return total, err
+}
+
+// Reservations returns the kernel reservations recorded for hostID.
+func (d *DB) Reservations(ctx context.Context, hostID string) ([]portolan.Port, error) {
+	rows, err := d.db.QueryContext(ctx, "SELECT port FROM kernel_reservations WHERE host_id = ? ORDER BY port", hostID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []portolan.Port
+	for rows.Next() {
+		var p int
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		out = append(out, portolan.Port(p))
+	}
+	return out, rows.Err()
+}
+
+// AddReservations records ports for hostID.
+func (d *DB) AddReservations(ctx context.Context, hostID string, ports []portolan.Port) error {
+	return d.reservations(ctx, "INSERT OR IGNORE INTO kernel_reservations (host_id, port) VALUES (?, ?)", hostID, ports)
+}
+
+// DeleteReservations forgets ports for hostID.
+func (d *DB) DeleteReservations(ctx context.Context, hostID string, ports []portolan.Port) error {
+	return d.reservations(ctx, "DELETE FROM kernel_reservations WHERE host_id = ? AND port = ?", hostID, ports)
+}
+
+func (d *DB) reservations(ctx context.Context, q, hostID string, ports []portolan.Port) error {
+	if len(ports) == 0 {
+		return nil
+	}
+	return d.write(ctx, func(tx *sql.Tx) error {
+		for _, p := range ports {
+			if _, err := d.exec(tx, q, hostID, int(p)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

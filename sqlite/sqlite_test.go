@@ -109,8 +109,8 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, err := db.SchemaVersion(context.Background()); err != nil || v != 1 {
-		t.Fatalf("SchemaVersion = %d, %v; want 1", v, err)
+	if v, err := db.SchemaVersion(context.Background()); err != nil || v != 2 {
+		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
 	}
 	db.Close()
 	// A database from a newer portolan is refused, not damaged.
@@ -152,7 +152,7 @@ func BenchmarkInsertLeaseParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			p := portolan.Port(1 + next.Add(1)%65000)
-			db.DeleteLease(context.Background(), p)
+			db.DeleteLease(context.Background(), "", p)
 			if err := db.InsertLeases(context.Background(), []*portolan.Lease{{Port: p}}); err != nil && portolan.ErrorCode(err) != portolan.ECONFLICT {
 				b.Fatal(err)
 			}

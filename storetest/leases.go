@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,11 +76,11 @@ func testLeaseDuplicateInGrant(t *testing.T, s portolan.Store) {
 
 func testDeleteLease(t *testing.T, s portolan.Store) {
 	mustInsert(t, s, &portolan.Lease{Port: 43000}, &portolan.Lease{Port: 43001})
-	if err := s.DeleteLease(ctx(t), 43000); err != nil {
+	if err := s.DeleteLease(ctx(t), "", 43000); err != nil {
 		t.Fatalf("DeleteLease: %v", err)
 	}
-	wantCode(t, s.DeleteLease(ctx(t), 43000), portolan.ENOTFOUND)
-	wantCode(t, s.DeleteLease(ctx(t), 9), portolan.ENOTFOUND)
+	wantCode(t, s.DeleteLease(ctx(t), "", 43000), portolan.ENOTFOUND)
+	wantCode(t, s.DeleteLease(ctx(t), "", 9), portolan.ENOTFOUND)
 	if got := leasedPorts(t, s); !samePorts(got, []portolan.Port{43001}) {
 		t.Errorf("after release the store holds %v, want [43001]", got)
 	}
@@ -143,7 +144,7 @@ func testLeaseRace(t *testing.T, s portolan.Store) {
 func testLeaseIDsNotReused(t *testing.T, s portolan.Store) {
 	a := &portolan.Lease{Port: 46000}
 	mustInsert(t, s, a)
-	if err := s.DeleteLease(ctx(t), 46000); err != nil {
+	if err := s.DeleteLease(ctx(t), "", 46000); err != nil {
 		t.Fatal(err)
 	}
 	b := &portolan.Lease{Port: 46000}
@@ -153,5 +154,64 @@ func testLeaseIDsNotReused(t *testing.T, s portolan.Store) {
 	}
 	if n, _ := s.DeleteLeases(ctx(t), []int64{a.ID}); n != 0 {
 		t.Errorf("deleting the old ID removed the new lease")
+	}
+}
+
+// testLeasesPerHost: a port is leased once per host, not once across the
+// fleet; a release on one host leaves the other host's lease alone.
+func testLeasesPerHost(t *testing.T, s portolan.Store) {
+	mustInsert(t, s, &portolan.Lease{Port: 47000, HostID: "host-a", PID: 10})
+	mustInsert(t, s, &portolan.Lease{Port: 47000, HostID: "host-b", PID: 20})
+	err := s.InsertLeases(ctx(t), []*portolan.Lease{{Port: 47000, HostID: "host-a"}})
+	wantCode(t, err, portolan.ECONFLICT)
+	if !strings.Contains(portolan.ErrorMessage(err), "port 47000 ") {
+		t.Errorf("conflict message %q does not name port 47000", portolan.ErrorMessage(err))
+	}
+	ls, err := s.Leases(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ls) != 2 || ls[0].HostID == ls[1].HostID || ls[0].HostID == "" || ls[1].HostID == "" {
+		t.Fatalf("leases %+v, want port 47000 once on host-a and once on host-b", ls)
+	}
+	wantCode(t, s.DeleteLease(ctx(t), "host-c", 47000), portolan.ENOTFOUND)
+	if err := s.DeleteLease(ctx(t), "host-a", 47000); err != nil {
+		t.Fatal(err)
+	}
+	ls, _ = s.Leases(ctx(t))
+	if len(ls) != 1 || ls[0].HostID != "host-b" || ls[0].PID != 20 {
+		t.Errorf("after releasing host-a's lease the store holds %+v, want host-b's only", ls)
+	}
+}
+
+// testReservations: the record of kernel reservations, per host.
+func testReservations(t *testing.T, s portolan.Store) {
+	rs, ok := s.(portolan.ReservationStore)
+	if !ok {
+		t.Fatalf("%T does not record kernel reservations (portolan.ReservationStore)", s)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(rs.AddReservations(ctx(t), "host-a", []portolan.Port{30001, 30000}))
+	must(rs.AddReservations(ctx(t), "host-a", []portolan.Port{30001, 30002}))
+	must(rs.AddReservations(ctx(t), "host-b", []portolan.Port{30000}))
+	must(rs.DeleteReservations(ctx(t), "host-a", []portolan.Port{30000, 39999}))
+	got, err := rs.Reservations(ctx(t), "host-a")
+	must(err)
+	if !samePorts(got, []portolan.Port{30001, 30002}) {
+		t.Errorf("host-a's reservations = %v, want [30001 30002]", got)
+	}
+	got, err = rs.Reservations(ctx(t), "host-b")
+	must(err)
+	if !samePorts(got, []portolan.Port{30000}) {
+		t.Errorf("host-b's reservations = %v, want [30000]", got)
+	}
+	got, err = rs.Reservations(ctx(t), "host-c")
+	if err != nil || len(got) != 0 {
+		t.Errorf("an unknown host's reservations = %v, %v; want none", got, err)
 	}
 }

@@ -31,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T) portolan.Store) {
 		{"DeleteLeasesByID", testDeleteLeases},
 		{"LeaseRaceOneWins", testLeaseRace},
 		{"LeaseIDsNeverReused", testLeaseIDsNotReused},
+		{"LeasesPerHost", testLeasesPerHost},
+		{"KernelReservations", testReservations},
 		{"AssignmentRoundTrip", testAssignmentRoundTrip},
 		{"AssignmentConflict", testAssignmentConflict},
 		{"AssignmentFilterAndOrder", testAssignmentFilter},

@@ -14,13 +14,20 @@ import (
 	"github.com/portolan-dev/portolan"
 )
 
+// hostPort keys a lease: a port is leased once per host.
+type hostPort struct {
+	host string
+	port portolan.Port
+}
+
 // Store is safe for concurrent use.
 type Store struct {
 	mu          sync.Mutex
 	next        int64
-	leases      map[portolan.Port]portolan.Lease
+	leases      map[hostPort]portolan.Lease
 	assignments map[portolan.Key]portolan.Assignment
 	audit       []portolan.AuditEntry
+	reserved    map[hostPort]bool
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
@@ -30,7 +37,8 @@ var _ portolan.Store = (*Store)(nil)
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		leases:      map[portolan.Port]portolan.Lease{},
+		leases:      map[hostPort]portolan.Lease{},
+		reserved:    map[hostPort]bool{},
 		assignments: map[portolan.Key]portolan.Assignment{},
 		Now:         time.Now,
 	}
@@ -42,17 +50,18 @@ func (s *Store) id() int64 { s.next++; return s.next }
 func (s *Store) InsertLeases(ctx context.Context, ls []*portolan.Lease) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	seen := map[portolan.Port]bool{}
+	seen := map[hostPort]bool{}
 	for _, l := range ls {
-		if _, ok := s.leases[l.Port]; ok || seen[l.Port] {
+		k := hostPort{l.HostID, l.Port}
+		if _, ok := s.leases[k]; ok || seen[k] {
 			return portolan.Errorf(portolan.ECONFLICT, "port %d is already leased", l.Port)
 		}
-		seen[l.Port] = true
+		seen[k] = true
 	}
 	now := s.Now().UTC()
 	for _, l := range ls {
 		l.ID, l.Created = s.id(), now
-		s.leases[l.Port] = *l
+		s.leases[hostPort{l.HostID, l.Port}] = *l
 	}
 	return nil
 }
@@ -69,14 +78,15 @@ func (s *Store) Leases(ctx context.Context) ([]portolan.Lease, error) {
 	return out, nil
 }
 
-// DeleteLease removes the lease on port.
-func (s *Store) DeleteLease(ctx context.Context, port portolan.Port) error {
+// DeleteLease removes the lease on port of hostID.
+func (s *Store) DeleteLease(ctx context.Context, hostID string, port portolan.Port) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.leases[port]; !ok {
+	k := hostPort{hostID, port}
+	if _, ok := s.leases[k]; !ok {
 		return portolan.Errorf(portolan.ENOTFOUND, "port %d is not leased", port)
 	}
-	delete(s.leases, port)
+	delete(s.leases, k)
 	return nil
 }
 
@@ -157,3 +167,37 @@ func (s *Store) Audit(ctx context.Context, limit int) ([]portolan.AuditEntry, er
 
 // Close does nothing.
 func (s *Store) Close() error { return nil }
+
+// Reservations returns the kernel reservations recorded for hostID.
+func (s *Store) Reservations(ctx context.Context, hostID string) ([]portolan.Port, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []portolan.Port
+	for k := range s.reserved {
+		if k.host == hostID {
+			out = append(out, k.port)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// AddReservations records ports for hostID.
+func (s *Store) AddReservations(ctx context.Context, hostID string, ports []portolan.Port) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range ports {
+		s.reserved[hostPort{hostID, p}] = true
+	}
+	return nil
+}
+
+// DeleteReservations forgets ports for hostID.
+func (s *Store) DeleteReservations(ctx context.Context, hostID string, ports []portolan.Port) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range ports {
+		delete(s.reserved, hostPort{hostID, p})
+	}
+	return nil
+}

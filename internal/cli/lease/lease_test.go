@@ -2,6 +2,7 @@ package leasecmd_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -95,6 +96,21 @@ func TestLeaseViaPortserver(t *testing.T) {
 	ls, _ := a.Leases(context.Background())
 	if len(ls) != 2 || ls[0].PID != os.Getpid() {
 		t.Fatalf("leases %+v, want two owned by this process", ls)
+	}
+	// --json says what the portserver told: the port and the owner, no
+	// made-up id or creation time.
+	out, err = run(t, a, leasecmd.Options{Portserver: addr, PID: os.Getpid(), Count: 1, JSON: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc []map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc) != 1 {
+		t.Fatalf("lease --json printed %s: %v", out, err)
+	}
+	_, hasID := doc[0]["id"]
+	_, hasCreated := doc[0]["created"]
+	if hasID || hasCreated || doc[0]["pid"] != float64(os.Getpid()) || doc[0]["port"] == nil {
+		t.Errorf("lease --json through a portserver printed %s, want port and pid without id or created", out)
 	}
 	_, err = run(t, a, leasecmd.Options{Portserver: addr, PID: os.Getpid(), TTL: time.Minute})
 	if cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), "PORTSERVER_ADDRESS") {

@@ -1,46 +1,41 @@
-package lease
+package leasetest
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/portolan-dev/portolan"
 )
 
-// DirStore is a portolan.LeaseStore of one file per leased port in a
+// dirStore is a portolan.LeaseStore of one file per leased port in a
 // directory. Creating a port's file with link(2), which fails when the name
 // exists, is the unique constraint, so separate processes (parallel test
 // binaries) never share a port and need no daemon and no database. The
-// lease package's test helpers use it; the CLI uses the SQLite store.
-type DirStore struct {
+// directory is this host's alone, so the host a lease names is not part of
+// its file name. Files are read with O_NOFOLLOW: a symlink is never followed.
+type dirStore struct {
 	dir string
 }
 
-var _ portolan.LeaseStore = (*DirStore)(nil)
+var _ portolan.LeaseStore = (*dirStore)(nil)
 
-// NewDirStore returns the store in dir, creating it (0700).
-func NewDirStore(dir string) (*DirStore, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	return &DirStore{dir: dir}, nil
-}
-
-func (s *DirStore) file(p portolan.Port) string {
+func (s *dirStore) file(p portolan.Port) string {
 	return filepath.Join(s.dir, "port-"+strconv.Itoa(int(p))+".json")
 }
 
 // InsertLeases creates one file per lease, all or none: ECONFLICT when a
 // port's file exists.
-func (s *DirStore) InsertLeases(ctx context.Context, ls []*portolan.Lease) error {
+func (s *dirStore) InsertLeases(ctx context.Context, ls []*portolan.Lease) error {
 	now := time.Now().UTC()
 	var made []string
 	undo := func() {
@@ -50,32 +45,8 @@ func (s *DirStore) InsertLeases(ctx context.Context, ls []*portolan.Lease) error
 	}
 	for _, l := range ls {
 		l.ID, l.Created = rand.Int64N(1<<62)+1, now
-		b, err := json.Marshal(l)
-		if err != nil {
+		if err := s.link(l); err != nil {
 			undo()
-			return err
-		}
-		tmp, err := os.CreateTemp(s.dir, ".new-*")
-		if err != nil {
-			undo()
-			return err
-		}
-		_, werr := tmp.Write(b)
-		if cerr := tmp.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			os.Remove(tmp.Name())
-			undo()
-			return werr
-		}
-		err = os.Link(tmp.Name(), s.file(l.Port))
-		os.Remove(tmp.Name())
-		if err != nil {
-			undo()
-			if errors.Is(err, fs.ErrExist) {
-				return portolan.Errorf(portolan.ECONFLICT, "port %d is already leased", l.Port)
-			}
 			return err
 		}
 		made = append(made, s.file(l.Port))
@@ -83,16 +54,44 @@ func (s *DirStore) InsertLeases(ctx context.Context, ls []*portolan.Lease) error
 	return nil
 }
 
+// link writes l to a new temporary file (O_EXCL) and links it in place.
+func (s *dirStore) link(l *portolan.Lease) error {
+	b, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(s.dir, ".new-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.Write(b)
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return werr
+	}
+	err = os.Link(tmp.Name(), s.file(l.Port))
+	if errors.Is(err, fs.ErrExist) {
+		return portolan.Errorf(portolan.ECONFLICT, "port %d is already leased", l.Port)
+	}
+	return err
+}
+
 // Leases returns every lease ordered by port.
-func (s *DirStore) Leases(ctx context.Context) ([]portolan.Lease, error) {
+func (s *dirStore) Leases(ctx context.Context) ([]portolan.Lease, error) {
 	ents, err := os.ReadDir(s.dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []portolan.Lease
 	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(s.dir, e.Name()))
-		if err != nil || len(e.Name()) < 5 || e.Name()[:5] != "port-" {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), "port-") {
+			continue
+		}
+		b, err := readNoFollow(filepath.Join(s.dir, e.Name()))
+		if err != nil {
 			continue
 		}
 		var l portolan.Lease
@@ -104,8 +103,17 @@ func (s *DirStore) Leases(ctx context.Context) ([]portolan.Lease, error) {
 	return out, nil
 }
 
+func readNoFollow(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 1<<16))
+}
+
 // DeleteLease removes the lease on port; ENOTFOUND when there is none.
-func (s *DirStore) DeleteLease(ctx context.Context, port portolan.Port) error {
+func (s *dirStore) DeleteLease(ctx context.Context, hostID string, port portolan.Port) error {
 	if err := os.Remove(s.file(port)); errors.Is(err, fs.ErrNotExist) {
 		return portolan.Errorf(portolan.ENOTFOUND, "port %d is not leased", port)
 	} else if err != nil {
@@ -115,7 +123,7 @@ func (s *DirStore) DeleteLease(ctx context.Context, port portolan.Port) error {
 }
 
 // DeleteLeases removes the leases with the given IDs.
-func (s *DirStore) DeleteLeases(ctx context.Context, ids []int64) (int, error) {
+func (s *dirStore) DeleteLeases(ctx context.Context, ids []int64) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
