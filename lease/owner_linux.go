@@ -1,7 +1,6 @@
 package lease
 
 import (
-	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -9,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/procfs"
 )
 
 // procRoot is where /proc is mounted; tests never change it, it only names
@@ -23,26 +23,26 @@ func OwnerOf(pid int) (Owner, error) {
 	if err != nil {
 		return Owner{}, err
 	}
-	return Owner{PID: pid, Start: s.start}, nil
+	return Owner{PID: pid, Start: s.StartTicks}, nil
 }
 
 // readStat reads a running process's stat line; ENOTFOUND when it is gone.
-func readStat(pid int) (stat, error) {
+func readStat(pid int) (procfs.Stat, error) {
 	if pid <= 0 {
-		return stat{}, portolan.Errorf(portolan.EINVALID, "pid %d is not a process id: want a number above 0", pid)
+		return procfs.Stat{}, portolan.Errorf(portolan.EINVALID, "pid %d is not a process id: want a number above 0", pid)
 	}
 	b, err := os.ReadFile(procRoot + "/" + strconv.Itoa(pid) + "/stat")
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
-		return stat{}, portolan.Errorf(portolan.ENOTFOUND, "pid %d does not exist", pid)
+		return procfs.Stat{}, portolan.Errorf(portolan.ENOTFOUND, "pid %d does not exist", pid)
 	} else if err != nil {
-		return stat{}, err
+		return procfs.Stat{}, err
 	}
-	s, err := parseStat(b)
+	s, err := procfs.ParseStat(b)
 	if err != nil {
-		return stat{}, err
+		return procfs.Stat{}, portolan.Errorf(portolan.EINTERNAL, "/proc/%d/stat is not the kernel's format", pid)
 	}
-	if s.state == 'Z' || s.state == 'X' || s.state == 'x' {
-		return stat{}, portolan.Errorf(portolan.ENOTFOUND, "pid %d has exited", pid)
+	if s.Exited() {
+		return procfs.Stat{}, portolan.Errorf(portolan.ENOTFOUND, "pid %d has exited", pid)
 	}
 	return s, nil
 }
@@ -69,7 +69,7 @@ func MayName(peer portolan.Peer, pid int) error {
 	if err != nil {
 		return err
 	}
-	if pid == 2 || s.ppid == 2 || s.flags&pfKthread != 0 {
+	if pid == 2 || s.PPID == 2 || s.Flags&procfs.PFKthread != 0 {
 		return portolan.Errorf(portolan.EFORBIDDEN, "pid %d is a kernel thread, which never exits: want a process of yours", pid)
 	}
 	if peer.UID == 0 || peer.PID == pid {
@@ -82,7 +82,7 @@ func MayName(peer portolan.Peer, pid int) error {
 	if peer.UID == ruid || peer.UID == suid {
 		return nil
 	}
-	for p, hops := s.ppid, 0; p > 1 && hops < 4096; hops++ {
+	for p, hops := s.PPID, 0; p > 1 && hops < 4096; hops++ {
 		if p == peer.PID {
 			return nil
 		}
@@ -90,7 +90,7 @@ func MayName(peer portolan.Peer, pid int) error {
 		if err != nil {
 			break
 		}
-		p = ps.ppid
+		p = ps.PPID
 	}
 	return portolan.Errorf(portolan.EFORBIDDEN, "uid %d may not lease a port for pid %d: want a process of uid %d (or one it started)", peer.UID, pid, peer.UID)
 }
@@ -108,21 +108,9 @@ func procUIDs(pid int) (ruid, suid uint32, err error) {
 }
 
 func parseStatusUIDs(b []byte, pid int) (ruid, suid uint32, err error) {
-	for line := range bytes.Lines(b) {
-		rest, ok := bytes.CutPrefix(line, []byte("Uid:"))
-		if !ok {
-			continue
-		}
-		f := bytes.Fields(rest)
-		if len(f) < 3 {
-			break
-		}
-		r, err1 := strconv.ParseUint(string(f[0]), 10, 32)
-		s, err2 := strconv.ParseUint(string(f[2]), 10, 32)
-		if err1 != nil || err2 != nil {
-			break
-		}
-		return uint32(r), uint32(s), nil
+	u, err := procfs.ParseStatusUIDs(b)
+	if err != nil {
+		return 0, 0, portolan.Errorf(portolan.EINTERNAL, "/proc/%d/status has no valid Uid line", pid)
 	}
-	return 0, 0, portolan.Errorf(portolan.EINTERNAL, "/proc/%d/status has no valid Uid line", pid)
+	return u.Real, u.Saved, nil
 }

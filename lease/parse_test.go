@@ -37,20 +37,6 @@ func TestParsePool(t *testing.T) {
 	}
 }
 
-func TestParseStat(t *testing.T) {
-	// A command name with spaces and parentheses: fields count from the last ')'.
-	line := "4242 (my (odd) cmd) S 1 4242 4242 0 -1 4194560 1234 0 0 0 5 3 0 0 20 0 1 0 987654 12345678 300 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0\n"
-	state, start, err := lease.ParseStat([]byte(line))
-	if err != nil || state != 'S' || start != 987654 {
-		t.Fatalf("ParseStat = %c, %d, %v; want S, 987654", state, start, err)
-	}
-	for _, bad := range []string{"", "1 comm S 1", "1 (x) S 1 2 3", "1 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 notanumber 20"} {
-		if _, _, err := lease.ParseStat([]byte(bad)); err == nil {
-			t.Errorf("ParseStat(%q) accepted bad input", bad)
-		}
-	}
-}
-
 func TestOwnerOfSelf(t *testing.T) {
 	o, err := lease.OwnerOf(portolanPID())
 	if err != nil || o.Start == 0 {
@@ -85,17 +71,6 @@ func TestReservedFormat(t *testing.T) {
 	if _, err := lease.ParseReserved("5,x"); err == nil {
 		t.Error("ParseReserved accepted garbage")
 	}
-}
-
-func FuzzParseStat(f *testing.F) {
-	f.Add([]byte("1 (init) S 0 1 1 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 55 1 2"))
-	f.Add([]byte("1 ()) R"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		state, _, err := lease.ParseStat(b)
-		if err == nil && state == 0 {
-			t.Errorf("ParseStat(%q) succeeded with no state", b)
-		}
-	})
 }
 
 func FuzzParseReserved(f *testing.F) {

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"unsafe"
 
+	"github.com/portolan-dev/portolan/internal/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -144,7 +145,7 @@ func socketInode(l []byte) (uint64, bool) {
 	if len(l) < len(pre)+2 || string(l[:len(pre)]) != pre || l[len(l)-1] != ']' {
 		return 0, false
 	}
-	return parseDec(l[len(pre) : len(l)-1])
+	return procfs.ParseDec(l[len(pre) : len(l)-1])
 }
 
 // readlinkat is readlinkat(2) on a NUL-terminated name, without the

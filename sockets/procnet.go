@@ -8,6 +8,7 @@ import (
 	"net/netip"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/procfs"
 )
 
 // nativeLittle is the byte order of this machine's kernel.
@@ -81,8 +82,8 @@ func parseProcNetLine(line []byte, little bool) (diagEntry, bool) {
 	var fam2 uint8
 	e.remote, fam2, ok2 = parseHexAddrPort(f[2], little)
 	st, ok3 := parseHex(f[3], 2)
-	uid, ok4 := parseDec(f[7])
-	inode, ok5 := parseDec(f[9])
+	uid, ok4 := procfs.ParseDec(f[7])
+	inode, ok5 := procfs.ParseDec(f[9])
 	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || fam2 != e.family || st == 0 || uid > 1<<32-1 {
 		return diagEntry{}, false
 	}
@@ -141,25 +142,6 @@ func parseHex(b []byte, max int) (uint64, bool) {
 			return 0, false
 		}
 		v = v<<4 | uint64(c)
-	}
-	return v, true
-}
-
-// parseDec parses up to 20 decimal digits.
-func parseDec(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (1<<64-1-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
 	}
 	return v, true
 }

@@ -1,13 +1,14 @@
 package promtext
 
 import (
-	"bytes"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/portolan-dev/portolan/internal/procfs"
 )
 
 // Go writes the Go runtime's series under the names Prometheus's Go
@@ -61,33 +62,22 @@ func (p *Writer) Go() {
 // Process writes the process series Prometheus's process collector
 // names, where /proc has them (Linux); elsewhere it writes none.
 func (p *Writer) Process() {
-	stat, err := os.ReadFile("/proc/self/stat")
+	st, err := procfs.ReadStat(0)
 	if err != nil {
 		return
 	}
-	// Fields after "(comm)": state is field 3, so field k is f[k-3].
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 22 {
-		return
-	}
-	num := func(k int) float64 { v, _ := strconv.ParseFloat(f[k-3], 64); return v }
-	const userHZ = 100 // USER_HZ, fixed at 100 on Linux's user-facing interfaces
-	p.Single("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter", (num(14)+num(15))/userHZ)
+	p.Single("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter", float64(st.UTime+st.STime)/procfs.UserHZ)
 	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
 		p.Single("process_open_fds", "Number of open file descriptors.", "gauge", float64(len(fds)))
 	}
 	if max, ok := procLimit("Max open files"); ok {
 		p.Single("process_max_fds", "Maximum number of open file descriptors.", "gauge", max)
 	}
-	p.Single("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge", num(24)*float64(os.Getpagesize()))
-	if bt, ok := bootTime(); ok {
-		p.Single("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge", bt+num(22)/userHZ)
+	p.Single("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge", float64(st.RSSPages)*float64(os.Getpagesize()))
+	if bt := procfs.BootTime(); !bt.IsZero() {
+		p.Single("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge", float64(bt.Unix())+float64(st.StartTicks)/procfs.UserHZ)
 	}
-	p.Single("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge", num(23))
+	p.Single("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge", float64(st.VSize))
 }
 
 // procLimit returns the soft limit of a /proc/self/limits row.
@@ -103,21 +93,6 @@ func procLimit(row string) (float64, bool) {
 				return 0, false
 			}
 			v, err := strconv.ParseFloat(f[0], 64)
-			return v, err == nil
-		}
-	}
-	return 0, false
-}
-
-// bootTime is the btime line of /proc/stat: the boot time in Unix seconds.
-func bootTime() (float64, bool) {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0, false
-	}
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "btime "); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
 			return v, err == nil
 		}
 	}
