@@ -13,9 +13,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/migrations"
 )
 
 //go:embed migrations/*.sql
@@ -93,38 +91,14 @@ func (db *DB) Close() error {
 	return nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	ents, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range ents {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("postgres: migration %s is not named NNN_name.sql", e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{v, e.Name(), string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	return ms, nil
+func loadMigrations() ([]migrations.Migration, error) {
+	return migrations.Load(migrationFS, "migrations", "postgres")
 }
 
 // migrate applies the missing migrations in one transaction under an
 // advisory lock, so servers starting together neither race nor half-apply.
 func (db *DB) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
@@ -140,17 +114,17 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err := tx.QueryRow(ctx, "SELECT COALESCE(max(version), 0) FROM portolan_migrations").Scan(&have); err != nil {
 			return err
 		}
-		if latest := ms[len(ms)-1].version; have > latest {
+		if latest := ms[len(ms)-1].Version; have > latest {
 			return portolan.Errorf(portolan.EUNSUPPORTED, "the database schema is at version %d, newer than this portolan (up to %d): upgrade portolan", have, latest)
 		}
 		for _, m := range ms {
-			if m.version <= have {
+			if m.Version <= have {
 				continue
 			}
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.Exec(ctx, "INSERT INTO portolan_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
+			if _, err := tx.Exec(ctx, "INSERT INTO portolan_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
 				return err
 			}
 		}

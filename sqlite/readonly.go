@@ -51,11 +51,11 @@ func OpenReadOnly(path string) (*DB, error) {
 // checkSchema reports EUNSUPPORTED unless the file is at this portolan's
 // newest migration: reading an older schema could miss columns.
 func (d *DB) checkSchema(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
-	latest := ms[len(ms)-1].version
+	latest := ms[len(ms)-1].Version
 	ours, err := checkTables(ctx, d.db, d.path)
 	if err != nil {
 		return err
