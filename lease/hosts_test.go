@@ -1,7 +1,10 @@
 package lease_test
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/portolan-dev/portolan"
@@ -72,5 +75,45 @@ func TestSharedPostgresHostsKeepTheirLeases(t *testing.T) {
 	}
 	if live, _ := a.Leases(ctxT(t)); len(live) != 4 {
 		t.Errorf("host A has %d live leases after host B's sweep, want 4", len(live))
+	}
+}
+
+// The host id is stable, names the machine and both namespaces, and is
+// not the host name.
+func TestHostID(t *testing.T) {
+	id := lease.HostID()
+	if id != lease.HostID() {
+		t.Fatalf("HostID changed between calls: %q, %q", id, lease.HostID())
+	}
+	for _, want := range []string{"/pid:", "/net:"} {
+		if !strings.Contains(id, want) {
+			t.Errorf("HostID %q does not name the %s namespace", id, strings.Trim(want, "/:"))
+		}
+	}
+	if h, _ := os.Hostname(); strings.HasPrefix(id, h+"/") || strings.HasPrefix(id, "host:") {
+		if _, err := os.Stat("/etc/machine-id"); err == nil {
+			t.Errorf("HostID %q is built on the host name while /etc/machine-id exists", id)
+		}
+	}
+	if os.Geteuid() != 0 {
+		return
+	}
+	// Another network namespace is another host: its ports are its own.
+	child := exec.Command("unshare", "--net", os.Args[0], "-test.run=^TestHostIDPrint$")
+	child.Env = append(os.Environ(), "PORTOLAN_LEASE_PRINT_HOSTID=1")
+	out, err := child.Output()
+	if err != nil {
+		t.Fatalf("unshare --net: %v", err)
+	}
+	other := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(string(out)), "PASS"))
+	if other == "" || other == id || !strings.HasPrefix(other, id[:strings.Index(id, "/net:")]) {
+		t.Errorf("HostID in a new network namespace = %q, want the same machine and pid namespace as %q with another net", other, id)
+	}
+}
+
+// TestHostIDPrint prints the host id for TestHostID's child.
+func TestHostIDPrint(t *testing.T) {
+	if os.Getenv("PORTOLAN_LEASE_PRINT_HOSTID") != "" {
+		fmt.Println(lease.HostID())
 	}
 }

@@ -148,3 +148,34 @@ func TestMayName(t *testing.T) {
 		t.Errorf("uid %d naming its own process: %v", nobody, err)
 	}
 }
+
+// The per-user bound holds across a restart: the count comes from the
+// store, not from this process's memory, and ends as leases end.
+func TestUserQuotaSurvivesRestart(t *testing.T) {
+	store, _ := openStore(t)
+	opts := lease.Options{Host: fakeHost, MaxPerUser: 3,
+		MayName: func(portolan.Peer, int) error { return nil }}
+	peer := &portolan.Peer{UID: 4242, PID: os.Getpid()}
+	req := portolan.LeaseRequest{PID: os.Getpid(), Peer: peer}
+	a := lease.New(store, opts)
+	ls, err := a.Grant(ctxT(t), portolan.LeaseRequest{PID: os.Getpid(), Peer: peer, Count: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Grant(ctxT(t), req); portolan.ErrorCode(err) != portolan.EFORBIDDEN {
+		t.Fatalf("a fourth lease for a user bound to 3: %v, want EFORBIDDEN", err)
+	}
+	b := lease.New(store, opts) // the restarted daemon
+	if _, err := b.Grant(ctxT(t), req); portolan.ErrorCode(err) != portolan.EFORBIDDEN {
+		t.Fatalf("after a restart, a fourth lease: %v, want EFORBIDDEN", err)
+	}
+	if _, err := b.Grant(ctxT(t), portolan.LeaseRequest{PID: os.Getpid(), Peer: &portolan.Peer{UID: 4343, PID: os.Getpid()}}); err != nil {
+		t.Errorf("another user, same moment: %v", err)
+	}
+	if err := b.Release(ctxT(t), ls[0].Port); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Grant(ctxT(t), req); err != nil {
+		t.Errorf("after one of the user's leases ended: %v", err)
+	}
+}

@@ -95,9 +95,12 @@ func ServePortserver(ctx context.Context, ln net.Listener, svc portolan.LeaseSer
 }
 
 const (
-	// maxUserConns bounds one user's open portserver connections; past
-	// it, the user's oldest connection still being read is closed.
+	// maxUserConns is how many connections still being read one user may
+	// have before its oldest idle one is closed for a new one.
 	maxUserConns = 64
+	// idleGrace is how long a connection may go without its request before
+	// it counts as idle.
+	idleGrace = 250 * time.Millisecond
 	// unknownUID groups the callers whose credentials the kernel does not
 	// give (outside Linux).
 	unknownUID = ^uint32(0)
@@ -116,35 +119,68 @@ type psConn struct {
 	c       net.Conn
 	peer    *portolan.Peer
 	uid     uint32
-	reading bool // the request is not read yet: may be evicted
+	reading bool      // the request is not read yet: may be evicted
+	since   time.Time // accepted
 }
 
-// admit registers c under its user, evicting that user's oldest connection
-// still being read when it has maxUserConns; nil refuses c (the user's
-// connections are all busy granting, or the server has maxConns).
+// admit registers c under its user; nil refuses it. A connection still
+// being read idleGrace after it was accepted is idle (real clients write
+// their request at once): when its user has maxUserConns connections being
+// read, the user's oldest idle one is closed for the new one, and when the
+// server has maxConns open, the oldest idle one of the user with the most
+// is. Connections whose request is read (a grant in progress) are never
+// closed: they end by themselves.
 func (s *portserver) admit(c net.Conn) *psConn {
-	pc := &psConn{c: c, uid: unknownUID, reading: true}
+	now := time.Now()
+	pc := &psConn{c: c, uid: unknownUID, reading: true, since: now}
 	if uid, pid, ok := peerCred(c); ok {
 		pc.uid, pc.peer = uid, &portolan.Peer{UID: uid, PID: pid}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	conns := s.open[pc.uid]
-	if len(conns) >= maxUserConns {
-		i := slices.IndexFunc(conns, func(o *psConn) bool { return o.reading })
-		if i < 0 {
-			return nil
-		}
-		conns[i].c.Close() // its handler sees the error and leaves
-		conns = slices.Delete(conns, i, i+1)
-		s.total--
+	if s.readingOf(pc.uid) >= maxUserConns {
+		s.evictIdle(pc.uid, now)
 	}
 	if s.total >= maxConns {
-		return nil
+		heavy, most := pc.uid, -1
+		for uid := range s.open {
+			if n := s.readingOf(uid); n > most {
+				heavy, most = uid, n
+			}
+		}
+		if !s.evictIdle(heavy, now) {
+			return nil
+		}
 	}
-	s.open[pc.uid] = append(conns, pc)
+	s.open[pc.uid] = append(s.open[pc.uid], pc)
 	s.total++
 	return pc
+}
+
+func (s *portserver) readingOf(uid uint32) int {
+	n := 0
+	for _, o := range s.open[uid] {
+		if o.reading {
+			n++
+		}
+	}
+	return n
+}
+
+// evictIdle closes uid's oldest connection that has been read from for
+// idleGrace without a request; false when there is none.
+func (s *portserver) evictIdle(uid uint32, now time.Time) bool {
+	conns := s.open[uid]
+	i := slices.IndexFunc(conns, func(o *psConn) bool { return o.reading })
+	if i < 0 || now.Sub(conns[i].since) < idleGrace {
+		return false
+	}
+	conns[i].c.Close() // its handler sees the error and leaves
+	if s.open[uid] = slices.Delete(conns, i, i+1); len(s.open[uid]) == 0 {
+		delete(s.open, uid)
+	}
+	s.total--
+	return true
 }
 
 // read marks pc's request as read: it is no longer evicted.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -249,5 +250,59 @@ func TestPortserverIdleConnectionsDoNotBlock(t *testing.T) {
 	p, err := lease.AskPortserver(ctx, addr, os.Getpid())
 	if took := time.Since(start); err != nil || took > time.Second {
 		t.Fatalf("a real client behind 2000 idle connections: port %d, %v after %v; want a port within 1s", p, err, took)
+	}
+	t.Logf("a real client behind 2000 idle connections got port %d in %v", p, time.Since(start))
+}
+
+// The bound on one user's connections counts only those still being read:
+// many concurrent real requests of one user are all answered.
+func TestPortserverManyConcurrentClientsOfOneUser(t *testing.T) {
+	addr, _ := startPortserver(t)
+	const n = 200
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			_, err := lease.AskPortserver(ctxT(t), addr, os.Getpid())
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// A user's idle connections past its bound are closed oldest first, long
+// before their deadline.
+func TestPortserverEvictsOldestIdle(t *testing.T) {
+	addr, _ := startPortserver(t)
+	var idle []net.Conn
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	for range 64 {
+		c, err := net.Dial("unix", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+	}
+	time.Sleep(300 * time.Millisecond) // past the grace: they are idle now
+	start := time.Now()
+	c, err := net.Dial("unix", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle = append(idle, c)
+	idle[0].SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, err := io.ReadAll(idle[0])
+	if len(b) != 0 || time.Since(start) > time.Second {
+		t.Errorf("the oldest idle connection: read %q, %v after %v; want it closed at once", b, err, time.Since(start))
 	}
 }
