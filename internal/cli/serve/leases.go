@@ -17,8 +17,9 @@ import (
 // leases of dead owners and expired TTLs; done releases what the allocator
 // holds (kernel reservations) on shutdown.
 // With reservedFile set (ip_local_reserved_ports, or a stand-in in
-// tests), leased ports are reserved in the kernel while leased.
-func newLeases(store portolan.Store, reg *registry.Registry, reservedFile string) (
+// tests), leased ports are reserved in the kernel while leased. maxPerUser
+// is lease.Options.MaxPerUser.
+func newLeases(store portolan.Store, reg *registry.Registry, reservedFile string, maxPerUser int) (
 	svc portolan.LeaseService, reclaim func(context.Context) (int, error), done func(), err error) {
 	// A daemon grants thousands of ports a second: one socket listing a
 	// second answers them all, and the bind check still catches any socket
@@ -26,7 +27,7 @@ func newLeases(store portolan.Store, reg *registry.Registry, reservedFile string
 	held := lease.CachedHeld(func(ctx context.Context) ([]portolan.Socket, error) {
 		return sockets.List(ctx, sockets.Filter{All: true})
 	}, time.Second)
-	opts := lease.Options{Assigned: reg.Assigned, Held: held}
+	opts := lease.Options{Assigned: reg.Assigned, Held: held, MaxPerUser: maxPerUser}
 	if reservedFile != "" {
 		r, err := lease.NewKernelReserver(reservedFile)
 		if err != nil {

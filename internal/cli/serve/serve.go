@@ -50,6 +50,10 @@ type Options struct {
 	ReadTokens    []string // from $PORTOLAN_READ_TOKEN
 	ReclaimEvery  time.Duration
 	ReserveKernel bool
+	// MaxLeasesPerUser bounds the live leases of one local user other than
+	// root through the portserver (0: lease.DefaultMaxPerUser; negative:
+	// no bound).
+	MaxLeasesPerUser int
 	// ReservedPortsFile replaces ip_local_reserved_ports (tests).
 	ReservedPortsFile string
 
@@ -104,6 +108,7 @@ func NewCmdServe(f *cmdutil.Factory) *cobra.Command {
 		fl.MarkHidden(name)
 	}
 	fl.BoolVar(&opts.ReserveKernel, "reserve-kernel", false, "while a port is leased, add it to ip_local_reserved_ports so bind(0) and outgoing connections skip it (root)")
+	fl.IntVar(&opts.MaxLeasesPerUser, "max-leases-per-user", lease.DefaultMaxPerUser, "live leases one local user other than root may hold through the portserver (negative: no limit)")
 	fl.DurationVar(&opts.ReclaimEvery, "reclaim-every", 5*time.Second, "how often to reclaim leases of dead owners and expired TTLs")
 	return cmd
 }
@@ -211,7 +216,7 @@ func Run(ctx context.Context, o *Options) error {
 			reserved = lease.ReservedPortsFile
 		}
 	}
-	leases, reclaim, closeLeases, err := newLeases(store, reg, reserved)
+	leases, reclaim, closeLeases, err := newLeases(store, reg, reserved, o.MaxLeasesPerUser)
 	if err != nil {
 		return err
 	}
