@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/portolan-dev/portolan"
@@ -26,7 +27,7 @@ func testHealth(t *testing.T, s portolan.Store) {
 			t.Fatalf("Health after writes: %v", err)
 		}
 	}
-	if ps := leasedPorts(t, s); !samePorts(ps, []portolan.Port{20001}) {
+	if ps := leasedPorts(t, s); !slices.Equal(ps, []portolan.Port{20001}) {
 		t.Fatalf("leases after health checks = %v; want only 20001 (a health check changes nothing)", ps)
 	}
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -48,7 +49,7 @@ func testLeaseRoundTrip(t *testing.T, s portolan.Store) {
 func testLeasesOrdered(t *testing.T, s portolan.Store) {
 	mustInsert(t, s, &portolan.Lease{Port: 50000}, &portolan.Lease{Port: 1025})
 	mustInsert(t, s, &portolan.Lease{Port: 30000})
-	if got, want := leasedPorts(t, s), []portolan.Port{1025, 30000, 50000}; !samePorts(got, want) {
+	if got, want := leasedPorts(t, s), []portolan.Port{1025, 30000, 50000}; !slices.Equal(got, want) {
 		t.Errorf("Leases ports = %v, want %v", got, want)
 	}
 }
@@ -57,7 +58,7 @@ func testLeaseConflict(t *testing.T, s portolan.Store) {
 	mustInsert(t, s, &portolan.Lease{Port: 41000, Label: "first"})
 	err := s.InsertLeases(ctx(t), []*portolan.Lease{{Port: 41001}, {Port: 41000, Label: "second"}})
 	wantCode(t, err, portolan.ECONFLICT)
-	if got := leasedPorts(t, s); !samePorts(got, []portolan.Port{41000}) {
+	if got := leasedPorts(t, s); !slices.Equal(got, []portolan.Port{41000}) {
 		t.Errorf("after a refused grant the store holds %v, want only 41000 (all or none)", got)
 	}
 	ls, _ := s.Leases(ctx(t))
@@ -81,7 +82,7 @@ func testDeleteLease(t *testing.T, s portolan.Store) {
 	}
 	wantCode(t, s.DeleteLease(ctx(t), "", 43000), portolan.ENOTFOUND)
 	wantCode(t, s.DeleteLease(ctx(t), "", 9), portolan.ENOTFOUND)
-	if got := leasedPorts(t, s); !samePorts(got, []portolan.Port{43001}) {
+	if got := leasedPorts(t, s); !slices.Equal(got, []portolan.Port{43001}) {
 		t.Errorf("after release the store holds %v, want [43001]", got)
 	}
 	// The port can be leased again.
@@ -101,7 +102,7 @@ func testDeleteLeases(t *testing.T, s portolan.Store) {
 	if n, err := s.DeleteLeases(ctx(t), nil); err != nil || n != 0 {
 		t.Errorf("DeleteLeases(nil) = %d, %v; want 0, nil", n, err)
 	}
-	if got := leasedPorts(t, s); !samePorts(got, []portolan.Port{44001}) {
+	if got := leasedPorts(t, s); !slices.Equal(got, []portolan.Port{44001}) {
 		t.Errorf("store holds %v, want [44001]", got)
 	}
 }
@@ -202,12 +203,12 @@ func testReservations(t *testing.T, s portolan.Store) {
 	must(rs.DeleteReservations(ctx(t), "host-a", []portolan.Port{30000, 39999}))
 	got, err := rs.Reservations(ctx(t), "host-a")
 	must(err)
-	if !samePorts(got, []portolan.Port{30001, 30002}) {
+	if !slices.Equal(got, []portolan.Port{30001, 30002}) {
 		t.Errorf("host-a's reservations = %v, want [30001 30002]", got)
 	}
 	got, err = rs.Reservations(ctx(t), "host-b")
 	must(err)
-	if !samePorts(got, []portolan.Port{30000}) {
+	if !slices.Equal(got, []portolan.Port{30000}) {
 		t.Errorf("host-b's reservations = %v, want [30000]", got)
 	}
 	got, err = rs.Reservations(ctx(t), "host-c")

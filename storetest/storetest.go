@@ -94,15 +94,3 @@ func leasedPorts(t *testing.T, s portolan.Store) []portolan.Port {
 	}
 	return ps
 }
-
-func samePorts(a, b []portolan.Port) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
