@@ -154,6 +154,9 @@ func answerSockets(listeners []portolan.Socket, r portolan.Range, proto portolan
 // SearchResult is the answer of GET /v1/search?q=.
 type SearchResult struct {
 	Results []portolan.Service `json:"results"`
+	// CommonUses are the curated de-facto uses holding every word (never
+	// IANA data), as in `portolan search --json`.
+	CommonUses []portolan.CommonUse `json:"common_uses"`
 }
 
 func (s *Server) getSearch(w http.ResponseWriter, r *http.Request) error {
@@ -168,7 +171,15 @@ func (s *Server) getSearch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res := SearchResult{Results: []portolan.Service{}}
+	res := SearchResult{Results: []portolan.Service{}, CommonUses: []portolan.CommonUse{}}
+	if s.cfg.SearchCommon != nil {
+		if cu := s.cfg.SearchCommon(q); cu != nil {
+			res.CommonUses = cu
+		}
+		if len(res.CommonUses) > limit {
+			res.CommonUses = res.CommonUses[:limit]
+		}
+	}
 	// A number or range is answered by the records on those ports first:
 	// people type "5432" into a search box as often as "postgres".
 	pq, perr := portolan.ParseQuery(q)

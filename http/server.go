@@ -39,7 +39,10 @@ type Config struct {
 	// Search ranks registry records for free text (GET /v1/search); nil
 	// falls back to exact name and port lookups.
 	Search func(q string, limit int) []portolan.Service
-	Host   HostInfo
+	// SearchCommon returns the curated common uses matching free text
+	// (the common_uses of GET /v1/search); nil: none.
+	SearchCommon func(q string) []portolan.CommonUse
+	Host         HostInfo
 	// Sockets lists this host's listening sockets with their owners.
 	Sockets     func(ctx context.Context) ([]portolan.Socket, error)
 	Leases      portolan.LeaseService

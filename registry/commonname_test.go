@@ -22,3 +22,23 @@ func TestCommonUsesNamed(t *testing.T) {
 		}
 	}
 }
+
+// SearchCommonUses finds the uses IANA does not list by the words people
+// type, the use named by the query first.
+func TestSearchCommonUses(t *testing.T) {
+	first := func(q string) string {
+		cu := SearchCommonUses(q)
+		if len(cu) == 0 {
+			return ""
+		}
+		return cu[0].Name + " " + cu[0].Ports.String()
+	}
+	for q, want := range map[string]string{"remote desktop": "rdp 3389", "vite": "vite 5173", "VITE": "vite 5173", "elasticsearch": "elasticsearch 9200"} {
+		if got := first(q); got != want {
+			t.Errorf("SearchCommonUses(%q) leads with %q, want %q", q, got, want)
+		}
+	}
+	if cu := SearchCommonUses("  "); cu != nil {
+		t.Errorf("blank query: %v", cu)
+	}
+}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/portolan-dev/portolan"
 )
@@ -153,4 +154,39 @@ var commonUses = []portolan.CommonUse{
 	cu("60000-61000", udp, "mosh", "Mosh (mobile shell) sessions", "mosh(1): server picks a UDP port in 60000-61000"),
 	cu("61616", tcp, "activemq", "Apache ActiveMQ OpenWire", "ActiveMQ docs: transportConnector tcp://0.0.0.0:61616"),
 	cu("64738", both, "mumble", "Mumble voice chat server", "Mumble docs: murmur.ini port default 64738"),
+}
+
+// SearchCommonUses returns the curated common uses whose name and
+// description hold every word of q, in any case: the de-facto uses a search
+// for "remote desktop" or "vite" must not miss, though IANA lists neither.
+// A use named q comes first, then names starting with q, then the rest, each
+// in the curated order.
+func SearchCommonUses(q string) []portolan.CommonUse {
+	words := strings.Fields(strings.ToLower(q))
+	if len(words) == 0 {
+		return nil
+	}
+	var out []portolan.CommonUse
+	for _, c := range commonUses {
+		text := strings.ToLower(c.Name + " " + c.Desc)
+		all := true
+		for _, w := range words {
+			all = all && strings.Contains(text, w)
+		}
+		if all {
+			out = append(out, c)
+		}
+	}
+	name := strings.ToLower(strings.Join(words, "-"))
+	rank := func(c portolan.CommonUse) int {
+		switch n := strings.ToLower(c.Name); {
+		case n == name:
+			return 0
+		case strings.HasPrefix(n, name):
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(out, func(a, b portolan.CommonUse) int { return rank(a) - rank(b) })
+	return out
 }

@@ -16,7 +16,10 @@ import (
 	"github.com/portolan-dev/portolan/sqlite"
 )
 
-const adminToken = "ui-test-admin-token-0123456789"
+const (
+	adminToken = "ui-test-admin-token-0123456789"
+	readToken  = "ui-test-read-token-0123456789"
+)
 
 // realServer starts the real API server with the page, the embedded IANA
 // registry, this host's sockets and a fresh SQLite store on 127.0.0.1:0,
@@ -38,6 +41,9 @@ func realServer(t testing.TB) (string, portolan.Store) {
 	if err := toks.Add(adminToken, "ui-test", porthttp.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
+	if err := toks.Add(readToken, "ui-read", porthttp.RoleRead); err != nil {
+		t.Fatal(err)
+	}
 	leases := lease.New(store, lease.Options{Assigned: reg.Assigned, Held: sockets.InUse})
 	t.Cleanup(func() { leases.Close() })
 	srv := porthttp.NewServer(porthttp.Config{
@@ -49,6 +55,7 @@ func realServer(t testing.TB) (string, portolan.Store) {
 			}
 			return out
 		},
+		SearchCommon: registry.SearchCommonUses,
 		Host: porthttp.HostInfo{Ephemeral: host.Ephemeral, Reserved: host.Reserved,
 			UnprivilegedStart: host.UnprivilegedStart, Defaults: host.Defaults, Source: host.Source},
 		Sockets: func(ctx context.Context) ([]portolan.Socket, error) {

@@ -2,7 +2,7 @@
 // organisation's state, all read from the JSON API under /v1/. The page
 // polls while it is visible, so a lease or an assignment made elsewhere
 // shows up within a few seconds.
-import { $, debounce, getJSON, h, num, portButton, replace, table } from './dom.js';
+import { $, clearToken, debounce, getJSON, h, num, portButton, replace, setToken, table, token } from './dom.js';
 import { PortMap, axis } from './map.js';
 import * as details from './details.js';
 
@@ -71,10 +71,15 @@ async function search(raw) {
       const k = r.name + '/' + r.protocol + '/' + r.ports + '/' + r.status;
       if (!seen.has(k)) { seen.add(k); rs.push(r); }
     }
+    // The curated common uses (never IANA data) lead a word search: people
+    // type "remote desktop" or "vite", which IANA does not list by port.
+    const common = (res.common_uses || []).map((c) => ({ ...c, has_port: true, status: 'assigned', common: true }));
+    if (info) rs.splice(info.records.length, 0, ...common);
+    else rs.unshift(...common);
     replace(list, rs.map(result));
     status.textContent = rs.length
       ? num(rs.length) + (rs.length === 1 ? ' result' : ' results') + ' for “' + q + '”'
-      : 'Nothing in the IANA registry matches “' + q + '”';
+      : 'Nothing in the IANA registry or the common uses matches “' + q + '”';
   } catch (e) {
     if (e.name === 'AbortError') return;
     replace(list);
@@ -88,7 +93,7 @@ function result(r) {
   return h('li', {},
     h('button', { type: 'button', class: 'result', onclick: () => (where ? openPort(Number(target), { focus: true }) : open(r.name, { focus: true })) },
       h('span', { class: 'r-port mono' }, where || '—', h('span', { class: 'r-proto' }, r.protocol && r.protocol !== 'any' ? '/' + r.protocol : '')),
-      h('span', { class: 'r-name' }, r.name || r.status, r.status !== 'assigned' ? h('span', { class: 'badge muted' }, r.status) : null),
+      h('span', { class: 'r-name' }, r.name || r.status, r.common ? h('span', { class: 'badge muted' }, 'common use, not IANA') : r.status !== 'assigned' ? h('span', { class: 'badge muted' }, r.status) : null),
       h('span', { class: 'r-desc' }, (r.description || '').replace(/<br\s*\/?>/gi, ' '))));
 }
 
@@ -239,9 +244,51 @@ async function refresh(all = false) {
   }
 }
 
+// ---- sign-in ---------------------------------------------------------------
+
+// auth asks for a token when the server refuses a read (a teammate on
+// another host, or a server reached by name), keeps it in this tab's
+// sessionStorage and reads every panel again with it. Signing out reloads
+// the page, so nothing read with the token stays on it.
+function auth() {
+  const form = $('#signin'), signed = $('#signed-in'), msg = $('#signin-msg');
+  if (token()) signed.hidden = false;
+  window.addEventListener('portolan:unauthorized', (ev) => {
+    if (!form.hidden) return;
+    if (token()) {
+      // The token this tab holds was refused: forget it, say so.
+      clearToken();
+      msg.textContent = 'The token was not accepted: ' + ev.detail;
+    } else {
+      msg.textContent = ev.detail;
+    }
+    signed.hidden = true;
+    form.hidden = false;
+    $('#token').focus();
+  });
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const t = $('#token').value.trim();
+    if (!t) return;
+    setToken(t);
+    $('#token').value = '';
+    form.hidden = true;
+    signed.hidden = false;
+    page.seen = {};
+    refresh(true).then(() => loadRanges().catch(() => {}));
+    const q = decodeURIComponent(location.hash.slice(1));
+    if (q) open(q, { hash: false });
+  });
+  $('#signout').addEventListener('click', () => {
+    clearToken();
+    location.reload();
+  });
+}
+
 // ---- start ---------------------------------------------------------------
 
 function start() {
+  auth();
   map = new PortMap($('#map'), {
     // On one column the details sit above the map: a tap there scrolls up
     // to them. The keyboard stays on the map, and so does the view.
@@ -287,11 +334,16 @@ function start() {
   for (const box of document.querySelectorAll('[data-layer]')) {
     box.addEventListener('change', () => map.setLayer(box.dataset.layer, box.checked));
   }
-  window.addEventListener('hashchange', () => {
+  // A link to /#443 shows port 443 and puts 443 in the search box, as if
+  // it had been typed there.
+  const fromHash = () => {
     const want = decodeURIComponent(location.hash.slice(1));
-    if (want) open(want, { hash: false });
-  });
-  if (location.hash.length > 1) open(decodeURIComponent(location.hash.slice(1)), { hash: false });
+    if (!want) return;
+    if (q.value.trim() !== want) q.value = want;
+    open(want, { hash: false });
+  };
+  window.addEventListener('hashchange', fromHash);
+  fromHash();
 
   refresh().then(() => loadRanges().catch(() => {}));
   setInterval(() => { if (document.visibilityState === 'visible') refresh(); }, REFRESH_MS);

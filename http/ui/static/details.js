@@ -140,9 +140,13 @@ function title(info) {
 export function render(el, info, open) {
   const n = info.records.length;
   const primary = info.records.find((r) => r.status === 'assigned' && r.name);
+  const head = title(info);
+  // A name query is headed by the name already: "kerberos", not
+  // "kerberos kerberos".
+  const named = primary && primary.name.toLowerCase() !== head.toLowerCase() ? primary.name : '';
   replace(el,
     h('header', { class: 'details-head' },
-      h('h2', { id: 'details-title', tabindex: '-1' }, title(info), primary ? h('span', { class: 'primary' }, ' ' + primary.name) : null),
+      h('h2', { id: 'details-title', tabindex: '-1' }, head, named ? h('span', { class: 'primary' }, ' ' + named) : null),
       h('div', { class: 'badges' }, hostFacts(info)),
       h('a', { class: 'json', href: '/v1/ports/' + encodeURIComponent(info.query), target: '_blank', rel: 'noreferrer' }, 'JSON')),
     h('section', { class: 'block' }, h('h3', {}, 'IANA registry', h('span', { class: 'count' }, num(n))), records(info.records, open)),

@@ -41,11 +41,31 @@ export class ApiError extends Error {
   }
 }
 
-// getJSON fetches an API path; errors carry the API's one-line message.
+// The bearer token a teammate signs in with. It lives in sessionStorage:
+// gone with the tab, never written to disk by localStorage, never in a URL.
+const TOKEN_KEY = 'portolan.token';
+
+export function token() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) || '';
+  } catch {
+    return '';
+  }
+}
+
+export function setToken(t) { sessionStorage.setItem(TOKEN_KEY, t); }
+export function clearToken() { sessionStorage.removeItem(TOKEN_KEY); }
+
+// getJSON fetches an API path, with the signed-in token when there is one;
+// errors carry the API's one-line message. A 401 also tells the page
+// (event "portolan:unauthorized") so it can ask for a token.
 export async function getJSON(path, signal) {
   let res;
+  const headers = { Accept: 'application/json' };
+  const t = token();
+  if (t) headers.Authorization = 'Bearer ' + t;
   try {
-    res = await fetch(path, { signal, headers: { Accept: 'application/json' } });
+    res = await fetch(path, { signal, headers });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError('the server does not answer (' + e.message + ')', 'unavailable', 0);
@@ -53,6 +73,9 @@ export async function getJSON(path, signal) {
   const body = await res.json().catch(() => null);
   if (!res.ok) {
     const err = body && body.error;
+    if (res.status === 401) {
+      window.dispatchEvent(new CustomEvent('portolan:unauthorized', { detail: err ? err.message : 'this server needs a token' }));
+    }
     throw new ApiError(err ? err.message : res.status + ' ' + res.statusText, err ? err.code : 'http', res.status);
   }
   return body;

@@ -74,16 +74,8 @@ func Run(o *Options) error {
 	if res.Results == nil {
 		res.Results = []registry.Hit{}
 	}
-	words := strings.Fields(strings.ToLower(q))
-	for _, c := range registry.AllCommonUses() {
-		text := strings.ToLower(c.Name + " " + c.Desc)
-		all := true
-		for _, w := range words {
-			all = all && strings.Contains(text, w)
-		}
-		if all {
-			res.CommonUses = append(res.CommonUses, c)
-		}
+	if cu := registry.SearchCommonUses(q); cu != nil {
+		res.CommonUses = cu
 	}
 	res.Total = len(res.Results) + len(res.CommonUses)
 	if o.Limit > 0 && res.Total > o.Limit {

@@ -236,6 +236,7 @@ func Run(ctx context.Context, o *Options) error {
 			}
 			return out
 		},
+		SearchCommon: registry.SearchCommonUses,
 		Host: porthttp.HostInfo{Ephemeral: host.Ephemeral, Reserved: host.Reserved,
 			UnprivilegedStart: host.UnprivilegedStart, Defaults: host.Defaults, Source: host.Source},
 		Sockets: func(ctx context.Context) ([]portolan.Socket, error) {
