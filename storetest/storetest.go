@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) portolan.Store) {
 		{"AuditNewestFirst", testAuditOrder},
 		{"AssignmentRaceOneWins", testAssignmentRace},
 		{"Health", testHealth},
+		{"NamedPorts", testNamedPorts},
+		{"NamedPortRaceOneWins", testNamedPortRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

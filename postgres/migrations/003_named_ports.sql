@@ -1,0 +1,15 @@
+-- Named ports: the port of a service NAME in a checkout (project and
+-- worktree), one per key and one key per port on a host, so concurrent
+-- first requests for a name agree on one port.
+CREATE TABLE named_ports (
+    id       BIGSERIAL PRIMARY KEY,
+    host_id  TEXT NOT NULL,
+    project  TEXT NOT NULL,
+    worktree TEXT NOT NULL,
+    name     TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 63),
+    port     INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+    proto    TEXT NOT NULL DEFAULT '' CHECK (proto IN ('', 'tcp', 'udp', 'sctp', 'dccp')),
+    created  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CONSTRAINT named_ports_key UNIQUE (host_id, project, worktree, name),
+    CONSTRAINT named_ports_port UNIQUE (host_id, port)
+);
