@@ -62,3 +62,28 @@ type NamedPortStore interface {
 	// named there.
 	DeleteNamedPort(ctx context.Context, hostID string, key NameKey) error
 }
+
+// NameRequest asks for the port of a name.
+type NameRequest struct {
+	Key NameKey
+	// Prefer is taken when it qualifies (free on both families, outside
+	// the ephemeral and reserved ranges, nobody's lease, assignment or
+	// name); otherwise the search starts next to it. 0: no preference.
+	Prefer Port
+	Proto  Proto  // ProtoAny: free on TCP and UDP
+	Pool   string // "user" (default), "dynamic" or "LO-HI"
+	// Assigned allows IANA-assigned ports (skipped by default).
+	Assigned bool
+}
+
+// NameService hands out named ports: the same port for a key on every
+// call, from any process, until it is forgotten.
+type NameService interface {
+	// PortFor returns the port named req.Key on this host; the first call
+	// picks one and stores it (created reports that).
+	PortFor(ctx context.Context, req NameRequest) (np NamedPort, created bool, err error)
+	// NamedPorts lists this host's named ports.
+	NamedPorts(ctx context.Context) ([]NamedPort, error)
+	// Forget drops key's port; ENOTFOUND when it has none.
+	Forget(ctx context.Context, key NameKey) error
+}

@@ -347,10 +347,12 @@ func (a *Allocator) candidates(pool portolan.Range) candidates {
 	return newCandidates(pool, a.ephemeral, a.reserved)
 }
 
-// orgAssignments returns the ports the organisation's assignments name,
-// when the store keeps them, read at most every two seconds.
+// orgAssignments returns the ports the organisation's assignments and this
+// host's named ports hold, when the store keeps them, read at most every
+// two seconds: no lease is granted on them.
 func (a *Allocator) orgAssignments(ctx context.Context) *bitset {
 	as, ok := a.store.(portolan.AssignmentStore)
+	ns, named := a.store.(portolan.NamedPortStore)
 	a.mu.Lock()
 	cur, fresh := a.assigned, a.opts.Now().Sub(a.assignAt) < 2*time.Second
 	a.mu.Unlock()
@@ -370,6 +372,18 @@ func (a *Allocator) orgAssignments(ctx context.Context) *bitset {
 	b := &bitset{}
 	for _, x := range list {
 		b.set(x.Port)
+	}
+	if named {
+		nps, err := ns.NamedPorts(ctx, a.opts.HostID)
+		if err != nil {
+			if cur == nil {
+				return &bitset{}
+			}
+			return cur
+		}
+		for _, np := range nps {
+			b.set(np.Port)
+		}
 	}
 	a.mu.Lock()
 	a.assigned, a.assignAt = b, a.opts.Now()

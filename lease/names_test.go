@@ -1,0 +1,119 @@
+package lease_test
+
+import (
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/lease"
+)
+
+func nameKey(wt, name string) portolan.NameKey {
+	return portolan.NameKey{Project: "/src/shop", Worktree: wt, Name: name}
+}
+
+// A name keeps its port across calls and allocators; two worktrees' names
+// differ; leases never get a named port; a forgotten name frees its port.
+func TestPortForIsStable(t *testing.T) {
+	store, _ := openStore(t)
+	a := lease.New(store, lease.Options{Host: fakeHost, HostID: "h"})
+	web, created, err := a.PortFor(ctxT(t), portolan.NameRequest{Key: nameKey("/src/shop", "web")})
+	if err != nil || !created || web.Port == 0 || (web.Port >= 32768 && web.Port <= 60999) {
+		t.Fatalf("first PortFor = %+v, %v, %v; want a new port outside the ephemeral range", web, created, err)
+	}
+	b := lease.New(store, lease.Options{Host: fakeHost, HostID: "h"})
+	again, created, err := b.PortFor(ctxT(t), portolan.NameRequest{Key: nameKey("/src/shop", "web")})
+	if err != nil || created || again.Port != web.Port {
+		t.Fatalf("second PortFor = %+v, %v, %v; want %d again", again, created, err, web.Port)
+	}
+	feat, _, err := b.PortFor(ctxT(t), portolan.NameRequest{Key: nameKey("/src/shop-feat", "web")})
+	if err != nil || feat.Port == web.Port {
+		t.Fatalf("the other worktree's web = %+v, %v; want a port of its own", feat, err)
+	}
+	ls, err := a.Grant(ctxT(t), portolan.LeaseRequest{Count: 50, Pool: web.Port.String() + "-" + (web.Port + 60).String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		if l.Port == web.Port || l.Port == feat.Port {
+			t.Errorf("lease on named port %d", l.Port)
+		}
+	}
+	if err := a.Forget(ctxT(t), nameKey("/src/shop", "web")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Forget(ctxT(t), nameKey("/src/shop", "web")); portolan.ErrorCode(err) != portolan.ENOTFOUND {
+		t.Errorf("forgetting twice: %v, want ENOTFOUND", err)
+	}
+	if _, _, err := a.PortFor(ctxT(t), portolan.NameRequest{Key: nameKey("/src/shop", "bad name")}); portolan.ErrorCode(err) != portolan.EINVALID {
+		t.Errorf("a bad name: %v, want EINVALID", err)
+	}
+}
+
+// --prefer takes the port when it qualifies, and otherwise one near it:
+// not when a listener holds it, nor inside the ephemeral range.
+func TestPortForPrefer(t *testing.T) {
+	store, _ := openStore(t)
+	a := lease.New(store, lease.Options{Host: fakeHost, HostID: "h"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	held := portolan.Port(ln.Addr().(*net.TCPAddr).Port)
+	free := portolan.Port(20517)
+	for _, c := range []struct {
+		name   string
+		prefer portolan.Port
+		taken  bool
+	}{{"free", free, true}, {"held", held, false}, {"ephemeral", 40000, false}} {
+		np, _, err := a.PortFor(ctxT(t), portolan.NameRequest{Key: nameKey("/src/shop", c.name), Prefer: c.prefer})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if (np.Port == c.prefer) != c.taken {
+			t.Errorf("prefer %d (%s) gave %d; want it taken: %v", c.prefer, c.name, np.Port, c.taken)
+		}
+		if np.Port >= 32768 && np.Port <= 60999 {
+			t.Errorf("prefer %d (%s) gave %d, inside the ephemeral range", c.prefer, c.name, np.Port)
+		}
+	}
+}
+
+// Sixteen allocators (as sixteen processes would) asking for the same
+// fifty new names at once agree on one port per name, and no two names
+// share a port.
+func TestPortForConcurrentFirstCalls(t *testing.T) {
+	store, _ := openStore(t)
+	const clients, names = 16, 50
+	got := make([][]portolan.Port, clients)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			a := lease.New(store, lease.Options{Host: fakeHost, HostID: "h"})
+			for n := range names {
+				np, _, err := a.PortFor(ctxT(t), portolan.NameRequest{Key: nameKey("/src/shop", "svc-"+portolan.Port(n).String())})
+				if err != nil {
+					t.Errorf("client %d name %d: %v", c, n, err)
+					return
+				}
+				got[c] = append(got[c], np.Port)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[portolan.Port]int{}
+	for n := range names {
+		p := got[0][n]
+		for c := 1; c < clients; c++ {
+			if got[c][n] != p {
+				t.Fatalf("name %d: client 0 got %d, client %d got %d", n, p, c, got[c][n])
+			}
+		}
+		if prev, dup := seen[p]; dup {
+			t.Fatalf("names %d and %d share port %d", prev, n, p)
+		}
+		seen[p] = n
+	}
+}
