@@ -101,7 +101,14 @@ func (a *Allocator) PortFor(ctx context.Context, req portolan.NameRequest) (port
 		return p, true
 	}
 	for p, ok := next(); ok; p, ok = next() {
-		if !a.free(ctx, p, lr, req.Prefer == p) {
+		check := lr
+		if p == req.Prefer {
+			// Asked for by number (3000 is hbci at IANA and every Node
+			// dev server in practice): IANA's assignment does not stand
+			// in the way; everything else still does.
+			check.Assigned = true
+		}
+		if !a.free(ctx, p, check, req.Prefer == p) {
 			continue
 		}
 		np := portolan.NamedPort{NameKey: req.Key, Port: p, Proto: req.Proto, HostID: a.opts.HostID}

@@ -67,7 +67,7 @@ func TestPortForPrefer(t *testing.T) {
 		name   string
 		prefer portolan.Port
 		taken  bool
-	}{{"free", free, true}, {"held", held, false}, {"ephemeral", 40000, false}} {
+	}{{"free", free, true}, {"iana-assigned", 3000, true}, {"held", held, false}, {"ephemeral", 40000, false}} {
 		np, _, err := a.PortFor(ctxT(t), portolan.NameRequest{Key: nameKey("/src/shop", c.name), Prefer: c.prefer})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)

@@ -48,6 +48,10 @@ type Factory struct {
 	// local store that coordinates with other processes through a lock
 	// file in the state directory.
 	LeaseService func() (portolan.LeaseService, error)
+	// Names hands out named ports (port, ports, env, run --name): an
+	// allocator over the local store, so the names of this host's
+	// checkouts live beside its leases.
+	Names func() (portolan.NameService, error)
 	// ReadOnly returns a copy of the Factory for read paths (the sections
 	// of a lookup) whose Store opens the local store read-only: nothing is
 	// created, migrated, locked or written. Nil: read through the Factory

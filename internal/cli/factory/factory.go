@@ -38,6 +38,7 @@ func New(version string) *cmdutil.Factory {
 	f.Assignments = func() (portolan.AssignmentService, error) { return assignments(f) }
 	f.Store, f.Close = closingOnce(func() (portolan.Store, error) { return f.OpenStore("") })
 	f.LeaseService = func() (portolan.LeaseService, error) { return leaseService(f) }
+	f.Names = func() (portolan.NameService, error) { return localAllocator(f) }
 	f.ReadOnly = func() *cmdutil.Factory { return readOnly(f) }
 	f.Host = sync.OnceValues(registry.Host)
 	return f

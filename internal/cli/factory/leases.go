@@ -21,6 +21,12 @@ func leaseService(f *cmdutil.Factory) (portolan.LeaseService, error) {
 	if c != nil {
 		return c, nil
 	}
+	return localAllocator(f)
+}
+
+// localAllocator is the allocator over the local store with the full
+// policy and the state directory's lock file.
+func localAllocator(f *cmdutil.Factory) (*lease.Allocator, error) {
 	store, err := f.Store()
 	if err != nil {
 		return nil, err

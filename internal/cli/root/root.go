@@ -19,6 +19,7 @@ import (
 	leasecmd "github.com/portolan-dev/portolan/internal/cli/lease"
 	"github.com/portolan-dev/portolan/internal/cli/leases"
 	"github.com/portolan-dev/portolan/internal/cli/ls"
+	portcmd "github.com/portolan-dev/portolan/internal/cli/port"
 	"github.com/portolan-dev/portolan/internal/cli/query"
 	"github.com/portolan-dev/portolan/internal/cli/ranges"
 	registrycmd "github.com/portolan-dev/portolan/internal/cli/registry"
@@ -91,6 +92,7 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(check.NewCmdCheck(f))
 	cmd.AddCommand(wait.NewCmdWait(f))
 	cmd.AddCommand(scan.NewCmdScan(f))
+	cmd.AddCommand(portcmd.NewCmdPort(f))
 	groupVerbs(cmd)
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + helpFooter)
 
