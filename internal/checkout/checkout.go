@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/portolan-dev/portolan"
 )
 
 // Checkout is where a directory lives.
@@ -101,4 +103,17 @@ func branch(gitdir string) string {
 func (c Checkout) Contains(path string) bool {
 	rel, err := filepath.Rel(c.Worktree, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// Key returns the named-port key of name in the checkout of dir ("" = the
+// working directory), with the checkout.
+func Key(dir, name string) (portolan.NameKey, Checkout, error) {
+	if dir == "" {
+		dir = "."
+	}
+	co, err := Of(dir)
+	if err != nil {
+		return portolan.NameKey{}, co, portolan.Errorf(portolan.EINVALID, "checkout of %s: %v", dir, err)
+	}
+	return portolan.NameKey{Project: co.Project, Worktree: co.Worktree, Name: name}, co, nil
 }

@@ -112,19 +112,6 @@ a free port). --forget NAME, or --forget --all, gives the ports back.`,
 	return cmd
 }
 
-// Key returns the key of name in the checkout of dir ("" = the working
-// directory), with the checkout.
-func Key(dir, name string) (portolan.NameKey, checkout.Checkout, error) {
-	if dir == "" {
-		dir = "."
-	}
-	co, err := checkout.Of(dir)
-	if err != nil {
-		return portolan.NameKey{}, co, portolan.Errorf(portolan.EINVALID, "checkout of %s: %v", dir, err)
-	}
-	return portolan.NameKey{Project: co.Project, Worktree: co.Worktree, Name: name}, co, nil
-}
-
 // Run prints NAME's port, picking it on the first call.
 func Run(ctx context.Context, o *Options) error {
 	if !o.All {
@@ -132,7 +119,7 @@ func Run(ctx context.Context, o *Options) error {
 			return err
 		}
 	}
-	key, co, err := Key(o.Dir, o.Name)
+	key, co, err := checkout.Key(o.Dir, o.Name)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/check"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/completion"
+	envcmd "github.com/portolan-dev/portolan/internal/cli/env"
 	"github.com/portolan-dev/portolan/internal/cli/export"
 	"github.com/portolan-dev/portolan/internal/cli/free"
 	"github.com/portolan-dev/portolan/internal/cli/kill"
@@ -20,6 +21,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/leases"
 	"github.com/portolan-dev/portolan/internal/cli/ls"
 	portcmd "github.com/portolan-dev/portolan/internal/cli/port"
+	"github.com/portolan-dev/portolan/internal/cli/ports"
 	"github.com/portolan-dev/portolan/internal/cli/query"
 	"github.com/portolan-dev/portolan/internal/cli/ranges"
 	registrycmd "github.com/portolan-dev/portolan/internal/cli/registry"
@@ -93,6 +95,8 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(wait.NewCmdWait(f))
 	cmd.AddCommand(scan.NewCmdScan(f))
 	cmd.AddCommand(portcmd.NewCmdPort(f))
+	cmd.AddCommand(ports.NewCmdPorts(f))
+	cmd.AddCommand(envcmd.NewCmdEnv(f))
 	groupVerbs(cmd)
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + helpFooter)
 
