@@ -62,7 +62,9 @@ func TestEnvFormats(t *testing.T) {
 		}
 	}
 	for format, check := range map[string]func(string) bool{
-		"sh":     func(s string) bool { return strings.Contains(s, "export PORT_WEB=") && strings.Contains(s, "export PORT_API_V2=") },
+		"sh": func(s string) bool {
+			return strings.Contains(s, "export PORT_WEB=") && strings.Contains(s, "export PORT_API_V2=")
+		},
 		"dotenv": func(s string) bool { return strings.HasPrefix(s, "PORT_API_V2=") && strings.Count(s, "\n") == 2 },
 		"json":   func(s string) bool { return strings.Contains(s, `"PORT_WEB":`) && !strings.Contains(s, "PORT_DB") },
 	} {
