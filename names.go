@@ -87,3 +87,19 @@ type NameService interface {
 	// Forget drops key's port; ENOTFOUND when it has none.
 	Forget(ctx context.Context, key NameKey) error
 }
+
+// EnvName is the environment variable of a port name: prefix and the name
+// in upper case, hyphens as underscores (web → PORT_WEB, api-v2 →
+// PORT_API_V2).
+func EnvName(prefix, name string) string {
+	b := []byte(prefix + name)
+	for i := len(prefix); i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '-':
+			b[i] = '_'
+		case 'a' <= c && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}

@@ -76,12 +76,6 @@ func validPrefix(p string) bool {
 	return true
 }
 
-// VarName is the variable of a port name: prefix + NAME, hyphens as
-// underscores.
-func VarName(prefix, name string) string {
-	return prefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
-}
-
 // Vars returns the checkout's named ports as variables, sorted by name.
 func Vars(ctx context.Context, svc portolan.NameService, worktree, prefix string) ([][2]string, error) {
 	all, err := svc.NamedPorts(ctx)
@@ -91,7 +85,7 @@ func Vars(ctx context.Context, svc portolan.NameService, worktree, prefix string
 	var out [][2]string
 	for _, np := range all {
 		if np.Worktree == worktree {
-			out = append(out, [2]string{VarName(prefix, np.Name), np.Port.String()})
+			out = append(out, [2]string{portolan.EnvName(prefix, np.Name), np.Port.String()})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })

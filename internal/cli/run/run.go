@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/checkout"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/spf13/cobra"
@@ -37,6 +38,12 @@ type Options struct {
 	Pool      string
 	Owner     int // PID that owns the leases (this process); 0 for none
 	Args      []string
+	// Name runs CMD on the named port of this checkout (portolan port
+	// NAME) instead of leasing ports; Names hands it out and Dir names the
+	// checkout ("" = the working directory).
+	Name  string
+	Dir   string
+	Names func() (portolan.NameService, error)
 	// JSON reports on stderr, as JSON lines, the ports granted when CMD
 	// starts and its status when it ends: stdout is CMD's.
 	JSON bool
@@ -53,7 +60,7 @@ func NewCmdRun(f *cmdutil.Factory) *cobra.Command {
 	var proto string
 	var execHelper bool
 	cmd := &cobra.Command{
-		Use:   "run [-n N] [--env NAME] [--listen-fds] -- CMD [ARG...]",
+		Use:   "run [-n N | --name NAME] [--env VAR] [--listen-fds] -- CMD [ARG...]",
 		Short: "Run a command with leased ports: as PORT variables or as ready listening sockets",
 		Long: `Lease N free ports for as long as CMD runs, then release them.
 
@@ -63,12 +70,18 @@ on the ports itself (--bind, 127.0.0.1 by default) and passes the sockets to CMD
 file descriptors 3, 4, ... using systemd's socket activation convention (LISTEN_FDS,
 LISTEN_PID, LISTEN_FDNAMES), so no other process can take a port in between.
 
+With --name NAME, CMD gets NAME's port of this checkout (portolan port NAME: the same
+port every time) instead of leased ones, and every other named port of the checkout as
+PORT_<NAME> (PORT_API=41235), so a web app knows its API's port. In CMD's arguments,
+{PORT} and {PORT_API} are replaced by those ports, so no sh -c is needed.
+
 Signals are forwarded to CMD; portolan exits with CMD's exit status (128+N when a
 signal N ended it). --json writes two JSON lines on stderr (stdout is CMD's): the
 ports when CMD starts and its status when it ends.`,
 		Example: `  portolan run -- npm run dev
   portolan run -n 2 --env HTTP_PORT -- ./server
-  portolan run --listen-fds -- ./my-socket-activated-server`,
+  portolan run --listen-fds -- ./my-socket-activated-server
+  portolan run --name web -- npm run dev -- --port {PORT}`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cmdutil.FlagErrorf("%s: missing CMD; usage: %s", cmd.CommandPath(), cmd.UseLine())
@@ -93,7 +106,7 @@ ports when CMD starts and its status when it ends.`,
 			if err != nil {
 				return err
 			}
-			opts.Proto, opts.Leases, opts.Args = p, f.LeaseService, args
+			opts.Proto, opts.Leases, opts.Names, opts.Args = p, f.LeaseService, f.Names, args
 			opts.Helper = []string{exe, "run", "--internal-exec-listen-pid", "--"}
 			if url, _ := f.RemoteServer(); url == "" {
 				opts.Owner = os.Getpid()
@@ -108,6 +121,8 @@ ports when CMD starts and its status when it ends.`,
 	fl.StringVar(&opts.Bind, "bind", "127.0.0.1", "address the --listen-fds sockets bind")
 	fl.StringVar(&proto, "proto", "both", "free for tcp, udp or both; with --listen-fds, udp passes UDP sockets")
 	fl.StringVar(&opts.Pool, "range", "user", "where to look: user, dynamic, or LO-HI")
+	fl.StringVar(&opts.Name, "name", "", "run on this checkout's named port NAME (portolan port NAME), with PORT_<NAME> for its siblings")
+	fl.StringVar(&opts.Dir, "project", "", "with --name: the checkout's directory (default: the working directory)")
 	fl.BoolVar(&execHelper, "internal-exec-listen-pid", false, "")
 	fl.MarkHidden("internal-exec-listen-pid")
 	fl.SetInterspersed(false)
@@ -128,32 +143,50 @@ func Run(ctx context.Context, o *Options) error {
 	if len(o.Args) == 0 {
 		return cmdutil.FlagErrorf("missing CMD: want portolan run [flags] -- CMD [ARG...]")
 	}
-	svc, err := o.Leases()
-	if err != nil {
-		return err
-	}
-	ls, err := svc.Grant(ctx, portolan.LeaseRequest{Count: o.Count, Proto: o.Proto, Pool: o.Pool,
-		PID: o.Owner, Label: "run " + o.Args[0]})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for _, l := range ls {
-			svc.Release(rctx, l.Port)
+	var ls []portolan.Lease
+	var named [][2]string // PORT_<NAME> of the checkout's other names
+	if o.Name != "" {
+		if o.Count != 1 {
+			return cmdutil.FlagErrorf("--name runs on one named port: drop -n %d", o.Count)
 		}
-	}()
+		np, others, err := o.namedPort(ctx)
+		if err != nil {
+			return err
+		}
+		ls, named = []portolan.Lease{{Port: np.Port, Proto: np.Proto}}, others
+	} else {
+		svc, err := o.Leases()
+		if err != nil {
+			return err
+		}
+		if ls, err = svc.Grant(ctx, portolan.LeaseRequest{Count: o.Count, Proto: o.Proto, Pool: o.Pool,
+			PID: o.Owner, Label: "run " + o.Args[0]}); err != nil {
+			return err
+		}
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			for _, l := range ls {
+				svc.Release(rctx, l.Port)
+			}
+		}()
+	}
 	env := withoutListenVars(os.Environ())
-	env = append(env, o.Env+"="+ls[0].Port.String())
+	vars := [][2]string{{o.Env, ls[0].Port.String()}}
 	if len(ls) > 1 {
 		for i, l := range ls {
-			env = append(env, o.Env+strconv.Itoa(i)+"="+l.Port.String())
+			vars = append(vars, [2]string{o.Env + strconv.Itoa(i), l.Port.String()})
 		}
 	}
+	vars = append(vars, named...)
+	for _, v := range vars {
+		env = append(env, v[0]+"="+v[1])
+	}
+	o.Args = substitute(o.Args, vars)
 	argv := o.Args
 	var files []*os.File
 	if o.ListenFDs {
+		var err error
 		files, err = listen(o.Bind, o.Proto, ls)
 		defer func() {
 			for _, f := range files {
@@ -362,4 +395,50 @@ func ExecListenPID(args []string) error {
 	err = syscall.Exec(path, args, env)
 	fmt.Fprintf(os.Stderr, "portolan: cannot run %s: %v\n", args[0], err)
 	return cmdutil.Exit(126)
+}
+
+// namedPort returns o.Name's port in the checkout and the checkout's named
+// ports as PORT_<NAME> variables.
+func (o *Options) namedPort(ctx context.Context) (portolan.NamedPort, [][2]string, error) {
+	if err := portolan.CheckName(o.Name); err != nil {
+		return portolan.NamedPort{}, nil, err
+	}
+	key, _, err := checkout.Key(o.Dir, o.Name)
+	if err != nil {
+		return portolan.NamedPort{}, nil, err
+	}
+	svc, err := o.Names()
+	if err != nil {
+		return portolan.NamedPort{}, nil, err
+	}
+	np, _, err := svc.PortFor(ctx, portolan.NameRequest{Key: key, Proto: o.Proto, Pool: o.Pool})
+	if err != nil {
+		return portolan.NamedPort{}, nil, err
+	}
+	all, err := svc.NamedPorts(ctx)
+	if err != nil {
+		return portolan.NamedPort{}, nil, err
+	}
+	var vars [][2]string
+	for _, x := range all {
+		if x.Worktree == key.Worktree {
+			vars = append(vars, [2]string{portolan.EnvName("PORT_", x.Name), x.Port.String()})
+		}
+	}
+	return np, vars, nil
+}
+
+// substitute replaces {VAR} in args by the values of vars, so that
+// `-- server --port {PORT}` needs no shell.
+func substitute(args []string, vars [][2]string) []string {
+	pairs := make([]string, 0, 2*len(vars))
+	for _, v := range vars {
+		pairs = append(pairs, "{"+v[0]+"}", v[1])
+	}
+	r := strings.NewReplacer(pairs...)
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = r.Replace(a)
+	}
+	return out
 }
