@@ -96,6 +96,9 @@ type LeaseRequest struct {
 	PID      int           `json:"pid,omitempty"`            // owner process; 0 for none
 	Label    string        `json:"label,omitempty"`          // free text shown in listings
 	Assigned bool          `json:"allow_assigned,omitempty"` // allow IANA-assigned ports
+	// Unsafe allows traps (TrapsOf): ports browsers refuse, ports an OS
+	// service usually holds.
+	Unsafe bool `json:"allow_unsafe,omitempty"`
 	// Peer is the local process that asks, as the kernel names it (the
 	// portserver's SO_PEERCRED); nil when the transport cannot tell. A
 	// peer may name only a process it could signal, and its user's live

@@ -55,6 +55,9 @@ type Answer struct {
 	Sockets         []Socket     `json:"sockets"`     // who listens here, when known
 	Leases          []Lease      `json:"leases"`      // portolan leases on the ports
 	Assignments     []Assignment `json:"assignments"` // the organisation's own assignments
+	// Traps are the ports of a port or range query that bind but that
+	// clients will not use (browsers refuse them, an OS service holds them).
+	Traps []Trap `json:"traps,omitempty"`
 
 	name string // the queried name, for NotFound
 }
@@ -133,6 +136,9 @@ func (l *Lookup) Answer(ctx context.Context, q Query) (*Answer, error) {
 		c := r.Lo.Class().Info()
 		a.Class = &c
 		l.ports(a, q)
+		for p := int(r.Lo); p <= int(r.Hi); p++ {
+			a.Traps = append(a.Traps, TrapsOf(Port(p))...)
+		}
 		if l.Host != nil {
 			a.Host = l.Host.Facts(r)
 		}

@@ -74,6 +74,8 @@ type NameRequest struct {
 	Pool   string // "user" (default), "dynamic" or "LO-HI"
 	// Assigned allows IANA-assigned ports (skipped by default).
 	Assigned bool
+	// Unsafe allows traps (TrapsOf), even a preferred one.
+	Unsafe bool
 }
 
 // NameService hands out named ports: the same port for a key on every

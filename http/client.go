@@ -122,7 +122,7 @@ func decodeError(status int, data []byte) error {
 // Grant leases ports on the server.
 func (c *Client) Grant(ctx context.Context, req portolan.LeaseRequest) ([]portolan.Lease, error) {
 	body := LeaseBody{Pool: req.Pool, TTL: Duration(req.TTL), PID: req.PID, Label: req.Label,
-		Assigned: req.Assigned, Proto: req.Proto.String()}
+		Assigned: req.Assigned, Unsafe: req.Unsafe, Proto: req.Proto.String()}
 	if req.Count != 0 { // 0 is the domain's "one"; the server refuses an explicit 0
 		body.Count = &req.Count
 	}

@@ -73,6 +73,7 @@ type LeaseBody struct {
 	PID      int      `json:"pid,omitempty" want:"a process id, or 0 for none"` // owner process on the server's host
 	Label    string   `json:"label,omitempty"`
 	Assigned bool     `json:"allow_assigned,omitempty"`
+	Unsafe   bool     `json:"allow_unsafe,omitempty"` // allow ports browsers refuse or OS services hold
 }
 
 func (LeaseBody) example() string { return `{"count":1,"protocol":"tcp","ttl":"10m"}` }
@@ -82,7 +83,7 @@ const maxLeaseCount = 1000
 
 // request converts the body into the domain request, checking its fields.
 func (b LeaseBody) request() (portolan.LeaseRequest, error) {
-	req := portolan.LeaseRequest{Count: 1, Pool: b.Pool, TTL: time.Duration(b.TTL), PID: b.PID, Label: b.Label, Assigned: b.Assigned}
+	req := portolan.LeaseRequest{Count: 1, Pool: b.Pool, TTL: time.Duration(b.TTL), PID: b.PID, Label: b.Label, Assigned: b.Assigned, Unsafe: b.Unsafe}
 	if b.Count != nil {
 		req.Count = *b.Count
 	}

@@ -323,6 +323,11 @@ func (a *Allocator) usable(ctx context.Context, p portolan.Port, req portolan.Le
 	if !req.Assigned && a.opts.Assigned != nil && a.opts.Assigned(p, req.Proto) {
 		return false
 	}
+	if !req.Unsafe && portolan.IsTrap(p) {
+		// It binds, but browsers refuse it or an OS service holds it on
+		// developer machines: a port handed out should just work.
+		return false
+	}
 	if !a.opts.Bindable(p, req.Proto) {
 		return false
 	}

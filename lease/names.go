@@ -61,7 +61,7 @@ func (a *Allocator) PortFor(ctx context.Context, req portolan.NameRequest) (port
 	if np, ok, err := a.named(ctx, ns, req.Key); err != nil || ok {
 		return np, false, err
 	}
-	lr := portolan.LeaseRequest{Count: 1, Proto: req.Proto, Pool: req.Pool, Assigned: req.Assigned}
+	lr := portolan.LeaseRequest{Count: 1, Proto: req.Proto, Pool: req.Pool, Assigned: req.Assigned, Unsafe: req.Unsafe}
 	_, pool, err := checkRequest(lr)
 	if err != nil {
 		return portolan.NamedPort{}, false, err

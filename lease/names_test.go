@@ -117,3 +117,26 @@ func TestPortForConcurrentFirstCalls(t *testing.T) {
 		seen[p] = n
 	}
 }
+
+// Leases, free ports and names skip traps (6000: browsers refuse it;
+// 5000: macOS's AirPlay Receiver) unless the request allows them.
+func TestTrapsSkippedUnlessAllowed(t *testing.T) {
+	store, _ := openStore(t)
+	a := lease.New(store, lease.Options{Host: fakeHost, HostID: "h"})
+	req := portolan.LeaseRequest{Count: 1, Pool: "6000-6000", Assigned: true}
+	if _, err := a.Grant(ctxT(t), req); portolan.ErrorCode(err) != portolan.ECONFLICT {
+		t.Errorf("lease in 6000-6000: %v, want the pool exhausted (6000 is a trap)", err)
+	}
+	req.Unsafe = true
+	if ls, err := a.Grant(ctxT(t), req); err != nil || ls[0].Port != 6000 {
+		t.Errorf("lease in 6000-6000 with Unsafe: %v, %v; want 6000", ls, err)
+	}
+	np, _, err := a.PortFor(ctxT(t), portolan.NameRequest{Key: nameKey("/src/shop", "airplay"), Prefer: 5000})
+	if err != nil || np.Port == 5000 {
+		t.Errorf("prefer 5000: %+v, %v; want another port (AirPlay Receiver)", np, err)
+	}
+	np, _, err = a.PortFor(ctxT(t), portolan.NameRequest{Key: nameKey("/src/shop", "mine"), Prefer: 5000, Unsafe: true})
+	if err != nil || np.Port != 5000 {
+		t.Errorf("prefer 5000 with Unsafe: %+v, %v; want 5000", np, err)
+	}
+}

@@ -125,6 +125,10 @@ function hostFacts(info) {
     if (f.in_reserved) out.push(badge('reserved on this host', 'warn'));
     if (f.needs_privilege) out.push(badge('binding needs privilege (below ' + (f.unprivileged_start || 1024) + ')', 'muted'));
   }
+  // Traps: it binds, but browsers refuse it or an OS service holds it.
+  const kinds = new Set((info.traps || []).map((t) => t.kind));
+  if (kinds.has('browser')) out.push(badge('browsers refuse to connect', 'warn'));
+  if (kinds.has('os-service')) out.push(badge('an OS service usually holds it', 'warn'));
   return out;
 }
 

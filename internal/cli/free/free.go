@@ -26,6 +26,7 @@ type Options struct {
 	Proto    portolan.Proto
 	Hold     time.Duration
 	Assigned bool
+	Unsafe   bool // allow traps: ports browsers refuse, ports OS services hold
 	JSON     bool
 }
 
@@ -65,6 +66,7 @@ one; without a daemon they take turns through a lock file in the state directory
 	fl.StringVar(&proto, "proto", "both", "free for tcp, udp or both")
 	fl.DurationVar(&opts.Hold, "hold", DefaultHold, "how long no one else may be given the ports")
 	fl.BoolVar(&opts.Assigned, "allow-assigned", false, "allow ports IANA assigns to a service")
+	fl.BoolVar(&opts.Unsafe, "allow-unsafe", false, "allow ports browsers refuse (6000, 10080, ...) or an OS service usually holds (macOS AirPlay 5000, 7000)")
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	cmdutil.AddServerFlags(cmd, f)
 	return cmd
@@ -83,7 +85,7 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	ls, err := svc.Grant(ctx, portolan.LeaseRequest{Count: o.Count, Proto: o.Proto, Pool: o.Pool,
-		TTL: o.Hold, Label: "free", Assigned: o.Assigned})
+		TTL: o.Hold, Label: "free", Assigned: o.Assigned, Unsafe: o.Unsafe})
 	if err != nil {
 		return err
 	}

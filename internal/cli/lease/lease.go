@@ -29,6 +29,7 @@ type Options struct {
 	PID        int
 	Label      string
 	Assigned   bool
+	Unsafe     bool // allow traps: ports browsers refuse, ports OS services hold
 	JSON       bool
 }
 
@@ -90,6 +91,7 @@ local state directory.`,
 	fl.IntVar(&opts.PID, "pid", 0, "owner process (default: the parent of portolan; 0: none)")
 	fl.StringVar(&opts.Label, "label", "", "free text shown in listings")
 	fl.BoolVar(&opts.Assigned, "allow-assigned", false, "allow ports IANA assigns to a service")
+	fl.BoolVar(&opts.Unsafe, "allow-unsafe", false, "allow ports browsers refuse (6000, 10080, ...) or an OS service usually holds (macOS AirPlay 5000, 7000)")
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	cmdutil.AddServerFlags(cmd, f)
 	return cmd
@@ -114,7 +116,7 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	ls, err := svc.Grant(ctx, portolan.LeaseRequest{Count: o.Count, Proto: o.Proto, Pool: o.Pool,
-		TTL: o.TTL, PID: o.PID, Label: o.Label, Assigned: o.Assigned})
+		TTL: o.TTL, PID: o.PID, Label: o.Label, Assigned: o.Assigned, Unsafe: o.Unsafe})
 	if err != nil {
 		return err
 	}
@@ -124,7 +126,7 @@ func Run(ctx context.Context, o *Options) error {
 // askPortserver speaks the portserver protocol, which knows one port per
 // request and nothing but the owner PID.
 func (o *Options) askPortserver(ctx context.Context) error {
-	if o.TTL != 0 || o.PID == 0 || o.Label != "" || o.Assigned || o.Proto != portolan.ProtoAny || (o.Pool != "" && o.Pool != lease.PoolUser) {
+	if o.TTL != 0 || o.PID == 0 || o.Label != "" || o.Assigned || o.Unsafe || o.Proto != portolan.ProtoAny || (o.Pool != "" && o.Pool != lease.PoolUser) {
 		return cmdutil.FlagErrorf("PORTSERVER_ADDRESS=%s speaks the portserver protocol, which takes only an owner pid: unset it, or use --server for --ttl, --label, --proto, --range, --allow-assigned", o.Portserver)
 	}
 	var ls []portolan.Lease

@@ -27,6 +27,7 @@ type Options struct {
 	Proto    portolan.Proto
 	Pool     string
 	Assigned bool
+	Unsafe   bool // allow traps: ports browsers refuse, ports OS services hold
 	Reassign bool
 	Forget   bool
 	All      bool // with Forget: every name of the checkout
@@ -105,6 +106,7 @@ a free port). --forget NAME, or --forget --all, gives the ports back.`,
 	fl.StringVar(&opts.Pool, "range", "", "pool to pick from: user (default), dynamic or LO-HI")
 	fl.StringVar(&opts.Dir, "project", "", "the checkout's directory (default: the working directory)")
 	fl.BoolVar(&opts.Assigned, "allow-assigned", false, "allow IANA-assigned ports")
+	fl.BoolVar(&opts.Unsafe, "allow-unsafe", false, "allow ports browsers refuse (6000, 10080, ...) or an OS service usually holds (macOS AirPlay 5000, 7000)")
 	fl.BoolVar(&opts.Reassign, "reassign", false, "move NAME to a free port when a program from elsewhere holds its port")
 	fl.BoolVar(&opts.Forget, "forget", false, "give NAME's port back (with --all: every name of the checkout)")
 	fl.BoolVar(&opts.All, "all", false, "with --forget: every name of this checkout")
@@ -130,7 +132,7 @@ func Run(ctx context.Context, o *Options) error {
 	if o.Forget {
 		return forget(ctx, o, svc, key)
 	}
-	req := portolan.NameRequest{Key: key, Prefer: o.Prefer, Proto: o.Proto, Pool: o.Pool, Assigned: o.Assigned}
+	req := portolan.NameRequest{Key: key, Prefer: o.Prefer, Proto: o.Proto, Pool: o.Pool, Assigned: o.Assigned, Unsafe: o.Unsafe}
 	np, created, err := svc.PortFor(ctx, req)
 	if err != nil {
 		return err
@@ -150,7 +152,7 @@ func Run(ctx context.Context, o *Options) error {
 				return err
 			}
 			moved := np.Port
-			if np, _, err = svc.PortFor(ctx, portolan.NameRequest{Key: key, Proto: o.Proto, Pool: o.Pool, Assigned: o.Assigned}); err != nil {
+			if np, _, err = svc.PortFor(ctx, portolan.NameRequest{Key: key, Proto: o.Proto, Pool: o.Pool, Assigned: o.Assigned, Unsafe: o.Unsafe}); err != nil {
 				return err
 			}
 			res.Port, res.New, res.Moved = np.Port, true, moved

@@ -121,6 +121,13 @@ func renderTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answer) error
 			fmt.Fprintf(w, "  any user may bind it (unprivileged ports start at %d)\n", h.UnprivilegedStart)
 		}
 	}
+	if len(r.Traps) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "%s %s\n", io.Bold("Traps"), io.Dim("(it binds, but clients will not use it; free, lease and port skip it)"))
+		for _, t := range r.Traps {
+			fmt.Fprintf(w, "  %s: %s\n    %s\n", t.Ports, io.Yellow(t.Reason), io.Dim("source: "+t.Source))
+		}
+	}
 	return renderSectionsTTY(io, w, r)
 }
 
@@ -212,6 +219,7 @@ func clip(s string, n int) string {
 //	iana    QUERY  NAME  PROTO  PORTS  STATUS  DESCRIPTION  ASSIGNEE  REFS  REGISTERED  UPDATED
 //	common  QUERY  NAME  PROTO  PORTS  DESCRIPTION  SOURCE
 //	host    QUERY  EPHEMERAL  IN_EPHEMERAL  IN_RESERVED  NEEDS_PRIVILEGE  DEFAULTS
+//	trap    QUERY  PORTS  KIND  REASON  SOURCE
 //	socket  QUERY  PROTO  LOCAL  STATE  PID  PROCESS
 //	lease   QUERY  PORT  PROTO  PID  LABEL
 //	assignment QUERY PORT PROTO NAME OWNER
@@ -252,6 +260,9 @@ func (p *plainRows) render(w goio.Writer, r *portolan.Answer) error {
 	}
 	if h := r.Host; h != nil {
 		p.row("host", r.Query, h.Ephemeral.String(), yesNo(h.InEphemeral), yesNo(h.InReserved), yesNo(h.NeedsPrivilege), yesNo(h.Defaults))
+	}
+	for _, t := range r.Traps {
+		p.row("trap", r.Query, t.Ports.String(), t.Kind, t.Reason, t.Source)
 	}
 	for _, s := range r.Sockets {
 		pid, name, _ := ownerCells(s)
