@@ -39,6 +39,8 @@ type Config struct {
 	// Search ranks registry records for free text (GET /v1/search); nil
 	// falls back to exact name and port lookups.
 	Search func(q string, limit int) []portolan.Service
+	// Names hands out named ports (GET/PUT/DELETE /v1/names); nil: none.
+	Names portolan.NameService
 	// SearchCommon returns the curated common uses matching free text
 	// (the common_uses of GET /v1/search); nil: none.
 	SearchCommon func(q string) []portolan.CommonUse
@@ -163,6 +165,9 @@ func (s *Server) routes() {
 	s.handle("POST /v1/assignments", "assignments", true, s.postAssignment)
 	s.handle("DELETE /v1/assignments/{port}/{proto}", "assignment", true, s.deleteAssignment)
 	s.handle("GET /v1/audit", "audit", false, s.getAudit, "limit")
+	s.handle("GET /v1/names", "names", false, s.getNames)
+	s.handle("PUT /v1/names", "names", true, s.putName)
+	s.handle("DELETE /v1/names", "names", true, s.deleteName, "project", "worktree", "name")
 	s.handle("GET /healthz", "healthz", false, s.getHealth)
 	mh := s.metrics.handler()
 	s.handle("GET /metrics", "metrics", false, func(w http.ResponseWriter, r *http.Request) error {

@@ -243,6 +243,7 @@ func Run(ctx context.Context, o *Options) error {
 			return sockets.List(ctx, sockets.Filter{WithOwners: true})
 		},
 		Leases:      leases,
+		Names:       namesOf(leases),
 		Assignments: assigns,
 		Health:      pinger(store),
 		Tokens:      toks,
@@ -349,4 +350,10 @@ func reclaimLoop(ctx context.Context, every time.Duration, reclaim func(context.
 			srv.Reclaimed(n)
 		}
 	}
+}
+
+// namesOf is the allocator's named ports, when it keeps them.
+func namesOf(svc portolan.LeaseService) portolan.NameService {
+	ns, _ := svc.(portolan.NameService)
+	return ns
 }
