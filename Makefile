@@ -57,6 +57,7 @@ bench: build
 	./bench/allocate.sh
 	./bench/serve.sh
 	./bench/ui.sh
+	./bench/names.sh
 
 clean:
 	rm -rf bin
