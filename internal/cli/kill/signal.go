@@ -1,11 +1,12 @@
 package kill
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 
+	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/killutil"
 )
 
 // Signal is a signal number; its names are Linux's, where kill works.
@@ -14,8 +15,11 @@ type Signal int
 const sigKill Signal = 9
 
 // errGone means the process exited (or its pid now names another process)
-// before the signal: there is nothing left to stop.
-var errGone = errors.New("process is gone")
+// between the lookup and the signal.
+var errGone = killutil.ErrGone
+
+// signalProcess signals p through a pidfd, checked against its start time.
+func signalProcess(p *portolan.Process, sig Signal) error { return killutil.Signal(p, int(sig)) }
 
 var signalNames = map[string]Signal{
 	"HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "TRAP": 5, "ABRT": 6, "BUS": 7, "FPE": 8, "KILL": 9,

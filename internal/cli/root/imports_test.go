@@ -14,7 +14,7 @@ import (
 // other directory is one verb, and verbs do not import each other (as in
 // gh: what two verbs need lives in a shared package). root assembles them
 // and factory builds the binary's Factory.
-var shared = map[string]bool{"cmdutil": true, "iostreams": true, "tableprinter": true, "probeutil": true}
+var shared = map[string]bool{"cmdutil": true, "iostreams": true, "tableprinter": true, "probeutil": true, "killutil": true}
 
 func TestVerbsDoNotImportEachOther(t *testing.T) {
 	const prefix = "github.com/portolan-dev/portolan/internal/cli/"

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package kill
+package killutil
 
 import (
 	"runtime"
@@ -8,6 +8,6 @@ import (
 	"github.com/portolan-dev/portolan"
 )
 
-func signalProcess(*portolan.Process, Signal) error {
+func Signal(*portolan.Process, int) error {
 	return portolan.Errorf(portolan.EUNSUPPORTED, "kill is not supported on %s yet (Linux only)", runtime.GOOS)
 }
