@@ -59,31 +59,43 @@ func NewServer(version string, t Tools) *mcp.Server {
 			"and stop a port's holder (kill is a dry run unless confirm is true).",
 	})
 	if t.Lookup != nil {
-		mcp.AddTool(s, &mcp.Tool{Name: "lookup", Description: "Everything about a port, a range, a comma list or a service name: RFC 6335 class, IANA records, common uses, this host's ranges, who listens here, leases, assignments, traps. Same document as `portolan QUERY --json`."}, t.lookup)
+		add(s, &mcp.Tool{Name: "lookup", Description: "Everything about a port, a range, a comma list or a service name: RFC 6335 class, IANA records, common uses, this host's ranges, who listens here, leases, assignments, traps. Same document as `portolan QUERY --json`."}, t.lookup)
 	}
 	if t.Sockets != nil {
-		mcp.AddTool(s, &mcp.Tool{Name: "ls", Description: "This host's listening sockets (every state with all=true), with the processes that hold them."}, t.ls)
+		add(s, &mcp.Tool{Name: "ls", Description: "This host's listening sockets (every state with all=true), with the processes that hold them."}, t.ls)
 	}
 	if t.Owners != nil {
-		mcp.AddTool(s, &mcp.Tool{Name: "owner", Description: "Who listens on a port here: the listening sockets on exactly that port, TCP and UDP, with their processes."}, t.owner)
+		add(s, &mcp.Tool{Name: "owner", Description: "Who listens on a port here: the listening sockets on exactly that port, TCP and UDP, with their processes."}, t.owner)
 	}
 	if t.Leases != nil {
-		mcp.AddTool(s, &mcp.Tool{Name: "free", Description: "Free ports that really bind (IPv4 and IPv6, outside the ephemeral range, not IANA-assigned, nobody's lease), held for 30 s so no other caller gets them."}, t.free)
-		mcp.AddTool(s, &mcp.Tool{Name: "lease", Description: "Lease free ports until a TTL passes, the owner pid exits, or release."}, t.lease)
-		mcp.AddTool(s, &mcp.Tool{Name: "release", Description: "End the lease on a port."}, t.release)
+		add(s, &mcp.Tool{Name: "free", Description: "Free ports that really bind (IPv4 and IPv6, outside the ephemeral range, not IANA-assigned, nobody's lease), held for 30 s so no other caller gets them."}, t.free)
+		add(s, &mcp.Tool{Name: "lease", Description: "Lease free ports until a TTL passes, the owner pid exits, or release."}, t.lease)
+		add(s, &mcp.Tool{Name: "release", Description: "End the lease on a port."}, t.release)
 	}
 	if t.Names != nil && t.Key != nil {
-		mcp.AddTool(s, &mcp.Tool{Name: "port", Description: "The stable port of a service name in a checkout (directory): the same on every call, per git worktree; picked on the first call."}, t.port)
-		mcp.AddTool(s, &mcp.Tool{Name: "ports", Description: "The named ports of a checkout (directory)."}, t.ports)
-		mcp.AddTool(s, &mcp.Tool{Name: "env", Description: "A checkout's named ports as environment variables (PORT_WEB=41234)."}, t.env)
+		add(s, &mcp.Tool{Name: "port", Description: "The stable port of a service name in a checkout (directory): the same on every call, per git worktree; picked on the first call."}, t.port)
+		add(s, &mcp.Tool{Name: "ports", Description: "The named ports of a checkout (directory)."}, t.ports)
+		add(s, &mcp.Tool{Name: "env", Description: "A checkout's named ports as environment variables (PORT_WEB=41234)."}, t.env)
 	}
 	if t.Wait != nil {
-		mcp.AddTool(s, &mcp.Tool{Name: "wait", Description: "Wait until HOST:PORT accepts connections, at most timeout_ms (default 10000, at most 300000)."}, t.wait)
+		add(s, &mcp.Tool{Name: "wait", Description: "Wait until HOST:PORT accepts connections, at most timeout_ms (default 10000, at most 300000)."}, t.wait)
 	}
 	if t.Kill != nil {
-		mcp.AddTool(s, &mcp.Tool{Name: "kill", Description: "Stop the processes listening on a port. A dry run that only says who would be signalled, unless confirm is true. Never signals pid 1, this server's parent chain (the agent), or another user's process."}, t.kill)
+		add(s, &mcp.Tool{Name: "kill", Description: "Stop the processes listening on a port. A dry run that only says who would be signalled, unless confirm is true. Never signals pid 1, this server's parent chain (the agent), or another user's process."}, t.kill)
 	}
 	return s
+}
+
+// outputSchema is every tool's output schema: an object, documented by
+// the --json schemas in docs/. The SDK would infer one from the Go types,
+// but not from their JSON methods (a Port is a number, a Range "LO-HI", a
+// Class its name), and would then refuse the tools' own answers.
+var outputSchema = map[string]any{"type": "object"}
+
+// add adds a typed tool with the object output schema.
+func add[In, Out any](s *mcp.Server, t *mcp.Tool, h mcp.ToolHandlerFor[In, Out]) {
+	t.OutputSchema = outputSchema
+	mcp.AddTool(s, t, h)
 }
 
 // Serve runs s over stdio until the client closes it or ctx ends.

@@ -51,3 +51,36 @@ func onceSockets(list func(context.Context, portolan.Range, portolan.Proto) ([]p
 		return out, nil
 	}
 }
+
+// Answers answers raw (a query or a comma list) with the options' sections,
+// the documents `portolan QUERY --json` prints: the MCP lookup tool's call.
+func (o *Options) Answers(ctx context.Context, raw string) ([]*portolan.Answer, error) {
+	qs, err := portolan.ParseQueries(raw)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := o.Registry()
+	if err != nil {
+		return nil, err
+	}
+	var host *portolan.HostRanges
+	if o.Host != nil {
+		if h, err := o.Host(); err == nil {
+			ph := portolan.HostRanges(h)
+			host = &ph
+		}
+	}
+	l := o.lookup(reg, host, len(qs) >= batchSize)
+	out := make([]*portolan.Answer, 0, len(qs))
+	for _, q := range qs {
+		a, err := l.Answer(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.NotFound(); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}

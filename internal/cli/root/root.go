@@ -20,6 +20,7 @@ import (
 	leasecmd "github.com/portolan-dev/portolan/internal/cli/lease"
 	"github.com/portolan-dev/portolan/internal/cli/leases"
 	"github.com/portolan-dev/portolan/internal/cli/ls"
+	mcpcmd "github.com/portolan-dev/portolan/internal/cli/mcp"
 	portcmd "github.com/portolan-dev/portolan/internal/cli/port"
 	"github.com/portolan-dev/portolan/internal/cli/ports"
 	"github.com/portolan-dev/portolan/internal/cli/query"
@@ -71,7 +72,7 @@ that never collide, and serves it all to a team.`,
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
 	// Verbs are added here, one package each.
-	query.Attach(cmd, f, func(o *query.Options) {
+	qo := query.Attach(cmd, f, func(o *query.Options) {
 		o.Assignments, o.Leases = assignments.QuerySections(f)
 		o.Sockets = ls.QuerySockets
 	})
@@ -97,6 +98,7 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(portcmd.NewCmdPort(f))
 	cmd.AddCommand(ports.NewCmdPorts(f))
 	cmd.AddCommand(envcmd.NewCmdEnv(f))
+	cmd.AddCommand(mcpcmd.NewCmdMCP(f, qo.Answers))
 	groupVerbs(cmd)
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + helpFooter)
 
