@@ -29,6 +29,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/serve"
 	"github.com/portolan-dev/portolan/internal/cli/unassign"
 	"github.com/portolan-dev/portolan/internal/cli/wait"
+	whycmd "github.com/portolan-dev/portolan/internal/cli/why"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -91,6 +92,7 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(check.NewCmdCheck(f))
 	cmd.AddCommand(wait.NewCmdWait(f))
 	cmd.AddCommand(scan.NewCmdScan(f))
+	cmd.AddCommand(whycmd.NewCmdWhy(f, assignments.QuerySections))
 
 	cobra.AddTemplateFunc("portolanVersion", func() string { return versionLine(f) })
 	cmd.SetVersionTemplate("{{portolanVersion}}\n")
