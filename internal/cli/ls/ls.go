@@ -45,6 +45,7 @@ type Options struct {
 	Proc     string
 	States   []string
 	JSON     bool
+	Exposure bool // add each listener's reach and the firewall's verdict
 	Watch    bool
 	Interval time.Duration
 	Now      func() time.Time
@@ -94,6 +95,7 @@ executable's base name, in any case.`,
 	fl.StringSliceVar(&o.States, "state", nil, "only state `S` (listen, unconn, established, time-wait, ...; repeatable)")
 	fl.BoolVarP(&o.Watch, "watch", "w", false, "refresh until interrupted (in place on a terminal)")
 	fl.DurationVar(&o.Interval, "interval", defaultInterval, "refresh interval for --watch (100ms-1h)")
+	fl.BoolVar(&o.Exposure, "exposure", false, "add the exposure column: loopback, lan or all, with the firewall's verdict (fw: allow|deny|docker-dnat|unknown)")
 	cmdutil.AddJSONFlag(cmd, &o.JSON)
 	return cmd
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/completion"
 	"github.com/portolan-dev/portolan/internal/cli/export"
+	"github.com/portolan-dev/portolan/internal/cli/exposure"
 	"github.com/portolan-dev/portolan/internal/cli/free"
 	"github.com/portolan-dev/portolan/internal/cli/kill"
 	leasecmd "github.com/portolan-dev/portolan/internal/cli/lease"
@@ -93,6 +94,7 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(wait.NewCmdWait(f))
 	cmd.AddCommand(scan.NewCmdScan(f))
 	cmd.AddCommand(whycmd.NewCmdWhy(f, assignments.QuerySections))
+	cmd.AddCommand(exposure.NewCmdExposure(f))
 
 	cobra.AddTemplateFunc("portolanVersion", func() string { return versionLine(f) })
 	cmd.SetVersionTemplate("{{portolanVersion}}\n")

@@ -1,0 +1,60 @@
+package cmdutil
+
+import (
+	"context"
+	"net"
+	"net/netip"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/netfilter"
+)
+
+// Exposures joins listeners with this host's addresses and its firewall
+// (read once, and only when some listener reaches beyond loopback), for
+// `portolan exposure` and `ls --exposure`.
+func Exposures(ctx context.Context, socks []portolan.Socket) []portolan.Exposure {
+	addrs := HostAddrs()
+	out := make([]portolan.Exposure, 0, len(socks))
+	var rs *netfilter.Ruleset
+	for _, s := range socks {
+		a := s.Local.Addr()
+		e := portolan.Exposure{Socket: s, Scope: portolan.Scope(a), Reach: portolan.ReachOf(a, addrs)}
+		if e.Reach != portolan.ReachLoopback {
+			if rs == nil {
+				rs = netfilter.Read(ctx)
+			}
+			fam := 6
+			if a.Unmap().Is4() {
+				fam = 4
+			}
+			r := rs.Check(s.Proto, portolan.Port(s.Local.Port()), fam)
+			if r.Verdict == netfilter.Allow && fam == 6 && a.IsUnspecified() {
+				// A dual-stack wildcard also takes IPv4: the wider verdict wins.
+				if r4 := rs.Check(s.Proto, portolan.Port(s.Local.Port()), 4); r4.Verdict != netfilter.Deny {
+					r = r4
+				}
+			}
+			e.Firewall, e.Rule = string(r.Verdict), r.Rule
+			if rs.Err != nil {
+				e.Rule = "ruleset unreadable: " + rs.Err.Error()
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// HostAddrs are this host's interface addresses.
+func HostAddrs() []netip.Addr {
+	as, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	out := make([]netip.Addr, 0, len(as))
+	for _, a := range as {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			out = append(out, p.Addr())
+		}
+	}
+	return out
+}
