@@ -23,6 +23,7 @@ const (
 	CauseReserved      CauseCode = "kernel-reserved"   // in ip_local_reserved_ports
 	CauseEphemeral     CauseCode = "ephemeral"         // in the ephemeral range: a client may take it
 	CauseBrowserUnsafe CauseCode = "browser-unsafe"    // browsers refuse it
+	CauseDNAT          CauseCode = "dnat"              // a DNAT rule (Docker's published port) takes its connections
 	CauseRefused       CauseCode = "refused"           // connect: nothing listens on the address
 	CauseNoAnswer      CauseCode = "no-answer"         // connect: no reply (a firewall drop, a dead host)
 	CauseFamilySplit   CauseCode = "family-split"      // connect: the name's first address is not the one listened on
@@ -63,6 +64,9 @@ type BindFacts struct {
 	Leases      []Lease
 	Assignments []Assignment
 	Tries       []BindTry
+	// DNAT are the firewall's DNAT rules for the port (Docker's published
+	// ports): connections to it go to a container, not to a server here.
+	DNAT []string
 }
 
 // BindReport is the answer of `portolan why PORT` and GET /v1/why/{port}.
@@ -131,6 +135,12 @@ func ExplainBind(f BindFacts) BindReport {
 		r.Causes = append(r.Causes, Cause{Code: CauseBindFailed, Blocks: true,
 			Summary: "the bind failed and no socket in this network namespace explains it: " + strings.Join(errs, "; "),
 			Fix:     "another network namespace or a container may publish it (docker ps, ss -N), or a security module refuses it"})
+	}
+	for _, rule := range f.DNAT {
+		r.Causes = append(r.Causes, Cause{Code: CauseDNAT, Blocks: false,
+			Summary: fmt.Sprintf("a DNAT rule sends connections from other hosts to port %d elsewhere (a container's published port): a server here binds, but they never reach it.", f.Port),
+			Facts:   map[string]string{"rule": rule},
+			Fix:     "unpublish the container's port (docker ps; docker rm -f or change -p), or choose another port"})
 	}
 	for _, l := range f.Leases {
 		if l.Proto.Matches(f.Proto) {
@@ -228,6 +238,9 @@ type ConnectTry struct {
 	Result string         `json:"result"` // connected, refused, no-answer, error
 	Local  bool           `json:"local"`  // the address is this host's own
 	Error  string         `json:"error,omitempty"`
+	// Firewall is the rule of this host's firewall that drops it, when
+	// the address is this host's own and the ruleset can be read.
+	Firewall string `json:"firewall_rule,omitempty"`
 }
 
 // ConnectFacts are what ExplainConnect judges: the name's addresses in the
@@ -317,7 +330,9 @@ func ExplainConnect(f ConnectFacts) ConnectReport {
 				Fix:     "start the server, or check the port (`portolan why " + f.Port.String() + "` on that host)"})
 		case "no-answer":
 			fw := f.Firewall
-			if fw == "" {
+			if t.Firewall != "" {
+				fw = "dropped by this host's rule: " + t.Firewall
+			} else if fw == "" {
 				fw = "firewall unknown"
 			}
 			r.Causes = append(r.Causes, Cause{Code: CauseNoAnswer, Blocks: i == 0 || len(ok) == 0,

@@ -29,6 +29,10 @@ type Sources struct {
 	// Leases and Assignments return the store's records on p.
 	Leases      func(ctx context.Context, p portolan.Port) ([]portolan.Lease, error)
 	Assignments func(ctx context.Context, p portolan.Port) ([]portolan.Assignment, error)
+	// Firewall says what this host's firewall does with a new connection
+	// from another host to p on family 4 or 6: "allow", "deny",
+	// "docker-dnat" or "unknown", and the rule.
+	Firewall func(ctx context.Context, proto portolan.Proto, p portolan.Port, family int) (verdict, rule string)
 }
 
 // Bind explains whether a server can bind p here. proto is TCP, UDP or
@@ -60,6 +64,15 @@ func Bind(ctx context.Context, src Sources, p portolan.Port, proto portolan.Prot
 	if src.Assignments != nil {
 		if f.Assignments, err = src.Assignments(ctx, p); err != nil {
 			return portolan.BindReport{}, err
+		}
+	}
+	if src.Firewall != nil {
+		for _, pr := range []portolan.Proto{portolan.TCP, portolan.UDP} {
+			if pr.Matches(proto) {
+				if v, rule := src.Firewall(ctx, pr, p, 4); v == "docker-dnat" {
+					f.DNAT = append(f.DNAT, rule)
+				}
+			}
 		}
 	}
 	return portolan.ExplainBind(f), nil
@@ -140,6 +153,19 @@ func Connect(ctx context.Context, src Sources, res Resolver, host string, p port
 			t.Result, t.Error = "error", err.Error()
 		}
 		f.Tries = append(f.Tries, t)
+	}
+	for i, t := range f.Tries {
+		if t.Result == "no-answer" && t.Local && src.Firewall != nil {
+			fam := 6
+			if t.Addr.Addr().Is4() {
+				fam = 4
+			}
+			if v, rule := src.Firewall(ctx, portolan.TCP, p, fam); v == "deny" {
+				f.Tries[i].Firewall = rule
+			} else if v == "unknown" && f.Firewall == "" {
+				f.Firewall = "firewall unknown"
+			}
+		}
 	}
 	if local && src.Sockets != nil {
 		socks, err := src.Sockets(ctx, p, portolan.TCP)

@@ -34,7 +34,8 @@ type Sections func(*cmdutil.Factory) (func(context.Context, portolan.Range, port
 // NewCmdWhy returns the why command.
 func NewCmdWhy(f *cmdutil.Factory, sections Sections) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Timeout: time.Second, Sources: why.Sources{
-		Sockets: Sockets,
+		Sockets:  Sockets,
+		Firewall: cmdutil.Firewall(),
 		Host: func() (portolan.HostRanges, error) {
 			h, err := f.HostRanges()
 			return portolan.HostRanges(h), err

@@ -41,8 +41,9 @@ func TestMain(m *testing.M) {
 	if a := os.Getenv("PORTOLAN_WHY_CHILD"); a != "" {
 		ios, _, out, errb := iostreams.Test()
 		o := &Options{IO: ios, JSON: true, Arg: a, Timeout: 300 * time.Millisecond, Sources: why.Sources{
-			Sockets: Sockets,
-			Host:    func() (portolan.HostRanges, error) { h, err := registry.Host(); return portolan.HostRanges(h), err },
+			Sockets:  Sockets,
+			Firewall: cmdutil.Firewall(),
+			Host:     func() (portolan.HostRanges, error) { h, err := registry.Host(); return portolan.HostRanges(h), err },
 		}}
 		err := Run(context.Background(), o)
 		os.Stdout.Write(out.Bytes())
@@ -417,4 +418,39 @@ func runHere(t *testing.T, arg string) portolan.ConnectReport {
 		t.Fatalf("%v: %s", err, out.Bytes())
 	}
 	return r
+}
+
+// A Docker-published port (a DNAT rule in nat PREROUTING's DOCKER chain):
+// a server binds it, and the dnat note says connections go elsewhere.
+// The namespace's own address behind an nft DROP: the no-answer cause
+// names the rule.
+func TestWhyFirewall(t *testing.T) {
+	ns := newNS(t)
+	cmd := exec.Command("ip", "netns", "exec", ns.Name, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(`table inet filter {
+ chain input { type filter hook input priority 0; policy accept; tcp dport 6000 drop; }
+}
+table ip nat {
+ chain PREROUTING { type nat hook prerouting priority -100; fib daddr type local jump DOCKER; }
+ chain DOCKER { iifname != "docker0" tcp dport 8080 dnat to 172.17.0.2:80; }
+}
+`)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nft: %v: %s", err, out)
+	}
+	var r portolan.BindReport
+	if code := runWhy(t, ns, "", "8080/tcp", &r); code != 0 || !r.WillBind {
+		t.Fatalf("exit %d, %+v", code, r)
+	}
+	if c, ok := causes(r.Causes)[portolan.CauseDNAT]; !ok || !strings.Contains(c.Facts["rule"], "dnat") {
+		t.Errorf("causes = %+v; want the dnat note with its rule", r.Causes)
+	}
+	mustBind(t, ns, 8080, portolan.TCP)
+	listenIn(t, ns, "tcp4", "0.0.0.0:6000")
+	var d portolan.ConnectReport
+	runWhy(t, ns, "", net.JoinHostPort(ns.Addr.String(), "6000"), &d)
+	c, ok := causes(d.Causes)[portolan.CauseNoAnswer]
+	if !ok || !strings.Contains(c.Facts["firewall"], "tcp dport 6000 drop") {
+		t.Errorf("causes = %+v, tries %+v; want no-answer naming the drop rule", d.Causes, d.Tries)
+	}
 }
