@@ -48,6 +48,22 @@ func Bind(ctx context.Context, src Sources, p portolan.Port, proto portolan.Prot
 			return portolan.BindReport{}, err
 		}
 	}
+	// The firewall is an exec of nft: read it while the rest is gathered.
+	var dnat chan []string
+	if src.Firewall != nil {
+		dnat = make(chan []string, 1)
+		go func() {
+			var rules []string
+			for _, pr := range []portolan.Proto{portolan.TCP, portolan.UDP} {
+				if pr.Matches(proto) {
+					if v, rule := src.Firewall(ctx, pr, p, 4); v == "docker-dnat" {
+						rules = append(rules, rule)
+					}
+				}
+			}
+			dnat <- rules
+		}()
+	}
 	// The binds come first: they are the proof, and they must not see a
 	// socket this process opened for another fact.
 	f.Tries = TryBinds(p, proto)
@@ -66,14 +82,8 @@ func Bind(ctx context.Context, src Sources, p portolan.Port, proto portolan.Prot
 			return portolan.BindReport{}, err
 		}
 	}
-	if src.Firewall != nil {
-		for _, pr := range []portolan.Proto{portolan.TCP, portolan.UDP} {
-			if pr.Matches(proto) {
-				if v, rule := src.Firewall(ctx, pr, p, 4); v == "docker-dnat" {
-					f.DNAT = append(f.DNAT, rule)
-				}
-			}
-		}
+	if dnat != nil {
+		f.DNAT = <-dnat
 	}
 	return portolan.ExplainBind(f), nil
 }

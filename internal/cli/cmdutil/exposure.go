@@ -9,10 +9,25 @@ import (
 	"github.com/portolan-dev/portolan/netfilter"
 )
 
-// Exposures joins listeners with this host's addresses and its firewall
-// (read once, and only when some listener reaches beyond loopback), for
-// `portolan exposure` and `ls --exposure`.
-func Exposures(ctx context.Context, socks []portolan.Socket) []portolan.Exposure {
+// StartFirewall starts reading this host's firewall in the background (an
+// exec of nft, a few milliseconds) so that it overlaps the socket listing;
+// the function returned waits for it.
+func StartFirewall(ctx context.Context) func() *netfilter.Ruleset {
+	done := make(chan *netfilter.Ruleset, 1)
+	go func() { done <- netfilter.Read(ctx) }()
+	var rs *netfilter.Ruleset
+	return func() *netfilter.Ruleset {
+		if rs == nil {
+			rs = <-done
+		}
+		return rs
+	}
+}
+
+// Exposures joins listeners with this host's addresses and its firewall,
+// for `portolan exposure` and `ls --exposure`. rules returns the ruleset
+// (StartFirewall); nil reads it when a listener reaches beyond loopback.
+func Exposures(ctx context.Context, socks []portolan.Socket, rules func() *netfilter.Ruleset) []portolan.Exposure {
 	addrs := HostAddrs()
 	out := make([]portolan.Exposure, 0, len(socks))
 	var rs *netfilter.Ruleset
@@ -20,7 +35,9 @@ func Exposures(ctx context.Context, socks []portolan.Socket) []portolan.Exposure
 		a := s.Local.Addr()
 		e := portolan.Exposure{Socket: s, Scope: portolan.Scope(a), Reach: portolan.ReachOf(a, addrs)}
 		if e.Reach != portolan.ReachLoopback {
-			if rs == nil {
+			if rs == nil && rules != nil {
+				rs = rules()
+			} else if rs == nil {
 				rs = netfilter.Read(ctx)
 			}
 			fam := 6

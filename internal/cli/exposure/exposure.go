@@ -103,11 +103,12 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
+	fw := cmdutil.StartFirewall(ctx)
 	socks, err := o.List(ctx, sockets.Filter{WithOwners: true})
 	if err != nil {
 		return err
 	}
-	res := Result{Listeners: cmdutil.Exposures(ctx, socks), Failed: []portolan.Exposure{}}
+	res := Result{Listeners: cmdutil.Exposures(ctx, socks, fw), Failed: []portolan.Exposure{}}
 	for _, e := range res.Listeners {
 		for _, r := range rules {
 			if r.fails(e) {

@@ -22,7 +22,7 @@ type ExposureEntry struct {
 // renderExposure prints the sockets with the exposure column: the reach
 // (loopback, lan, all) and, beyond loopback, "fw: allow|deny|docker-dnat|unknown".
 func (o *Options) renderExposure(ctx context.Context, socks []portolan.Socket, names *serviceNames) error {
-	exps := cmdutil.Exposures(ctx, socks)
+	exps := cmdutil.Exposures(ctx, socks, o.rules)
 	if o.JSON {
 		rows := make([]ExposureEntry, len(socks))
 		for i := range socks {

@@ -16,6 +16,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/netfilter"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/sockets"
 	"github.com/spf13/cobra"
@@ -45,7 +46,8 @@ type Options struct {
 	Proc     string
 	States   []string
 	JSON     bool
-	Exposure bool // add each listener's reach and the firewall's verdict
+	Exposure bool                      // add each listener's reach and the firewall's verdict
+	rules    func() *netfilter.Ruleset // --exposure: read while the sockets are listed
 	Watch    bool
 	Interval time.Duration
 	Now      func() time.Time
@@ -169,6 +171,9 @@ func Run(ctx context.Context, o *Options) error {
 	f, err := o.filter()
 	if err != nil {
 		return err
+	}
+	if o.Exposure {
+		o.rules = cmdutil.StartFirewall(ctx)
 	}
 	if !o.Watch {
 		socks, names, err := o.snapshot(ctx, f)
