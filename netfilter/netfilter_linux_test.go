@@ -2,7 +2,9 @@ package netfilter
 
 import (
 	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -137,4 +139,32 @@ func TestUnreadableIsUnknown(t *testing.T) {
 	if got := none.Check(portolan.TCP, 22, 4); got.Verdict != Unknown {
 		t.Errorf("nil Check = %+v; want unknown", got)
 	}
+}
+
+// As root the nftables part is cached under the namespace's cookie and
+// generation: a second read answers the same from the cache, and a rule
+// added afterwards (a new generation) is seen at once.
+func TestCacheFollowsGeneration(t *testing.T) {
+	ns := newNS(t)
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	nft(t, ns, "table inet filter {\n chain input { type filter hook input priority 0; policy accept; tcp dport 22 accept; }\n}\n")
+	check(t, readIn(t, ns), []want{{portolan.TCP, 5432, 4, Allow, ""}})
+	files, _ := filepath.Glob(filepath.Join(cache, "portolan", "nft-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("cache files = %v; want one", files)
+	}
+	check(t, readIn(t, ns), []want{{portolan.TCP, 5432, 4, Allow, ""}, {portolan.TCP, 22, 4, Allow, "dport 22 accept"}})
+	if _, err := ns.Exec("nft", "add", "rule", "inet", "filter", "input", "tcp", "dport", "5432", "drop"); err != nil {
+		t.Fatal(err)
+	}
+	check(t, readIn(t, ns), []want{{portolan.TCP, 5432, 4, Deny, "5432 drop"}})
+	files, _ = filepath.Glob(filepath.Join(cache, "portolan", "nft-*.json"))
+	if len(files) != 1 {
+		t.Errorf("cache files = %v; want the old generation removed", files)
+	}
+	// A cache file another user could write is not trusted.
+	os.Chmod(files[0], 0o666)
+	os.WriteFile(files[0], []byte(`{"nft":{"nftables":[]}}`), 0o666)
+	check(t, readIn(t, ns), []want{{portolan.TCP, 5432, 4, Deny, "5432 drop"}})
 }

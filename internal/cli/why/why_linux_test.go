@@ -54,7 +54,16 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	// The firewall cache of the namespaces these tests make stays out of
+	// the user's cache directory; children inherit it.
+	dir, err := os.MkdirTemp("", "portolan-cache-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CACHE_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 func newNS(t *testing.T) *testnet.NS {
