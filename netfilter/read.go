@@ -153,6 +153,14 @@ func writeCache(path string, cookie uint64, r raw) {
 			os.Remove(o)
 		}
 	}
+	// Namespaces come and go (each has its own cookie): entries a day
+	// old are dropped.
+	all, _ := filepath.Glob(filepath.Join(dir, "nft-*.json"))
+	for _, o := range all {
+		if fi, err := os.Stat(o); err == nil && time.Since(fi.ModTime()) > 24*time.Hour {
+			os.Remove(o)
+		}
+	}
 }
 
 func run(ctx context.Context, name string, args ...string) ([]byte, error) {

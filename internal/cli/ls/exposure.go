@@ -1,6 +1,7 @@
 package ls
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 
@@ -32,6 +33,9 @@ func (o *Options) renderExposure(ctx context.Context, socks []portolan.Socket, n
 		return cmdutil.WriteJSON(o.IO, rows)
 	}
 	wide := o.wide()
+	if !o.IO.IsStdoutTTY() {
+		return o.plainExposure(socks, names, exps, wide)
+	}
 	h := header(wide)
 	t := tableprinter.New(o.IO, append(h[:3:3], append([]string{"exposure"}, h[3:]...)...)...)
 	for i := range socks {
@@ -52,4 +56,27 @@ func ExposureText(e portolan.Exposure) string {
 		return string(e.Reach)
 	}
 	return fmt.Sprintf("%s, fw: %s", e.Reach, e.Firewall)
+}
+
+// plainExposure writes the pipe format, as renderPlain does, with the
+// exposure cell after the port.
+func (o *Options) plainExposure(socks []portolan.Socket, names *serviceNames, exps []portolan.Exposure, wide bool) error {
+	w := bufio.NewWriterSize(o.IO.Out, 64<<10)
+	var b []byte
+	for i := range socks {
+		b = appendPlain(b[:0], &socks[i], names, wide)
+		cut := 0
+		for n := 0; n < 3 && cut < len(b); cut++ {
+			if b[cut] == '\t' {
+				n++
+			}
+		}
+		w.Write(b[:cut])
+		w.WriteString(ExposureText(exps[i]))
+		w.WriteByte('\t')
+		if _, err := w.Write(b[cut:]); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
 }
