@@ -103,6 +103,7 @@ func iptRule(f []string, text string) rule {
 		case "--comment", "--dst-type", "--src-type", "--to-destination", "--reject-with", "-o", "--out-interface":
 			arg()
 		case "-j", "--jump", "-g", "--goto":
+			isGoto := f[i] == "-g" || f[i] == "--goto"
 			t := arg()
 			switch t {
 			case "ACCEPT", "DROP", "REJECT", "RETURN":
@@ -112,7 +113,7 @@ func iptRule(f []string, text string) rule {
 			case "LOG", "MASQUERADE", "SNAT", "MARK", "CONNMARK":
 			default:
 				r.verdict, r.target = "jump", t
-				if f[i-1] == "-g" || f[i-1] == "--goto" {
+				if isGoto {
 					r.verdict = "goto"
 				}
 			}

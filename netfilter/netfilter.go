@@ -83,7 +83,7 @@ func (rs *Ruleset) Check(proto portolan.Proto, port portolan.Port, family int) R
 	// input chain sees it.
 	for _, c := range rs.bases {
 		if fams[c.family] && c.hook == "prerouting" && c.typ == "nat" {
-			if v, text := rs.eval(c, proto, port, 0); v == "dnat" {
+			if v, text := rs.eval(c, proto, port, 0, new(int)); v == "dnat" {
 				return Result{Verdict: DockerDNAT, Rule: text}
 			}
 		}
@@ -93,7 +93,7 @@ func (rs *Ruleset) Check(proto portolan.Proto, port portolan.Port, family int) R
 		if !fams[c.family] || c.hook != "input" || c.typ == "nat" {
 			continue
 		}
-		v, text := rs.eval(c, proto, port, 0)
+		v, text := rs.eval(c, proto, port, 0, new(int))
 		switch v {
 		case "", "return", "continue":
 			v, text = c.policy, c.family+" "+c.table+" "+c.name+": policy "+c.policy
@@ -115,11 +115,16 @@ func (rs *Ruleset) Check(proto portolan.Proto, port portolan.Port, family int) R
 // eval runs chain c for the packet: the verdict ("accept", "drop",
 // "reject", "dnat", "unknown", "return" or "" for the end of the chain)
 // and the rule's text.
-func (rs *Ruleset) eval(c *chain, proto portolan.Proto, port portolan.Port, depth int) (string, string) {
+func (rs *Ruleset) eval(c *chain, proto portolan.Proto, port portolan.Port, depth int, steps *int) (string, string) {
 	if depth > 16 {
 		return "unknown", c.key() + ": jumps nest too deep"
 	}
 	for _, r := range c.rules {
+		// The kernel refuses jump loops; a crafted text could still make
+		// the jumps branch exponentially, so the rules visited are capped.
+		if *steps++; *steps > 100000 {
+			return "unknown", c.key() + ": too many rules to follow"
+		}
 		if r.never || !r.matches(proto, port) || r.subset && (r.verdict == "drop" || r.verdict == "reject" || r.verdict == "return") {
 			continue
 		}
@@ -135,7 +140,7 @@ func (rs *Ruleset) eval(c *chain, proto portolan.Proto, port portolan.Port, dept
 			if sub == nil {
 				return "unknown", text + " (no chain " + r.target + ")"
 			}
-			v, t := rs.eval(sub, proto, port, depth+1)
+			v, t := rs.eval(sub, proto, port, depth+1, steps)
 			if v != "" && v != "return" {
 				return v, t
 			}
