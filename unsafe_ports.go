@@ -38,3 +38,25 @@ func BrowserRestricted(p Port) bool {
 	}
 	return false
 }
+
+// osServices are ports a stock Linux or desktop install usually holds:
+// a server there collides with the system's own daemon (port numbers from
+// the IANA registry; the daemons are the common defaults of Debian,
+// Ubuntu and Fedora).
+var osServices = map[Port]string{
+	22:   "sshd (OpenSSH)",
+	25:   "the mail transfer agent (postfix, exim)",
+	53:   "a local DNS resolver (systemd-resolved on 127.0.0.53/54, dnsmasq)",
+	67:   "a DHCP server (dnsmasq, libvirt)",
+	68:   "the DHCP client",
+	111:  "rpcbind",
+	123:  "the NTP daemon (chronyd, ntpd)",
+	323:  "chronyd's command port",
+	546:  "the DHCPv6 client",
+	631:  "cupsd (printing)",
+	5353: "mDNS (avahi-daemon, systemd-resolved)",
+	5355: "LLMNR (systemd-resolved)",
+}
+
+// OSService names the system daemon that usually holds p, or "".
+func OSService(p Port) string { return osServices[p] }

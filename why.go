@@ -24,6 +24,7 @@ const (
 	CauseEphemeral     CauseCode = "ephemeral"         // in the ephemeral range: a client may take it
 	CauseBrowserUnsafe CauseCode = "browser-unsafe"    // browsers refuse it
 	CauseDNAT          CauseCode = "dnat"              // a DNAT rule (Docker's published port) takes its connections
+	CauseOSService     CauseCode = "os-service"        // a system daemon usually holds it
 	CauseRefused       CauseCode = "refused"           // connect: nothing listens on the address
 	CauseNoAnswer      CauseCode = "no-answer"         // connect: no reply (a firewall drop, a dead host)
 	CauseFamilySplit   CauseCode = "family-split"      // connect: the name's first address is not the one listened on
@@ -167,6 +168,11 @@ func ExplainBind(f BindFacts) BindReport {
 		r.Causes = append(r.Causes, Cause{Code: CauseEphemeral,
 			Summary: fmt.Sprintf("%d lies in the ephemeral range %s: any outgoing connection may take it before your server starts.", f.Port, f.Host.Ephemeral),
 			Fix:     fmt.Sprintf("reserve it: `sysctl -w net.ipv4.ip_local_reserved_ports=%d`, or choose a port below %d", f.Port, f.Host.Ephemeral.Lo)})
+	}
+	if d := OSService(f.Port); d != "" {
+		r.Causes = append(r.Causes, Cause{Code: CauseOSService,
+			Summary: fmt.Sprintf("%d is usually held by %s on Linux systems: a server here collides with it wherever that daemon runs.", f.Port, d),
+			Fix:     "choose another port for your server, or stop the daemon where it is not needed"})
 	}
 	if BrowserRestricted(f.Port) {
 		r.Causes = append(r.Causes, Cause{Code: CauseBrowserUnsafe,
