@@ -6,8 +6,8 @@ import (
 )
 
 func TestTraps(t *testing.T) {
-	if !slices.IsSorted(badPorts) {
-		t.Fatal("badPorts must stay sorted: isBadPort searches it")
+	if !slices.IsSorted(unsafePorts[:]) {
+		t.Fatal("unsafePorts must stay sorted: BrowserRestricted searches it")
 	}
 	for _, c := range []struct {
 		p     Port

@@ -49,6 +49,7 @@ type Config struct {
 	Sockets     func(ctx context.Context) ([]portolan.Socket, error)
 	Leases      portolan.LeaseService
 	Assignments portolan.AssignmentService
+	Why         WhyFunc // GET /v1/why/{port}; nil: unsupported
 	// Health reports whether the store can take writes (GET /healthz);
 	// a store's portolan.HealthChecker is the one to give.
 	Health func(ctx context.Context) error
@@ -158,6 +159,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/ranges", "ranges", false, s.getRanges)
 	s.handle("GET /v1/sockets", "sockets", false, s.listSockets)
 	s.handle("GET /v1/map", "map", false, s.getMap)
+	s.handle("GET /v1/why/{port...}", "why", false, s.getWhy, "protocol")
 	s.handle("GET /v1/leases", "leases", false, s.getLeases)
 	s.handle("POST /v1/leases", "leases", true, s.postLeases)
 	s.handle("DELETE /v1/leases/{port}", "lease", true, s.deleteLease)

@@ -16,6 +16,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/netfilter"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/sockets"
 	"github.com/spf13/cobra"
@@ -45,6 +46,8 @@ type Options struct {
 	Proc     string
 	States   []string
 	JSON     bool
+	Exposure bool                      // add each listener's reach and the firewall's verdict
+	rules    func() *netfilter.Ruleset // --exposure: read while the sockets are listed
 	Watch    bool
 	Interval time.Duration
 	Now      func() time.Time
@@ -94,6 +97,7 @@ executable's base name, in any case.`,
 	fl.StringSliceVar(&o.States, "state", nil, "only state `S` (listen, unconn, established, time-wait, ...; repeatable)")
 	fl.BoolVarP(&o.Watch, "watch", "w", false, "refresh until interrupted (in place on a terminal)")
 	fl.DurationVar(&o.Interval, "interval", defaultInterval, "refresh interval for --watch (100ms-1h)")
+	fl.BoolVar(&o.Exposure, "exposure", false, "add the exposure column: loopback, lan or all, with the firewall's verdict (fw: allow|deny|docker-dnat|unknown)")
 	cmdutil.AddJSONFlag(cmd, &o.JSON)
 	return cmd
 }
@@ -167,6 +171,9 @@ func Run(ctx context.Context, o *Options) error {
 	f, err := o.filter()
 	if err != nil {
 		return err
+	}
+	if o.Exposure {
+		o.rules = cmdutil.StartFirewall(ctx)
 	}
 	if !o.Watch {
 		socks, names, err := o.snapshot(ctx, f)

@@ -2,6 +2,7 @@ package ls
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"strconv"
 
@@ -15,6 +16,8 @@ import (
 // a terminal, or tab-separated rows without a header on a pipe.
 func (o *Options) render(socks []portolan.Socket, names *serviceNames) error {
 	switch {
+	case o.Exposure:
+		return o.renderExposure(context.Background(), socks, names)
 	case o.JSON:
 		rows := make([]Entry, len(socks))
 		for i := range socks {

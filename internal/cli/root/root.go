@@ -15,6 +15,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/completion"
 	envcmd "github.com/portolan-dev/portolan/internal/cli/env"
 	"github.com/portolan-dev/portolan/internal/cli/export"
+	"github.com/portolan-dev/portolan/internal/cli/exposure"
 	"github.com/portolan-dev/portolan/internal/cli/free"
 	"github.com/portolan-dev/portolan/internal/cli/kill"
 	leasecmd "github.com/portolan-dev/portolan/internal/cli/lease"
@@ -33,6 +34,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/serve"
 	"github.com/portolan-dev/portolan/internal/cli/unassign"
 	"github.com/portolan-dev/portolan/internal/cli/wait"
+	whycmd "github.com/portolan-dev/portolan/internal/cli/why"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -99,6 +101,8 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(ports.NewCmdPorts(f))
 	cmd.AddCommand(envcmd.NewCmdEnv(f))
 	cmd.AddCommand(mcpcmd.NewCmdMCP(f, qo.Answers))
+	cmd.AddCommand(whycmd.NewCmdWhy(f, assignments.QuerySections))
+	cmd.AddCommand(exposure.NewCmdExposure(f))
 	groupVerbs(cmd)
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + helpFooter)
 

@@ -26,6 +26,7 @@ import (
 	"github.com/portolan-dev/portolan/lease"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/sockets"
+	"github.com/portolan-dev/portolan/why"
 	"github.com/spf13/cobra"
 )
 
@@ -245,6 +246,9 @@ func Run(ctx context.Context, o *Options) error {
 		Leases:      leases,
 		Names:       namesOf(leases),
 		Assignments: assigns,
+		Why: func(ctx context.Context, p portolan.Port, proto portolan.Proto) (portolan.BindReport, error) {
+			return why.Bind(ctx, why.Sources{Sockets: whySockets, Host: func() (portolan.HostRanges, error) { return portolan.HostRanges(host), nil }}, p, proto)
+		},
 		Health:      pinger(store),
 		Tokens:      toks,
 		UI:          webUI(),
@@ -356,4 +360,14 @@ func reclaimLoop(ctx context.Context, every time.Duration, reclaim func(context.
 func namesOf(svc portolan.LeaseService) portolan.NameService {
 	ns, _ := svc.(portolan.NameService)
 	return ns
+}
+
+// whySockets lists every socket on p in every state with owners, for GET
+// /v1/why.
+func whySockets(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]portolan.Socket, error) {
+	f := sockets.Filter{Port: p, All: true, WithOwners: true}
+	if proto != portolan.ProtoAny {
+		f.Protos = []portolan.Proto{proto}
+	}
+	return sockets.List(ctx, f)
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# why and exposure benchmark, in a fresh network namespace (unshare -n, as
+# root) so only the helper's sockets and rules are seen:
+#   portolan why PORT (free, and held by a listener)      goal < 30 ms
+#   portolan ls --exposure vs portolan ls, 1,000 wildcard listeners
+#     and an nft ruleset of a few rules, in the same run   goal <= 1.2x
+# Usage: bench/why.sh [PORTOLAN_BINARY]   (default bin/portolan; make build)
+# Env: RUNS (default 50), LISTEN (1000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(realpath "${1:-bin/portolan}")
+if [ -z "${WHY_BENCH_INNER:-}" ]; then
+	exec env WHY_BENCH_INNER=1 unshare --net -- bash -c 'ip link set lo up && ip link add d0 type veth peer name d1 && ip addr add 10.251.0.1/24 dev d0 && ip link set d0 up && exec "$0" "$1"' "$0" "$bin"
+fi
+RUNS=${RUNS:-50}
+LISTEN=${LISTEN:-1000}
+nft -f - <<'NFT'
+table inet filter {
+ chain input {
+  type filter hook input priority 0; policy accept;
+  ct state established,related accept
+  iifname "lo" accept
+  tcp dport { 22, 80, 443 } accept
+  tcp dport 5432 drop
+ }
+}
+table ip nat {
+ chain PREROUTING { type nat hook prerouting priority -100; fib daddr type local jump DOCKER; }
+ chain DOCKER { iifname != "docker0" tcp dport 8080 dnat to 172.17.0.2:80; }
+}
+NFT
+python3 - "$LISTEN" <<'PY' &
+import socket, sys, time
+socks = []
+for i in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("0.0.0.0", 20000 + i)); s.listen(); socks.append(s)
+open("/tmp/why-bench-ready", "w").close()
+time.sleep(600)
+PY
+holder=$!
+trap 'kill $holder; rm -f /tmp/why-bench-ready' EXIT
+while [ ! -e /tmp/why-bench-ready ]; do sleep 0.1; done
+echo "listeners: $("$bin" ls | wc -l)"
+hyperfine -N --warmup 5 --runs "$RUNS" -i \
+	"$bin why 47122" \
+	"$bin why 20001/tcp" \
+	"$bin ls" \
+	"$bin ls --exposure" \
+	--export-json /tmp/why-bench.json
+python3 - <<'PY'
+import json
+res = json.load(open("/tmp/why-bench.json"))["results"]
+mean = {x["command"].split(" ", 1)[1]: x["mean"] * 1000 for x in res}
+med = {x["command"].split(" ", 1)[1]: x["median"] * 1000 for x in res}
+for k in mean:
+    print(f"{k:20s} mean {mean[k]:7.2f} ms  median {med[k]:7.2f} ms")
+print(f"ls --exposure / ls = {mean['ls --exposure'] / mean['ls']:.2f} by mean, {med['ls --exposure'] / med['ls']:.2f} by median (goal <= 1.2)")
+PY

@@ -1,0 +1,47 @@
+package http_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/portolan-dev/portolan"
+	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/why"
+)
+
+// GET /v1/why/{port} is `why PORT --json`; the owner inside a listener
+// cause is redacted as in /v1/sockets (no command line, no login name for
+// readers), and a bad port is a 400 naming it.
+func TestWhyRoute(t *testing.T) {
+	e := newEnv(t, nil, func(c *porthttp.Config) {
+		c.Why = func(ctx context.Context, p portolan.Port, proto portolan.Proto) (portolan.BindReport, error) {
+			return why.Bind(ctx, why.Sources{Sockets: func(context.Context, portolan.Port, portolan.Proto) ([]portolan.Socket, error) {
+				return []portolan.Socket{secretListener}, nil
+			}}, p, proto)
+		}
+	})
+	for _, path := range []string{"/v1/why/7780", "/v1/why/7780/tcp", "/v1/why/7780?protocol=tcp"} {
+		body := getAs(t, e.url+path, "")
+		if strings.Contains(body, argvSecret) || strings.Contains(body, "cmdline") || strings.Contains(body, "alice") {
+			t.Errorf("anonymous %s = %s; want no command line and no login name", path, body)
+		}
+		if !strings.Contains(body, `"code":"listener"`) || !strings.Contains(body, `"pid":4343`) {
+			t.Errorf("%s = %s; want the listener cause with its pid", path, body)
+		}
+	}
+	if b := getAs(t, e.url+"/v1/why/7780", adminToken); !strings.Contains(b, "alice") || strings.Contains(b, argvSecret) {
+		t.Errorf("admin = %s; want the login name, the secret masked", b)
+	}
+	for _, bad := range []string{"/v1/why/0", "/v1/why/70000", "/v1/why/80/sctp", "/v1/why/x"} {
+		resp, err := http.Get(e.url + bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("GET %s = %d; want 400", bad, resp.StatusCode)
+		}
+	}
+}

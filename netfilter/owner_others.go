@@ -1,0 +1,7 @@
+//go:build !unix
+
+package netfilter
+
+import "os"
+
+func ownedBySelf(os.FileInfo) bool { return false }

@@ -1,0 +1,62 @@
+package portolan
+
+import (
+	"net/netip"
+	"testing"
+)
+
+func codes(r BindReport) map[CauseCode]Cause {
+	m := map[CauseCode]Cause{}
+	for _, c := range r.Causes {
+		m[c.Code] = c
+	}
+	return m
+}
+
+// ExplainBind is a pure function of its facts: each fact gives its cause,
+// blocking causes come first, and the verdict is the tries'.
+func TestExplainBind(t *testing.T) {
+	host := HostRanges{Ephemeral: Range{Lo: 32768, Hi: 60999}, Reserved: []Range{{Lo: 40000, Hi: 40000}}, UnprivilegedStart: 1024}
+	ok := []BindTry{{Proto: TCP, Addr: "0.0.0.0", OK: true}}
+	bad := []BindTry{{Proto: TCP, Addr: "0.0.0.0", Error: "address already in use"}}
+	r := ExplainBind(BindFacts{Port: 631, Proto: TCP, Host: host, Tries: bad})
+	c := codes(r)
+	if r.WillBind || !c[CausePrivilege].Blocks || c[CauseOSService].Blocks || r.Causes[0].Code != CausePrivilege {
+		t.Errorf("631 without privilege: %+v", r)
+	}
+	if _, ok := c[CauseOSService]; !ok {
+		t.Errorf("631: no os-service note: %+v", r.Causes)
+	}
+	r = ExplainBind(BindFacts{Port: 40000, Proto: TCP, Host: host, Tries: ok, CanBindLow: true})
+	if c := codes(r); !r.WillBind || c[CauseReserved].Code == "" || c[CauseEphemeral].Code != "" {
+		t.Errorf("40000 reserved: %+v", r)
+	}
+	r = ExplainBind(BindFacts{Port: 50000, Proto: TCP, Host: host, Tries: bad, CanBindLow: true})
+	if c := codes(r); c[CauseBindFailed].Code == "" || c[CauseEphemeral].Code == "" {
+		t.Errorf("50000 unexplained failure: %+v", r)
+	}
+	tw := Socket{Proto: TCP, Local: netip.MustParseAddrPort("127.0.0.1:5000"), Remote: netip.MustParseAddrPort("127.0.0.1:6000"), State: StateTimeWait}
+	r = ExplainBind(BindFacts{Port: 5000, Proto: TCP, Host: host, Tries: bad, CanBindLow: true, Sockets: []Socket{tw}})
+	if c := codes(r); c[CauseTimeWait].Code == "" || c[CauseOutgoing].Code != "" {
+		t.Errorf("TIME_WAIT only: %+v", r)
+	}
+	if r := ExplainBind(BindFacts{Port: 6667, Host: host, Tries: ok, CanBindLow: true}); codes(r)[CauseBrowserUnsafe].Code == "" {
+		t.Errorf("6667: no browser-unsafe note: %+v", r)
+	}
+}
+
+// ExplainConnect with no address is the unresolved name; with the first
+// address refused and a loopback listener on the other family, the split.
+func TestExplainConnect(t *testing.T) {
+	if r := ExplainConnect(ConnectFacts{Host: "nowhere.invalid", Port: 80}); r.Connects || r.Causes[0].Code != CauseNoName {
+		t.Errorf("no address: %+v", r)
+	}
+	l := Socket{Proto: TCP, Local: netip.MustParseAddrPort("127.0.0.1:5173"), State: StateListen}
+	r := ExplainConnect(ConnectFacts{Host: "localhost", Port: 5173, Listeners: []Socket{l}, Tries: []ConnectTry{
+		{Addr: netip.MustParseAddrPort("[::1]:5173"), Result: "refused", Local: true},
+		{Addr: netip.MustParseAddrPort("127.0.0.1:5173"), Result: "connected", Local: true},
+	}})
+	if r.Connects || len(r.Causes) != 1 || r.Causes[0].Code != CauseFamilySplit || !r.Causes[0].Blocks {
+		t.Errorf("split: %+v", r)
+	}
+}
