@@ -59,8 +59,9 @@ type Hit struct {
 // query, case-insensitively: an exact name first, then names starting with
 // the first word, names holding a word, descriptions holding the words as
 // whole words, and last descriptions holding them inside longer words.
-// Assigned records rank above reserved and unassigned ones. limit <= 0
-// returns every hit.
+// Assigned records rank above reserved and unassigned ones. The curated
+// common uses count too: "remote desktop" or "rdp" finds IANA's
+// ms-wbt-server on 3389. limit <= 0 returns every hit.
 func (r *Registry) Search(query string, limit int) []Hit {
 	words := strings.Fields(strings.ToLower(query))
 	if len(words) == 0 {
@@ -89,13 +90,55 @@ func (r *Registry) Search(query string, limit int) []Hit {
 			cands = append(cands, cand{rec, sc})
 		}
 	}
-	slices.SortStableFunc(cands, func(a, b cand) int { return b.score - a.score })
-	if limit > 0 && len(cands) > limit {
-		cands = cands[:limit]
-	}
 	hits := make([]Hit, len(cands))
 	for i, c := range cands {
 		hits[i] = Hit{Service: r.sn.Record(c.rec), Score: c.score}
+	}
+	hits = r.viaCommonUses(hits, words)
+	slices.SortStableFunc(hits, func(a, b Hit) int { return b.Score - a.Score })
+	if limit > 0 && len(hits) > limit {
+		hits = hits[:limit]
+	}
+	return hits
+}
+
+// commonUseBonus lifts a record found through a curated common use above
+// records that merely mention the words: the curated uses are the famous
+// ones, which is what people type ("remote desktop" means 3389, whose IANA
+// record says only "MS WBT Server").
+const commonUseBonus = 100
+
+// viaCommonUses adds the IANA records on the ports of the curated common
+// uses whose name or description holds every word, or raises their score
+// when the words found them already.
+func (r *Registry) viaCommonUses(hits []Hit, words []string) []Hit {
+	var buf []byte
+	for _, c := range commonUses {
+		if c.Ports.Lo != c.Ports.Hi {
+			continue // a range's every record would swamp the results
+		}
+		buf = append(buf[:0], strings.ToLower(c.Name)...)
+		buf = append(buf, 0)
+		buf = append(buf, strings.ToLower(c.Desc)...)
+		sc, ok := score(string(buf), words)
+		if !ok {
+			continue
+		}
+		sc += commonUseBonus
+		for _, s := range r.ByPort(c.Ports.Lo, c.Proto) {
+			if s.Name == "" || s.Status == portolan.Reserved || s.Status == portolan.Unassigned || s.Status == portolan.Removed {
+				continue
+			}
+			i := slices.IndexFunc(hits, func(h Hit) bool {
+				return h.Name == s.Name && h.Proto == s.Proto && h.Ports == s.Ports && h.HasPort == s.HasPort
+			})
+			switch {
+			case i < 0:
+				hits = append(hits, Hit{Service: s, Score: sc})
+			case hits[i].Score < sc:
+				hits[i].Score = sc
+			}
+		}
 	}
 	return hits
 }
