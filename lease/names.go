@@ -2,7 +2,10 @@ package lease
 
 import (
 	"context"
+	"errors"
 	"hash/fnv"
+	"io/fs"
+	"os"
 
 	"github.com/portolan-dev/portolan"
 )
@@ -70,7 +73,7 @@ func (a *Allocator) PortFor(ctx context.Context, req portolan.NameRequest) (port
 	if err != nil {
 		return portolan.NamedPort{}, false, err
 	}
-	defer unlock()
+	defer func() { unlock() }()
 	cands := a.candidates(pool)
 	size := cands.size()
 	order := make([]portolan.Port, 0, 2)
@@ -130,7 +133,42 @@ func (a *Allocator) PortFor(ctx context.Context, req portolan.NameRequest) (port
 			return won, false, err
 		}
 	}
+	if n, _ := a.PruneNames(ctx); n > 0 {
+		// Allocation pressure: names of deleted checkouts held ports; they
+		// are free again, so look once more.
+		unlock()
+		unlock = func() {}
+		return a.PortFor(ctx, req)
+	}
 	return portolan.NamedPort{}, false, portolan.Errorf(portolan.ECONFLICT, "no free port for %s in %s", req.Key.Name, poolName(req.Pool, pool))
+}
+
+// PruneNames forgets this host's names whose worktree directory no longer
+// exists (a deleted checkout) and returns how many it forgot.
+func (a *Allocator) PruneNames(ctx context.Context) (int, error) {
+	ns, err := a.namedStore()
+	if err != nil {
+		return 0, err
+	}
+	all, err := ns.NamedPorts(ctx, a.opts.HostID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, np := range all {
+		if _, err := os.Stat(np.Worktree); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := ns.DeleteNamedPort(ctx, a.opts.HostID, np.NameKey); err == nil {
+			n++
+		}
+	}
+	if n > 0 {
+		a.mu.Lock()
+		a.assigned = nil
+		a.mu.Unlock()
+	}
+	return n, nil
 }
 
 // named returns key's port on this host, if it has one.

@@ -140,3 +140,25 @@ func TestTrapsSkippedUnlessAllowed(t *testing.T) {
 		t.Errorf("prefer 5000 with Unsafe: %+v, %v; want 5000", np, err)
 	}
 }
+
+// When a pool is full, the names of deleted checkouts are pruned and their
+// ports handed out again.
+func TestPortForPrunesUnderPressure(t *testing.T) {
+	store, _ := openStore(t)
+	a := lease.New(store, lease.Options{Host: fakeHost, HostID: "h"})
+	gone := t.TempDir() + "/deleted-worktree"
+	req := portolan.NameRequest{Key: portolan.NameKey{Project: gone, Worktree: gone, Name: "web"}, Pool: "20600-20600", Assigned: true}
+	old, _, err := a.PortFor(ctxT(t), req)
+	if err != nil || old.Port != 20600 {
+		t.Fatalf("the only port: %+v, %v", old, err)
+	}
+	live := t.TempDir()
+	req.Key = portolan.NameKey{Project: live, Worktree: live, Name: "web"}
+	np, created, err := a.PortFor(ctxT(t), req)
+	if err != nil || !created || np.Port != 20600 {
+		t.Fatalf("a full pool with a deleted checkout's name: %+v, %v, %v; want its port", np, created, err)
+	}
+	if _, _, err := a.PortFor(ctxT(t), portolan.NameRequest{Key: portolan.NameKey{Project: live, Worktree: live, Name: "api"}, Pool: "20600-20600", Assigned: true}); portolan.ErrorCode(err) != portolan.ECONFLICT {
+		t.Errorf("a full pool of live names: %v, want ECONFLICT", err)
+	}
+}

@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,29 @@ func TestSearchFindsCommonUses(t *testing.T) {
 	}
 	tb.do(t, "opening the first result", chromedp.Click(chromedp.CSS("#results .result")))
 	tb.waitFor(t, "the details of 5173", `(document.querySelector('#details-title')?.textContent || '').includes('Port 5173')`, 5*time.Second)
+	tb.clean(t)
+}
+
+// A port named through the API (as `portolan port web` names one) shows
+// in the page's named-ports panel with its checkout, within a poll.
+func TestNamedPortsPanel(t *testing.T) {
+	url, _ := realServer(t)
+	tb := newTab(t, 20*time.Second)
+	tb.open(t, url)
+	tb.waitFor(t, "the empty named-ports panel", `(document.querySelector('#names-body')?.textContent || '').includes('No named ports yet')`, 5*time.Second)
+	req, _ := http.NewRequest("PUT", url+"/v1/names", strings.NewReader(`{"project":"/src/shop","worktree":"/src/shop-feat","name":"web"}`))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 {
+		t.Fatalf("PUT /v1/names: %d", res.StatusCode)
+	}
+	tb.waitFor(t, "the named port on the page",
+		`[...document.querySelectorAll('#names-body tr')].some(r => r.textContent.includes('web') && r.textContent.includes('/src/shop-feat'))`, 8*time.Second)
+	tb.screenshot(t, "names")
 	tb.clean(t)
 }

@@ -201,12 +201,33 @@ async function loadAssignments() {
     rows.map((r) => details.assignmentRow(r.assignment, r.conflicts, openPort))));
 }
 
+// loadNames shows this host's named ports, grouped by checkout.
+async function loadNames() {
+  let rows;
+  try {
+    rows = await getJSON('/v1/names');
+  } catch (e) {
+    if (changed('names', e.message)) note('#names-body', e.status === 501 ? 'This server keeps no named ports.' : e.message);
+    return;
+  }
+  if (!changed('names', rows)) return;
+  page.names = rows;
+  index();
+  $('#names-count').textContent = num(rows.length);
+  if (!rows.length) return note('#names-body', 'No named ports yet. `portolan port NAME` in a checkout names one.');
+  rows.sort((a, b) => a.project.localeCompare(b.project) || a.worktree.localeCompare(b.worktree) || a.name.localeCompare(b.name));
+  replace($('#names-body'), table('Named ports of this host', ['Port', 'Name', 'Worktree', 'Project'],
+    rows.map((r) => [portButton(r.port, String(r.port), openPort), h('strong', { class: 'nowrap' }, r.name),
+      h('span', { class: 'mono' }, r.worktree), r.project === r.worktree ? '' : h('span', { class: 'mono' }, r.project)])));
+}
+
 // index maps ports to the page's facts for the map's tooltip.
 function index() {
   const by = new Map();
   const add = (p, s) => (by.get(p) || by.set(p, []).get(p)).push(s);
   for (const a of page.assignments) add(a.port, 'assigned: ' + a.name + '/' + a.protocol + (a.owner ? ' (' + a.owner + ')' : ''));
   for (const l of page.leases) add(l.port, 'leased' + (l.label ? ': ' + l.label : '') + (l.pid ? ' (pid ' + l.pid + ')' : ''));
+  for (const n of page.names || []) add(n.port, 'named: ' + n.name + ' in ' + n.worktree);
   for (const s of page.sockets) {
     const p = Number(s.local.split(':').pop());
     const who = s.owner ? s.owner.name + ' (pid ' + s.owner.pid + ')' : 'owner unknown';
@@ -236,7 +257,7 @@ async function refresh(all = false) {
     // On the first round the map goes first: the other lists (the server's
     // socket scan above all) would compete with it for the same CPU.
     if (rounds === 1) await drawn;
-    await Promise.allSettled([drawn, sockets ? loadSockets() : null, loadLeases(), loadAssignments()]);
+    await Promise.allSettled([drawn, sockets ? loadSockets() : null, loadLeases(), loadAssignments(), loadNames()]);
     $('#updated').textContent = 'Updated ' + new Date().toLocaleTimeString();
     $('#updated').dateTime = new Date().toISOString();
   } finally {
