@@ -12,6 +12,8 @@ bin=$(realpath "${1:-bin/portolan}")
 if [ -z "${WHY_BENCH_INNER:-}" ]; then
 	exec env WHY_BENCH_INNER=1 unshare --net -- bash -c 'ip link set lo up && ip link add d0 type veth peer name d1 && ip addr add 10.251.0.1/24 dev d0 && ip link set d0 up && exec "$0" "$1"' "$0" "$bin"
 fi
+# The firewall cache of this throwaway namespace lives and dies with the run.
+export XDG_CACHE_HOME=$(mktemp -d)
 RUNS=${RUNS:-50}
 LISTEN=${LISTEN:-1000}
 nft -f - <<'NFT'
@@ -38,7 +40,7 @@ open("/tmp/why-bench-ready", "w").close()
 time.sleep(600)
 PY
 holder=$!
-trap 'kill $holder; rm -f /tmp/why-bench-ready' EXIT
+trap 'kill $holder; rm -rf /tmp/why-bench-ready "$XDG_CACHE_HOME"' EXIT
 while [ ! -e /tmp/why-bench-ready ]; do sleep 0.1; done
 echo "listeners: $("$bin" ls | wc -l)"
 hyperfine -N --warmup 5 --runs "$RUNS" -i \

@@ -98,10 +98,23 @@ func TryBinds(p portolan.Port, proto portolan.Proto) []portolan.BindTry {
 		if !pr.Matches(proto) {
 			continue
 		}
-		out = append(out,
-			try(pr, p, syscall.AF_INET, -1, "0.0.0.0"),
-			try(pr, p, syscall.AF_INET6, 1, "[::] IPV6_V6ONLY"),
-			try(pr, p, syscall.AF_INET6, 0, "[::] dual-stack"))
+		both := true // 0.0.0.0 and [::] IPV6_V6ONLY both bound
+		for _, w := range []struct {
+			family, v6only int
+			label          string
+		}{{syscall.AF_INET, -1, "0.0.0.0"}, {syscall.AF_INET6, 1, "[::] IPV6_V6ONLY"}, {syscall.AF_INET6, 0, "[::] dual-stack"}} {
+			t := try(pr, p, w.family, w.v6only, w.label)
+			// Some kernels (gVisor) free a closed socket's port a moment
+			// later. Only the dual-stack bind can meet this run's own
+			// sockets, and when both single-family binds worked nothing
+			// else explains a conflict, so it is tried again briefly.
+			for i := 0; w.v6only == 0 && !t.OK && both && i < 10 && strings.Contains(t.Error, "in use"); i++ {
+				time.Sleep(time.Millisecond)
+				t = try(pr, p, w.family, w.v6only, w.label)
+			}
+			both = both && t.OK
+			out = append(out, t)
+		}
 	}
 	return out
 }
