@@ -30,6 +30,10 @@ type Tools struct {
 	Key   func(dir, name string) (portolan.NameKey, error)
 	// Wait waits until addr (HOST:PORT) accepts connections, or ctx ends.
 	Wait func(ctx context.Context, addr string) error
+	// Why explains why a port will not bind here (PORT[/PROTO]) or a
+	// client cannot connect (HOST:PORT): a BindReport or a ConnectReport,
+	// the documents of `portolan why --json`.
+	Why func(ctx context.Context, target string) (any, error)
 	// Kill stops the listeners of a port (see KillResult); dry-run unless
 	// confirm.
 	Kill func(ctx context.Context, p portolan.Port, proto portolan.Proto, confirm bool) (KillResult, error)
@@ -79,6 +83,9 @@ func NewServer(version string, t Tools) *mcp.Server {
 	}
 	if t.Wait != nil {
 		add(s, &mcp.Tool{Name: "wait", Description: "Wait until HOST:PORT accepts connections, at most timeout_ms (default 10000, at most 300000)."}, t.wait)
+	}
+	if t.Why != nil {
+		add(s, &mcp.Tool{Name: "why", Description: "Why a port will not bind here (target PORT or PORT/udp: each cause with its fix, proved by trying the binds), or why a client cannot connect (target HOST:PORT: the localhost IPv4/IPv6 split, loopback-only listeners, refused vs dropped). Same document as `portolan why --json`."}, t.why)
 	}
 	if t.Kill != nil {
 		add(s, &mcp.Tool{Name: "kill", Description: "Stop the processes listening on a port. A dry run that only says who would be signalled, unless confirm is true. Never signals pid 1, this server's parent chain (the agent), or another user's process."}, t.kill)
@@ -306,6 +313,19 @@ func (t Tools) wait(ctx context.Context, _ *mcp.CallToolRequest, in waitIn) (*mc
 		err = nil // not open in time is an answer, not a failure
 	}
 	return nil, out, err
+}
+
+type whyIn struct {
+	Target string `json:"target" jsonschema:"PORT, PORT/tcp, PORT/udp, or HOST:PORT (e.g. localhost:5173)"`
+}
+
+type whyOut struct {
+	Report any `json:"report"`
+}
+
+func (t Tools) why(ctx context.Context, _ *mcp.CallToolRequest, in whyIn) (*mcp.CallToolResult, whyOut, error) {
+	r, err := t.Why(ctx, in.Target)
+	return nil, whyOut{r}, err
 }
 
 type killIn struct {

@@ -6,8 +6,10 @@ package mcp
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
+	"time"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/checkout"
@@ -17,6 +19,7 @@ import (
 	"github.com/portolan-dev/portolan/mcp"
 	"github.com/portolan-dev/portolan/probe"
 	"github.com/portolan-dev/portolan/sockets"
+	"github.com/portolan-dev/portolan/why"
 	"github.com/spf13/cobra"
 )
 
@@ -26,7 +29,7 @@ func NewCmdMCP(f *cmdutil.Factory, lookup func(ctx context.Context, q string) ([
 		Use:   "mcp",
 		Short: "Serve portolan's tools to coding agents over the Model Context Protocol (stdio)",
 		Long: `Serve the Model Context Protocol on stdin and stdout, for coding agents: tools
-lookup, ls, owner, free, lease, release, port, ports, env, wait and kill, each answering
+lookup, ls, owner, free, lease, release, port, ports, env, wait, why and kill, each answering
 the same JSON as the CLI's --json. kill is a dry run unless the call sets confirm: true,
 and never signals pid 1, this server's parent chain (the agent that started it) or a
 process of another user.
@@ -83,6 +86,7 @@ func Tools(f *cmdutil.Factory, lookup func(ctx context.Context, q string) ([]*po
 			return w.Wait(ctx, []probe.HostPort{hp})
 		},
 		Kill: kill,
+		Why:  whyTool(f),
 	}
 	if f.LeaseService != nil {
 		ls, err := f.LeaseService()
@@ -162,4 +166,36 @@ func ancestry() map[int]bool {
 		pid = st.PPID
 	}
 	return out
+}
+
+// whyTool answers the why tool with the why verb's library calls.
+func whyTool(f *cmdutil.Factory) func(ctx context.Context, target string) (any, error) {
+	src := why.Sources{
+		Sockets: func(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]portolan.Socket, error) {
+			fl := sockets.Filter{Port: p, All: true, WithOwners: true}
+			if proto != portolan.ProtoAny {
+				fl.Protos = []portolan.Proto{proto}
+			}
+			return sockets.List(ctx, fl)
+		},
+		Firewall: cmdutil.Firewall(),
+		Host: func() (portolan.HostRanges, error) {
+			h, err := f.HostRanges()
+			return portolan.HostRanges(h), err
+		},
+	}
+	return func(ctx context.Context, target string) (any, error) {
+		if host, port, err := net.SplitHostPort(target); err == nil && host != "" {
+			p, err := portolan.ParsePort(port)
+			if err != nil || p == 0 {
+				return nil, portolan.Errorf(portolan.EINVALID, "target %q: want PORT, PORT/udp or HOST:PORT with a port 1-65535", target)
+			}
+			return why.Connect(ctx, src, net.DefaultResolver, host, p, time.Second)
+		}
+		q, err := portolan.ParseQuery(target)
+		if err != nil || q.IsName() || !q.Ports.IsSingle() {
+			return nil, portolan.Errorf(portolan.EINVALID, "target %q: want PORT, PORT/udp or HOST:PORT, e.g. 5173 or localhost:5173", target)
+		}
+		return why.Bind(ctx, src, q.Ports.Lo, q.Proto)
+	}
 }

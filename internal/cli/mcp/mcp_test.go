@@ -106,7 +106,7 @@ func TestToolsOverPipes(t *testing.T) {
 	for _, tl := range tools.Tools {
 		names = append(names, tl.Name)
 	}
-	for _, want := range []string{"lookup", "ls", "owner", "free", "lease", "release", "port", "ports", "env", "wait", "kill"} {
+	for _, want := range []string{"lookup", "ls", "owner", "free", "lease", "release", "port", "ports", "env", "wait", "kill", "why"} {
 		if !strings.Contains(" "+strings.Join(names, " ")+" ", " "+want+" ") {
 			t.Errorf("tool %s missing from %v", want, names)
 		}
@@ -137,6 +137,18 @@ func TestToolsOverPipes(t *testing.T) {
 	call(t, s, "wait", map[string]any{"address": "127.0.0.1:" + strconv.Itoa(p), "timeout_ms": 2000}, &wait)
 	if !wait.Open {
 		t.Error("wait on a listening port did not see it open")
+	}
+
+	// why: the test's own listener blocks a bind of its port; a free port binds.
+	var blocked struct{ Report portolan.BindReport }
+	call(t, s, "why", map[string]any{"target": strconv.Itoa(p) + "/tcp"}, &blocked)
+	if blocked.Report.WillBind || len(blocked.Report.Causes) == 0 || blocked.Report.Causes[0].Code != portolan.CauseListener {
+		t.Errorf("why %d = %+v; want a listener cause", p, blocked.Report)
+	}
+	var conn struct{ Report portolan.ConnectReport }
+	call(t, s, "why", map[string]any{"target": "127.0.0.1:" + strconv.Itoa(p)}, &conn)
+	if res := call(t, s, "why", map[string]any{"target": "nonsense"}, nil); !res.IsError {
+		t.Error("why nonsense is not a tool error")
 	}
 
 	var free struct{ Leases []portolan.Lease }
