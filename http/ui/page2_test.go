@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -157,4 +158,50 @@ func TestNamedPortsPanel(t *testing.T) {
 		`[...document.querySelectorAll('#names-body tr')].some(r => r.textContent.includes('web') && r.textContent.includes('/src/shop-feat'))`, 8*time.Second)
 	tb.screenshot(t, "names")
 	tb.clean(t)
+}
+
+
+// The listeners table shows whole rows: none is cut by a scroll box.
+func TestListenersLastRowWhole(t *testing.T) {
+	var lns []net.Listener
+	for range 40 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+	}
+	t.Cleanup(func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	})
+	url, _ := realServer(t)
+	for _, size := range []struct {
+		name string
+		w, h int64
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		tb := newTab(t, 20*time.Second)
+		tb.do(t, "sizing the window", chromedp.EmulateViewport(size.w, size.h))
+		tb.open(t, url)
+		tb.waitFor(t, "40 listeners", `document.querySelectorAll('#listeners-body tbody tr').length >= 40`, 10*time.Second)
+		// No row may straddle the bottom edge of a box that clips it.
+		cut := eval[float64](t, tb, `(() => {
+			let worst = 0;
+			for (const tr of document.querySelectorAll('#listeners-body tbody tr')) {
+				const r = tr.getBoundingClientRect();
+				for (let el = tr.parentElement; el && el !== document.body; el = el.parentElement) {
+					const s = getComputedStyle(el);
+					if (s.overflowY === 'visible' && s.overflowX === 'visible') continue;
+					const b = el.getBoundingClientRect().bottom;
+					if (r.top < b - 1 && r.bottom > b + 1) worst = Math.max(worst, r.bottom - b);
+				}
+			}
+			return worst; })()`)
+		if cut > 0.5 {
+			t.Errorf("%s: the last listener row is cut by %.1f px", size.name, cut)
+		}
+		tb.screenshot(t, "listeners-"+size.name)
+		tb.clean(t)
+	}
 }
