@@ -46,24 +46,6 @@ func readIn(t *testing.T, ns *testnet.NS) *Ruleset {
 	return rs
 }
 
-type want struct {
-	proto  portolan.Proto
-	port   portolan.Port
-	family int
-	v      Verdict
-	rule   string // a part of the rule's text
-}
-
-func check(t *testing.T, rs *Ruleset, ws []want) {
-	t.Helper()
-	for _, w := range ws {
-		got := rs.Check(w.proto, w.port, w.family)
-		if got.Verdict != w.v || !strings.Contains(got.Rule, w.rule) {
-			t.Errorf("Check(%s, %d, v%d) = %+v; want %s with rule containing %q", w.proto, w.port, w.family, got, w.v, w.rule)
-		}
-	}
-}
-
 // An nft input chain with a drop policy, ACCEPT, REJECT and DROP rules, a
 // loopback-only accept and a rule for some sources only; and a Docker-like
 // DNAT (nat PREROUTING jumps to DOCKER, which DNATs 8080).
