@@ -16,10 +16,12 @@ all: build
 # the commit it was built from.
 build:
 	CGO_ENABLED=0 $(GO) build -buildvcs=auto -ldflags='-s -w' -o bin/portolan ./cmd/portolan
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -ldflags='-s -w' -o bin/portolan-mcp ./cmd/portolan-mcp
 
-# install puts the same static binary in $(go env GOBIN), else $(go env GOPATH)/bin.
+# install puts the same static binaries (portolan, and portolan-mcp, which
+# `portolan mcp` runs) in $(go env GOBIN), else $(go env GOPATH)/bin.
 install:
-	CGO_ENABLED=0 $(GO) install -buildvcs=auto -ldflags='-s -w' ./cmd/portolan
+	CGO_ENABLED=0 $(GO) install -buildvcs=auto -ldflags='-s -w' ./cmd/portolan ./cmd/portolan-mcp
 
 deps:
 	./scripts/install-deps.sh

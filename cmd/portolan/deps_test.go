@@ -19,7 +19,10 @@ func TestNoCostlyInitPackages(t *testing.T) {
 		t.Fatalf("go list -deps: %v\n%s", err, out)
 	}
 	for _, pkg := range strings.Fields(string(out)) {
-		for _, banned := range []string{"github.com/prometheus/", "google.golang.org/protobuf/", "runtime/metrics", "expvar"} {
+		for _, banned := range []string{"github.com/prometheus/", "google.golang.org/protobuf/", "runtime/metrics", "expvar",
+			// The MCP SDK (JSON Schema, gob, OAuth types: ~0.8 ms of every
+			// start) belongs to cmd/portolan-mcp alone.
+			"github.com/modelcontextprotocol/", "github.com/google/jsonschema-go/", "encoding/gob"} {
 			if strings.HasPrefix(pkg, banned) {
 				t.Errorf("portolan links %s, whose package init every start-up pays", pkg)
 			}

@@ -160,7 +160,6 @@ func TestNamedPortsPanel(t *testing.T) {
 	tb.clean(t)
 }
 
-
 // The listeners table shows whole rows: none is cut by a scroll box.
 func TestListenersLastRowWhole(t *testing.T) {
 	var lns []net.Listener

@@ -1,201 +1,90 @@
-// Package mcp is the `portolan mcp` verb: the Model Context Protocol over
-// stdio for coding agents, wiring the library calls the CLI makes into the
-// mcp adapter's tools.
+// Package mcp is the `portolan mcp` verb: it runs portolan-mcp, the Model
+// Context Protocol server for coding agents, on this process's stdin and
+// stdout. The server is a binary of its own (cmd/portolan-mcp) so that the
+// MCP SDK's package initialisation, about 0.8 ms, is not paid by every
+// portolan process.
 package mcp
 
 import (
-	"context"
-	"fmt"
-	"net"
-	"net/netip"
+	"errors"
 	"os"
-	"time"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
 
 	"github.com/portolan-dev/portolan"
-	"github.com/portolan-dev/portolan/internal/checkout"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
-	"github.com/portolan-dev/portolan/internal/cli/killutil"
-	"github.com/portolan-dev/portolan/internal/procfs"
-	"github.com/portolan-dev/portolan/mcp"
-	"github.com/portolan-dev/portolan/probe"
-	"github.com/portolan-dev/portolan/sockets"
-	"github.com/portolan-dev/portolan/why"
 	"github.com/spf13/cobra"
 )
 
-// NewCmdMCP returns the mcp command; lookup is the query's (root wires it).
-func NewCmdMCP(f *cmdutil.Factory, lookup func(ctx context.Context, q string) ([]*portolan.Answer, error)) *cobra.Command {
+// Binary is the MCP server's name, looked for next to this executable and
+// then on PATH.
+const Binary = "portolan-mcp"
+
+// NewCmdMCP returns the mcp command.
+func NewCmdMCP(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "mcp",
 		Short: "Serve portolan's tools to coding agents over the Model Context Protocol (stdio)",
 		Long: `Serve the Model Context Protocol on stdin and stdout, for coding agents: tools
-lookup, ls, owner, free, lease, release, port, ports, env, wait, why and kill, each answering
-the same JSON as the CLI's --json. kill is a dry run unless the call sets confirm: true,
-and never signals pid 1, this server's parent chain (the agent that started it) or a
-process of another user.
+lookup, ls, owner, free, lease, release, port, ports, env, wait, why and kill, each
+answering the same JSON as the CLI's --json. kill is a dry run unless the call sets
+confirm: true, and never signals pid 1, this server's parent chain (the agent that started
+it) or a process of another user.
+
+The server is the portolan-mcp binary (make build and make install build it beside
+portolan; go install github.com/portolan-dev/portolan/cmd/portolan-mcp@latest), found next
+to this executable or on PATH.
 
 Register it with an agent, e.g. in its MCP configuration:
   {"mcpServers": {"portolan": {"command": "portolan", "args": ["mcp"]}}}`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := Tools(f, lookup)
+			path, err := Find()
 			if err != nil {
 				return err
 			}
-			return mcp.Serve(cmd.Context(), mcp.NewServer(f.Version, t))
+			return run(f, path)
 		},
 	}
 }
 
-// Tools wires the factory's calls into the MCP tools.
-func Tools(f *cmdutil.Factory, lookup func(ctx context.Context, q string) ([]*portolan.Answer, error)) (mcp.Tools, error) {
-	t := mcp.Tools{
-		Lookup: lookup,
-		Sockets: func(ctx context.Context, all bool, p portolan.Port) ([]portolan.Socket, error) {
-			return sockets.List(ctx, sockets.Filter{All: all, Port: p, WithOwners: true})
-		},
-		Owners: func(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]portolan.Socket, error) {
-			return sockets.Owners(ctx, p, proto)
-		},
-		Key: func(dir, name string) (portolan.NameKey, error) {
-			if name != "" {
-				if err := portolan.CheckName(name); err != nil {
-					return portolan.NameKey{}, err
-				}
-			}
-			if dir == "" {
-				return portolan.NameKey{}, portolan.Errorf(portolan.EINVALID, "dir is empty: want the checkout's absolute path")
-			}
-			k, _, err := checkout.Key(dir, name)
-			return k, err
-		},
-		Wait: func(ctx context.Context, addr string) error {
-			hp, err := probe.ParseHostPort(addr, nil)
-			if err != nil {
-				return err
-			}
-			w := &probe.Waiter{Local: func(ctx context.Context, ap netip.AddrPort) (bool, error) {
-				socks, err := sockets.List(ctx, sockets.Filter{Port: portolan.Port(ap.Port()), Protos: []portolan.Proto{portolan.TCP}})
-				for _, s := range socks {
-					if s.Local.Addr().IsUnspecified() || s.Local.Addr() == ap.Addr() {
-						return true, nil
-					}
-				}
-				return false, err
-			}}
-			return w.Wait(ctx, []probe.HostPort{hp})
-		},
-		Kill: kill,
-		Why:  whyTool(f),
-	}
-	if f.LeaseService != nil {
-		ls, err := f.LeaseService()
-		if err != nil {
-			return t, err
+// Find returns the path of portolan-mcp: beside this executable first (the
+// two are built and installed together), then on PATH.
+func Find() (string, error) {
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), Binary)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
 		}
-		t.Leases = ls
 	}
-	if f.Names != nil {
-		ns, err := f.Names()
-		if err != nil {
-			return t, err
-		}
-		t.Names = ns
+	if p, err := exec.LookPath(Binary); err == nil {
+		return p, nil
 	}
-	return t, nil
+	return "", portolan.Errorf(portolan.EUNSUPPORTED, "portolan mcp needs %s beside portolan or on PATH: make install, or go install github.com/portolan-dev/portolan/cmd/portolan-mcp@latest", Binary)
 }
 
-// kill signals (or, without confirm, names) the processes listening on p,
-// refusing pid 1, this process's ancestors (the agent that started the
-// server must survive any call it makes), and processes of other users.
-func kill(ctx context.Context, p portolan.Port, proto portolan.Proto, confirm bool) (mcp.KillResult, error) {
-	r := mcp.KillResult{Port: p, DryRun: !confirm, Signalled: []mcp.Victim{}, Refused: []mcp.Victim{}}
-	socks, err := sockets.Owners(ctx, p, proto)
-	if err != nil {
-		return r, err
+// run runs the server on this process's stdio until it ends, forwarding
+// SIGINT and SIGTERM, and exits with its status.
+func run(f *cmdutil.Factory, path string) error {
+	c := exec.Command(path)
+	c.Stdin, c.Stdout, c.Stderr = f.IOStreams.In, f.IOStreams.Out, f.IOStreams.ErrOut
+	if err := c.Start(); err != nil {
+		return portolan.Errorf(portolan.EINTERNAL, "cannot start %s: %v", path, err)
 	}
-	if len(socks) == 0 {
-		return r, portolan.Errorf(portolan.ENOTFOUND, "nothing listens on port %d", p)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		for s := range sigs {
+			c.Process.Signal(s)
+		}
+	}()
+	err := c.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return cmdutil.Exit(ee.ExitCode())
 	}
-	ancestors := ancestry()
-	seen := map[int]bool{}
-	for _, s := range socks {
-		if s.Owner == nil {
-			r.Refused = append(r.Refused, mcp.Victim{Reason: "the holder is hidden from this user"})
-			continue
-		}
-		o := s.Owner
-		if seen[o.PID] {
-			continue
-		}
-		seen[o.PID] = true
-		v := mcp.Victim{PID: o.PID, Name: cmdutil.Sanitize(o.Name), User: o.User}
-		switch {
-		case o.PID == 1:
-			v.Reason = "pid 1 is never signalled"
-		case ancestors[o.PID]:
-			v.Reason = "it is this MCP server or its parent chain (the agent)"
-		case o.UID != uint32(os.Geteuid()):
-			v.Reason = fmt.Sprintf("it belongs to another user (uid %d)", o.UID)
-		}
-		if v.Reason != "" {
-			r.Refused = append(r.Refused, v)
-			continue
-		}
-		if confirm {
-			if err := killutil.Signal(o, 15); err != nil && err != killutil.ErrGone {
-				v.Reason = err.Error()
-				r.Refused = append(r.Refused, v)
-				continue
-			}
-		}
-		r.Signalled = append(r.Signalled, v)
-	}
-	return r, nil
-}
-
-// ancestry is this process and every ancestor up to pid 1.
-func ancestry() map[int]bool {
-	out := map[int]bool{os.Getpid(): true}
-	for pid, hops := os.Getppid(), 0; pid > 1 && hops < 4096; hops++ {
-		out[pid] = true
-		st, err := procfs.ReadStat(pid)
-		if err != nil {
-			break
-		}
-		pid = st.PPID
-	}
-	return out
-}
-
-// whyTool answers the why tool with the why verb's library calls.
-func whyTool(f *cmdutil.Factory) func(ctx context.Context, target string) (any, error) {
-	src := why.Sources{
-		Sockets: func(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]portolan.Socket, error) {
-			fl := sockets.Filter{Port: p, All: true, WithOwners: true}
-			if proto != portolan.ProtoAny {
-				fl.Protos = []portolan.Proto{proto}
-			}
-			return sockets.List(ctx, fl)
-		},
-		Firewall: cmdutil.Firewall(),
-		Host: func() (portolan.HostRanges, error) {
-			h, err := f.HostRanges()
-			return portolan.HostRanges(h), err
-		},
-	}
-	return func(ctx context.Context, target string) (any, error) {
-		if host, port, err := net.SplitHostPort(target); err == nil && host != "" {
-			p, err := portolan.ParsePort(port)
-			if err != nil || p == 0 {
-				return nil, portolan.Errorf(portolan.EINVALID, "target %q: want PORT, PORT/udp or HOST:PORT with a port 1-65535", target)
-			}
-			return why.Connect(ctx, src, net.DefaultResolver, host, p, time.Second)
-		}
-		q, err := portolan.ParseQuery(target)
-		if err != nil || q.IsName() || !q.Ports.IsSingle() {
-			return nil, portolan.Errorf(portolan.EINVALID, "target %q: want PORT, PORT/udp or HOST:PORT, e.g. 5173 or localhost:5173", target)
-		}
-		return why.Bind(ctx, src, q.Ports.Lo, q.Proto)
-	}
+	return err
 }

@@ -74,7 +74,7 @@ that never collide, and serves it all to a team.`,
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
 	// Verbs are added here, one package each.
-	qo := query.Attach(cmd, f, func(o *query.Options) {
+	query.Attach(cmd, f, func(o *query.Options) {
 		o.Assignments, o.Leases = assignments.QuerySections(f)
 		o.Sockets = ls.QuerySockets
 	})
@@ -100,7 +100,7 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(portcmd.NewCmdPort(f))
 	cmd.AddCommand(ports.NewCmdPorts(f))
 	cmd.AddCommand(envcmd.NewCmdEnv(f))
-	cmd.AddCommand(mcpcmd.NewCmdMCP(f, qo.Answers))
+	cmd.AddCommand(mcpcmd.NewCmdMCP(f))
 	cmd.AddCommand(whycmd.NewCmdWhy(f, assignments.QuerySections))
 	cmd.AddCommand(exposure.NewCmdExposure(f))
 	groupVerbs(cmd)
