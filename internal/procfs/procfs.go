@@ -31,6 +31,9 @@ type Stat struct {
 	Comm  string // field 2, without its parentheses (at most 15 bytes)
 	State byte   // field 3: R, S, D, Z, X, ...
 	PPID  int    // field 4
+	PGRP  int    // field 5: process group
+	// Session is field 6, the session id.
+	Session int
 	Flags uint64 // field 9: PF_* flags
 	// UTime and STime are fields 14 and 15, CPU time in UserHZ ticks.
 	UTime, STime uint64
@@ -62,22 +65,24 @@ func ParseStat(b []byte) (Stat, error) {
 		return Stat{}, ErrFormat
 	}
 	s.State = f[0][0]
-	var ok [8]bool
-	var ppid uint64
+	var ok [10]bool
+	var ppid, pgrp, session uint64
 	ppid, ok[0] = ParseDec(f[4-3])
+	pgrp, ok[8] = ParseDec(f[5-3])
+	session, ok[9] = ParseDec(f[6-3])
 	s.Flags, ok[1] = ParseDec(f[9-3])
 	s.UTime, ok[2] = ParseDec(f[14-3])
 	s.STime, ok[3] = ParseDec(f[15-3])
 	s.StartTicks, ok[4] = ParseDec(f[22-3])
 	s.VSize, ok[5] = ParseDec(f[23-3])
 	s.RSSPages, ok[6] = ParseDec(f[24-3])
-	ok[7] = ppid <= 1<<31-1
+	ok[7] = ppid <= 1<<31-1 && pgrp <= 1<<31-1 && session <= 1<<31-1
 	for _, v := range ok {
 		if !v {
 			return Stat{}, ErrFormat
 		}
 	}
-	s.PPID = int(ppid)
+	s.PPID, s.PGRP, s.Session = int(ppid), int(pgrp), int(session)
 	return s, nil
 }
 

@@ -15,7 +15,7 @@ func TestParseStat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Stat{Comm: "a (b) c", State: 'S', PPID: 1, Flags: 4194560, UTime: 7, STime: 3, StartTicks: 151803, VSize: 10678272, RSSPages: 1234}
+	want := Stat{Comm: "a (b) c", State: 'S', PPID: 1, PGRP: 4242, Session: 4242, Flags: 4194560, UTime: 7, STime: 3, StartTicks: 151803, VSize: 10678272, RSSPages: 1234}
 	if s != want {
 		t.Errorf("ParseStat = %+v, want %+v", s, want)
 	}
