@@ -34,7 +34,7 @@ type Stat struct {
 	PGRP  int    // field 5: process group
 	// Session is field 6, the session id.
 	Session int
-	Flags uint64 // field 9: PF_* flags
+	Flags   uint64 // field 9: PF_* flags
 	// UTime and STime are fields 14 and 15, CPU time in UserHZ ticks.
 	UTime, STime uint64
 	StartTicks   uint64 // field 22: start time in UserHZ ticks after boot
