@@ -67,4 +67,8 @@ type Process struct {
 	// StartTicks is field 22 of /proc/PID/stat, clock ticks after boot. With
 	// PID it identifies a process across PID reuse.
 	StartTicks uint64 `json:"start_ticks,omitempty"`
+	// Holder is what portolan worked out about the process (its container,
+	// unit, supervisor, checkout): an inference, never written into the
+	// fields above. Nil when not asked for or not known.
+	Holder *Holder `json:"holder,omitempty"`
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/holder"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/sockets"
@@ -44,6 +45,10 @@ type Options struct {
 	DryRun     bool
 	JSON       bool
 	Self       int // never signalled: portolan itself
+	// Supervisor returns the supervisor that would restart pid (pm2,
+	// nodemon, supervisord, a systemd unit with Restart=), or nil: such a
+	// holder is signalled only with --force. Nil: holder.Of.
+	Supervisor func(pid int) *portolan.Supervisor
 	Parent     int // never signalled: the shell or program that ran portolan
 
 	res Result
@@ -311,6 +316,11 @@ func (o *Options) find(ctx context.Context, targets []target, rep *report) ([]*v
 			case s.Owner.PID == 1 || s.Owner.PID == o.Self || s.Owner.PID == o.Parent:
 				o.fail(rep, &t, "refused", portolan.Errorf(portolan.EFORBIDDEN, "refusing to signal pid %d (%s) holding port %s: it is %s", s.Owner.PID, cmdutil.Sanitize(s.Owner.Name), t, o.whom(s.Owner.PID)))
 				ok = false
+			case !o.Force && o.supervisor(s.Owner.PID) != nil:
+				sup := o.supervisor(s.Owner.PID)
+				o.fail(rep, &t, "refused", portolan.Errorf(portolan.ECONFLICT, "pid %d (%s) holding port %s runs under %s (pid %d), which would start it again: %s; or --force to signal it anyway",
+					s.Owner.PID, cmdutil.Sanitize(s.Owner.Name), t, sup.Kind, sup.PID, sup.Stop))
+				ok = false
 			default:
 				v := byPID[s.Owner.PID]
 				if v == nil {
@@ -326,6 +336,18 @@ func (o *Options) find(ctx context.Context, targets []target, rep *report) ([]*v
 		}
 	}
 	return victims, held, nil
+}
+
+// supervisor is o.Supervisor, or holder.Of's supervisor.
+func (o *Options) supervisor(pid int) *portolan.Supervisor {
+	if o.Supervisor != nil {
+		return o.Supervisor(pid)
+	}
+	h, err := holder.Of(pid, holder.Options{})
+	if err != nil {
+		return nil
+	}
+	return h.Supervisor
 }
 
 func (o *Options) whom(pid int) string {

@@ -23,6 +23,7 @@ func run(t *testing.T, o *Options, tty bool) (string, string, int) {
 	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
 	ios.SetStdoutTTY(tty)
+	ios.SetTerminalWidth(240) // room for every column, the owner too
 	o.IO = ios
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/holder"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
 	"github.com/portolan-dev/portolan/sockets"
@@ -15,6 +16,9 @@ import (
 // render prints the sockets: JSON rows, an aligned table with a header on
 // a terminal, or tab-separated rows without a header on a pipe.
 func (o *Options) render(socks []portolan.Socket, names *serviceNames) error {
+	if o.JSON || o.IO.IsStdoutTTY() {
+		annotate(socks)
+	}
 	switch {
 	case o.Exposure:
 		return o.renderExposure(context.Background(), socks, names)
@@ -33,11 +37,22 @@ func (o *Options) render(socks []portolan.Socket, names *serviceNames) error {
 // renderTable prints through the shared table printer, for people.
 func (o *Options) renderTable(socks []portolan.Socket, names *serviceNames) error {
 	wide := o.wide()
-	t := tableprinter.New(o.IO, header(wide)...)
+	withOwner := false
+	for i := range socks {
+		if socks[i].Owner != nil && socks[i].Owner.Holder != nil && holder.Label(*socks[i].Owner.Holder) != "" {
+			withOwner = true
+			break
+		}
+	}
+	head := header(wide)
+	if withOwner {
+		head = append(head, "owner")
+	}
+	t := tableprinter.New(o.IO, head...)
 	if wide {
-		t.Flexible(6, 8, 9) // service, process and user names give way, addresses never
+		t.Flexible(6, 8, 9, 10) // service, process, user and owner give way, addresses never
 	} else {
-		t.Flexible(4, 6, 7)
+		t.Flexible(4, 6, 7, 8)
 	}
 	common := false
 	for i := range socks {
@@ -45,6 +60,13 @@ func (o *Options) renderTable(socks []portolan.Socket, names *serviceNames) erro
 		r.Process, r.User = cmdutil.Sanitize(r.Process), cmdutil.Sanitize(r.User)
 		common = common || r.ServiceSource == "common"
 		c := cells(r, wide)
+		if withOwner {
+			label := "-"
+			if ow := socks[i].Owner; ow != nil && ow.Holder != nil {
+				label = orDash(cmdutil.Sanitize(holder.Label(*ow.Holder)))
+			}
+			c = append(c, label)
+		}
 		if o.fresh[socketKey(&socks[i])] {
 			for j := range c {
 				c[j] = o.IO.Green(o.IO.Bold(c[j]))
@@ -130,4 +152,29 @@ func appendPlain(b []byte, s *portolan.Socket, names *serviceNames, wide bool) [
 		b = append(b, "-\t-\t-"...)
 	}
 	return append(b, '\n')
+}
+
+// annotate works out, once per process, what each socket's owner is (its
+// container, unit, supervisor, checkout): the OWNER column and --json's
+// owner.holder. Piped rows keep their fields.
+func annotate(socks []portolan.Socket) {
+	seen := map[int]*portolan.Holder{}
+	for i := range socks {
+		ow := socks[i].Owner
+		if ow == nil || ow.Holder != nil {
+			continue
+		}
+		h, ok := seen[ow.PID]
+		if !ok {
+			if got, err := holder.Of(ow.PID, holder.Options{}); err == nil {
+				h = &got
+			}
+			seen[ow.PID] = h
+		}
+		if h != nil {
+			cp := *ow
+			cp.Holder = h
+			socks[i].Owner = &cp
+		}
+	}
 }
