@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/portolan-dev/portolan"
 )
@@ -38,11 +39,19 @@ func (s *Server) getWhy(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return portolan.Errorf(portolan.EINVALID, "protocol %q: want tcp or udp", short(protos))
 	}
+	role := RoleOf(r.Context())
+	if role != RoleAdmin {
+		// The verdict is proved by binding the port for an instant: paced
+		// for callers who are not admins, so that nobody who may read can
+		// keep a port busy for the server that wants it.
+		if err := whyPace.wait(r.Context()); err != nil {
+			return err
+		}
+	}
 	rep, err := s.cfg.Why(r.Context(), p, proto)
 	if err != nil {
 		return err
 	}
-	role := RoleOf(r.Context())
 	for i := range rep.Causes {
 		if len(rep.Causes[i].Sockets) > 0 {
 			rep.Causes[i].Sockets = redactSockets(rep.Causes[i].Sockets, role)
@@ -71,4 +80,22 @@ func redactUser(summary string) string {
 		return summary
 	}
 	return summary[:i] + summary[i+j:]
+}
+
+// whyPace lets one non-admin why through every whyInterval.
+var whyPace = pacer{next: make(chan struct{}, 1)}
+
+const whyInterval = 50 * time.Millisecond
+
+type pacer struct{ next chan struct{} }
+
+// wait takes the next slot, or fails with ETIMEOUT when ctx ends first.
+func (p pacer) wait(ctx context.Context) error {
+	select {
+	case p.next <- struct{}{}:
+		time.AfterFunc(whyInterval, func() { <-p.next })
+		return nil
+	case <-ctx.Done():
+		return portolan.Errorf(portolan.ETIMEOUT, "the request ended while it waited its turn to try binds")
+	}
 }
