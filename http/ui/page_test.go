@@ -163,7 +163,7 @@ func TestStateAppearsOnThePage(t *testing.T) {
 
 func TestPhoneAndDarkMode(t *testing.T) {
 	url, _ := realServer(t)
-	tb := newTab(t, 20*time.Second)
+	tb := newTab(t, 40*time.Second)
 	tb.darkMode(t)
 	tb.do(t, "emulating a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	tb.open(t, url+"/#5432")
@@ -189,7 +189,7 @@ func TestPhoneAndDarkMode(t *testing.T) {
 	tb.waitFor(t, "the details of 443 in view", `(() => {
 		const d = document.querySelector('#details'), top = d.getBoundingClientRect().top;
 		return d.querySelector('#details-title').textContent.includes('Port 443') && top > -2 && top < innerHeight / 2;
-	})()`, 5*time.Second)
+	})()`, 15*time.Second) // a smooth scroll, on a loaded CI machine under -race
 	tb.screenshot(t, "phone-dark")
 	tb.clean(t)
 }
