@@ -40,3 +40,31 @@ func TestLsShowsTheHolder(t *testing.T) {
 		t.Errorf("piped ls changed its fields: %q", out)
 	}
 }
+
+// --project keeps the sockets of processes running in that checkout;
+// --unit and --container keep none here (the holder runs in neither).
+func TestLsFiltersByHolder(t *testing.T) {
+	co, err := checkout.Of(".")
+	if err != nil || !co.Git {
+		t.Skipf("the test does not run inside a git checkout (%+v, %v)", co, err)
+	}
+	h := sockhold.Start(t, "tcp:127.0.0.1:0")
+	p := h.Ports[0].String()
+	for _, c := range []struct {
+		set  func(*Options)
+		want int
+	}{
+		{func(o *Options) { o.Project = co.Worktree }, 0},
+		{func(o *Options) { o.Project = t.TempDir() }, 1},
+		{func(o *Options) { o.Unit = "nginx.service" }, 1},
+		{func(o *Options) { o.Container = "3f2a9c" }, 1},
+	} {
+		o := opts()
+		o.Args = []string{p}
+		c.set(o)
+		out, errOut, code := run(t, o, false)
+		if code != c.want || (c.want == 0) != strings.Contains(out, "\t"+p+"\t") {
+			t.Errorf("ls %s with %+v: %q %q exit %d, want exit %d", p, o, out, errOut, code, c.want)
+		}
+	}
+}

@@ -44,13 +44,16 @@ type Options struct {
 	Args     []string // positional ports: 3000, :3000, 53/udp
 	PID      int
 	Proc     string
-	States   []string
-	JSON     bool
-	Exposure bool                      // add each listener's reach and the firewall's verdict
-	rules    func() *netfilter.Ruleset // --exposure: read while the sockets are listed
-	Watch    bool
-	Interval time.Duration
-	Now      func() time.Time
+	// Container, Unit and Project keep the sockets whose holder runs in
+	// that container (an id prefix), systemd unit, or checkout directory.
+	Container, Unit, Project string
+	States                   []string
+	JSON                     bool
+	Exposure                 bool                      // add each listener's reach and the firewall's verdict
+	rules                    func() *netfilter.Ruleset // --exposure: read while the sockets are listed
+	Watch                    bool
+	Interval                 time.Duration
+	Now                      func() time.Time
 
 	fresh map[string]bool // --watch: sockets new since the last frame
 }
@@ -93,6 +96,9 @@ executable's base name, in any case.`,
 	fl.BoolVarP(&o.IPv6, "ipv6", "6", false, "IPv6 only")
 	fl.StringVar(&o.Port, "port", "", "only local port `P`")
 	fl.IntVar(&o.PID, "pid", 0, "only sockets held by process `N`")
+	fl.StringVar(&o.Container, "container", "", "only sockets held in the container whose `ID` starts so (as docker ps shows it)")
+	fl.StringVar(&o.Unit, "unit", "", "only sockets held by the systemd `UNIT` (nginx.service, or nginx)")
+	fl.StringVar(&o.Project, "project", "", "only sockets held by processes running in the checkout at `DIR`")
 	fl.StringVar(&o.Proc, "proc", "", "only sockets held by processes whose name, argv[0] or executable starts with `NAME` (any case)")
 	fl.StringSliceVar(&o.States, "state", nil, "only state `S` (listen, unconn, established, time-wait, ...; repeatable)")
 	fl.BoolVarP(&o.Watch, "watch", "w", false, "refresh until interrupted (in place on a terminal)")
@@ -112,6 +118,8 @@ func checkFlags(cmd *cobra.Command, o *Options) error {
 		return cmdutil.FlagErrorf("--port is empty: want a port 1-65535")
 	case fl.Changed("proc") && o.Proc == "":
 		return cmdutil.FlagErrorf("--proc is empty: want a process name, e.g. nginx")
+	case fl.Changed("container") && o.Container == "", fl.Changed("unit") && o.Unit == "", fl.Changed("project") && o.Project == "":
+		return cmdutil.FlagErrorf("--container, --unit and --project take a value: an id prefix, a unit name, a directory")
 	case fl.Changed("state") && len(o.States) == 0:
 		return cmdutil.FlagErrorf("--state is empty: want listen, unconn, established, time-wait, ...")
 	case fl.Changed("port") && len(o.Args) > 0:
@@ -317,6 +325,9 @@ func toEntry(s *portolan.Socket, names *serviceNames) Entry {
 func (o *Options) snapshot(ctx context.Context, f sockets.Filter) ([]portolan.Socket, *serviceNames, error) {
 	socks, err := o.list(ctx, f)
 	if err != nil {
+		return nil, nil, err
+	}
+	if socks, err = o.byHolder(socks); err != nil {
 		return nil, nil, err
 	}
 	var reg *registry.Registry
