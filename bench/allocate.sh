@@ -15,9 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-20000}
 RUNS=${RUNS:-200}
-if ! command -v hyperfine >/dev/null; then
-  if [ "$(id -u)" -eq 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null; else echo "bench/allocate.sh: needs hyperfine" >&2; exit 1; fi
-fi
+. bench/lib.sh
+need hyperfine
 mkdir -p bin
 make -s build # the released form: static, -s -w
 go build -o bin/allocload ./bench/allocload

@@ -10,14 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v hyperfine >/dev/null; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		apt-get install -y -qq hyperfine >/dev/null
-	else
-		echo "bench/know.sh: needs hyperfine (apt-get install hyperfine)" >&2
-		exit 2
-	fi
-fi
+. bench/lib.sh
+need hyperfine
 
 make -s build
 tmp=$(mktemp -d)

@@ -7,14 +7,8 @@
 # Usage: bench/names.sh   (from the repository root; builds bin/portolan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v hyperfine >/dev/null; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		apt-get install -y -qq hyperfine >/dev/null
-	else
-		echo "bench/names.sh: needs hyperfine (apt-get install hyperfine)" >&2
-		exit 2
-	fi
-fi
+. bench/lib.sh
+need hyperfine
 make -s build
 bin=$PWD/bin/portolan
 tmp=$(mktemp -d)

@@ -30,21 +30,8 @@ if [ -z "${SEE_LOCAL_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/d
 	exit
 fi
 
-need=()
-command -v hyperfine >/dev/null || need+=(hyperfine)
-command -v lsof >/dev/null || need+=(lsof)
-command -v ss >/dev/null || need+=(iproute2)
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 ||
-			{ apt-get update -qq >/dev/null && apt-get install -y -qq "${need[@]}" >/dev/null; }
-	else
-		echo "bench/see-local.sh: needs ${need[*]} (apt-get install ${need[*]})" >&2
-		exit 2
-	fi
-fi
+. bench/lib.sh
+need hyperfine lsof ss:iproute2 /usr/bin/time:time
 
 tmp=$(mktemp -d)
 holder=""

@@ -14,13 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "bench/see-remote.sh: needs root (network namespaces)" >&2; exit 2; }
 
-need=()
-for t in nmap:nmap hyperfine:hyperfine wait-for-it:wait-for-it xmllint:libxml2-utils python3:python3; do
-	command -v "${t%%:*}" >/dev/null || need+=("${t##*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+. bench/lib.sh
+need nmap hyperfine wait-for-it xmllint:libxml2-utils python3
 
 tmp=$(mktemp -d)
 pids=()

@@ -17,9 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10}
-if ! command -v wrk >/dev/null; then
-  if [ "$(id -u)" -eq 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; else echo "bench/serve.sh: needs wrk" >&2; exit 1; fi
-fi
+. bench/lib.sh
+need wrk
 mkdir -p bin
 make -s build # the released form: static, -s -w
 go build -o bin/serveload ./bench/serveload

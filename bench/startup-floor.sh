@@ -8,7 +8,8 @@
 # Usage: bench/startup-floor.sh   (from the repository root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v hyperfine >/dev/null || { echo "bench/startup-floor.sh: needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
+. bench/lib.sh
+need hyperfine
 
 make -s build
 tmp=$(mktemp -d)

@@ -11,13 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-40}
-if ! command -v chromium >/dev/null; then
-  if [ "$(id -u)" -eq 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
-  else
-    echo "bench/ui.sh: needs chromium (apt-get install chromium)" >&2; exit 1
-  fi
-fi
+. bench/lib.sh
+need chromium
 echo "== page load to map drawn, headless $(chromium --version 2>/dev/null | head -n1), ${N} loads each, $(date -u +%F), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 out=$(go test ./http/ui -run '^$' -bench 'PageLoad|FloorPage' -benchtime "${N}x" -count 1)
 grep '^Benchmark' <<<"$out"
