@@ -78,22 +78,25 @@ func (rs *Ruleset) Check(proto portolan.Proto, port portolan.Port, family int) R
 	if rs == nil || rs.Err != nil {
 		return Result{Verdict: Unknown}
 	}
-	fams := map[string]bool{"inet": true, "ip": family == 4, "ip6": family == 6}
+	fams := func(f string) bool { return f == "inet" || f == "ip" && family == 4 || f == "ip6" && family == 6 }
+	var steps int
 	// A DNAT rule in prerouting sends the connection elsewhere before the
 	// input chain sees it.
 	for _, c := range rs.bases {
-		if fams[c.family] && c.hook == "prerouting" && c.typ == "nat" {
-			if v, text := rs.eval(c, proto, port, 0, new(int)); v == "dnat" {
+		if fams(c.family) && c.hook == "prerouting" && c.typ == "nat" {
+			steps = 0
+			if v, text := rs.eval(c, proto, port, 0, &steps); v == "dnat" {
 				return Result{Verdict: DockerDNAT, Rule: text}
 			}
 		}
 	}
 	out := Result{Verdict: Allow}
 	for _, c := range rs.bases {
-		if !fams[c.family] || c.hook != "input" || c.typ == "nat" {
+		if !fams(c.family) || c.hook != "input" || c.typ == "nat" {
 			continue
 		}
-		v, text := rs.eval(c, proto, port, 0, new(int))
+		steps = 0
+		v, text := rs.eval(c, proto, port, 0, &steps)
 		switch v {
 		case "", "return", "continue":
 			v, text = c.policy, c.family+" "+c.table+" "+c.name+": policy "+c.policy
@@ -128,24 +131,26 @@ func (rs *Ruleset) eval(c *chain, proto portolan.Proto, port portolan.Port, dept
 		if r.never || !r.matches(proto, port) || r.subset && (r.verdict == "drop" || r.verdict == "reject" || r.verdict == "return") {
 			continue
 		}
-		text := c.family + " " + c.table + " " + c.name + ": " + r.text
+		// The rule's text is built only for the rule that decides: one
+		// Check per listener must not allocate per rule it passes.
+		text := func() string { return c.family + " " + c.table + " " + c.name + ": " + r.text }
 		if r.unknown && r.verdict != "" && r.verdict != "continue" {
-			return "unknown", text
+			return "unknown", text()
 		}
 		switch r.verdict {
 		case "accept", "drop", "reject", "dnat", "return":
-			return r.verdict, text
+			return r.verdict, text()
 		case "jump", "goto":
 			sub := rs.chains[c.family+"/"+c.table+"/"+r.target]
 			if sub == nil {
-				return "unknown", text + " (no chain " + r.target + ")"
+				return "unknown", text() + " (no chain " + r.target + ")"
 			}
 			v, t := rs.eval(sub, proto, port, depth+1, steps)
 			if v != "" && v != "return" {
 				return v, t
 			}
 			if r.verdict == "goto" {
-				return "", text
+				return "", text()
 			}
 		}
 	}

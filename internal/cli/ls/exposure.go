@@ -3,7 +3,6 @@ package ls
 import (
 	"bufio"
 	"context"
-	"fmt"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
@@ -55,7 +54,7 @@ func ExposureText(e portolan.Exposure) string {
 	if e.Firewall == "" {
 		return string(e.Reach)
 	}
-	return fmt.Sprintf("%s, fw: %s", e.Reach, e.Firewall)
+	return string(e.Reach) + ", fw: " + e.Firewall
 }
 
 // plainExposure writes the pipe format, as renderPlain does, with the
