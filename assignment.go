@@ -8,16 +8,22 @@ import (
 // Assignment is an organisation's own registration of a port for one of its
 // services: the same port everywhere, and no two applications clash.
 type Assignment struct {
-	ID        int64     `json:"id"`
-	Port      Port      `json:"port"`
-	Proto     Proto     `json:"protocol"`
-	Name      string    `json:"name"`
-	Owner     string    `json:"owner,omitempty"` // team or person
-	Note      string    `json:"note,omitempty"`
-	Hosts     string    `json:"hosts,omitempty"` // glob of hosts it applies to; empty: everywhere
+	ID    int64  `json:"id"`
+	Port  Port   `json:"port"`
+	Proto Proto  `json:"protocol"`
+	Name  string `json:"name"`
+	Owner string `json:"owner,omitempty"` // team or person
+	Note  string `json:"note,omitempty"`
+	Hosts string `json:"hosts,omitempty"` // glob of hosts it applies to; empty: everywhere
+	// Scope is ScopeLoopbackOnly for a service that must never be reached
+	// from another host; the fleet reports it as drift when it is.
+	Scope     string    `json:"scope,omitempty"`
 	Created   time.Time `json:"created"`
 	CreatedBy string    `json:"created_by,omitempty"`
 }
+
+// ScopeLoopbackOnly is the Scope of an assignment meant for loopback only.
+const ScopeLoopbackOnly = "loopback"
 
 // AssignmentFilter selects assignments; zero fields match everything.
 type AssignmentFilter struct {

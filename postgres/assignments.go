@@ -21,9 +21,9 @@ func (db *DB) CreateAssignment(ctx context.Context, a *portolan.Assignment) erro
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO assignments (port, proto, name, owner, note, hosts, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created`,
-			int32(a.Port), protoText(a.Proto), a.Name, a.Owner, a.Note, a.Hosts, a.CreatedBy).Scan(&a.ID, &a.Created)
+		err := tx.QueryRow(ctx, `INSERT INTO assignments (port, proto, name, owner, note, hosts, scope, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created`,
+			int32(a.Port), protoText(a.Proto), a.Name, a.Owner, a.Note, a.Hosts, a.Scope, a.CreatedBy).Scan(&a.ID, &a.Created)
 		if err != nil {
 			return err
 		}
@@ -70,7 +70,7 @@ func (db *DB) Assignments(ctx context.Context, f portolan.AssignmentFilter) ([]p
 	if f.Name != "" {
 		add("name", f.Name)
 	}
-	q := "SELECT id, port, proto, name, owner, note, hosts, created, created_by FROM assignments"
+	q := "SELECT id, port, proto, name, owner, note, hosts, scope, created, created_by FROM assignments"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -86,7 +86,7 @@ func (db *DB) Assignments(ctx context.Context, f portolan.AssignmentFilter) ([]p
 		var a portolan.Assignment
 		var port int32
 		var proto string
-		if err := rows.Scan(&a.ID, &port, &proto, &a.Name, &a.Owner, &a.Note, &a.Hosts, &a.Created, &a.CreatedBy); err != nil {
+		if err := rows.Scan(&a.ID, &port, &proto, &a.Name, &a.Owner, &a.Note, &a.Hosts, &a.Scope, &a.Created, &a.CreatedBy); err != nil {
 			return nil, err
 		}
 		a.Port, a.Proto, a.Created = portolan.Port(port), parseProto(proto), a.Created.UTC()

@@ -21,9 +21,9 @@ func (d *DB) CreateAssignment(ctx context.Context, a *portolan.Assignment) error
 	now := time.Now().UTC()
 	var id int64
 	err := d.write(ctx, func(tx *sql.Tx) error {
-		err := d.queryRow(tx, `INSERT INTO assignments (port, proto, name, owner, note, hosts, created, created_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			int(a.Port), protoText(a.Proto), a.Name, a.Owner, a.Note, a.Hosts, nanos(now), a.CreatedBy).Scan(&id)
+		err := d.queryRow(tx, `INSERT INTO assignments (port, proto, name, owner, note, hosts, scope, created, created_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			int(a.Port), protoText(a.Proto), a.Name, a.Owner, a.Note, a.Hosts, a.Scope, nanos(now), a.CreatedBy).Scan(&id)
 		switch {
 		case isUnique(err):
 			var name string
@@ -68,7 +68,7 @@ func (d *DB) Assignments(ctx context.Context, f portolan.AssignmentFilter) ([]po
 	if f.Name != "" {
 		add("name", f.Name)
 	}
-	q := "SELECT id, port, proto, name, owner, note, hosts, created, created_by FROM assignments"
+	q := "SELECT id, port, proto, name, owner, note, hosts, scope, created, created_by FROM assignments"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -84,7 +84,7 @@ func (d *DB) Assignments(ctx context.Context, f portolan.AssignmentFilter) ([]po
 		var port int
 		var created int64
 		var proto string
-		if err := rows.Scan(&a.ID, &port, &proto, &a.Name, &a.Owner, &a.Note, &a.Hosts, &created, &a.CreatedBy); err != nil {
+		if err := rows.Scan(&a.ID, &port, &proto, &a.Name, &a.Owner, &a.Note, &a.Hosts, &a.Scope, &created, &a.CreatedBy); err != nil {
 			return nil, err
 		}
 		a.Port, a.Proto, a.Created = portolan.Port(port), parseProto(proto), fromNanos(created)

@@ -43,8 +43,8 @@ func TestMigrateLeasesToPerHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if v, err := db.SchemaVersion(ctx); err != nil || v != 3 {
-		t.Fatalf("SchemaVersion = %d, %v; want 3 (the newest migration)", v, err)
+	if v, err := db.SchemaVersion(ctx); err != nil || v != newestMigration {
+		t.Fatalf("SchemaVersion = %d, %v; want %d (the newest migration)", v, err, newestMigration)
 	}
 	ls, err := db.Leases(ctx)
 	if err != nil || len(ls) != 2 || ls[0].ID != 1 || ls[0].PID != 42 || ls[0].Host != "old-host" || ls[0].HostID != "" || ls[1].Port != 5001 {

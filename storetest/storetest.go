@@ -42,6 +42,9 @@ func Run(t *testing.T, open func(t *testing.T) portolan.Store) {
 		{"Health", testHealth},
 		{"NamedPorts", testNamedPorts},
 		{"NamedPortRaceOneWins", testNamedPortRace},
+		{"FleetRoundTrip", testFleetRoundTrip},
+		{"FleetConcurrentReports", testFleetConcurrentReports},
+		{"AssignmentScope", testAssignmentScope},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,239 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/portolan-dev/portolan"
+)
+
+var _ portolan.FleetStore = (*DB)(nil)
+
+// UpdateHost runs fn on host id's record in one transaction that first
+// takes a transaction-scoped advisory lock on the id: two servers on this
+// database handling reports of the same host take turns, and the second
+// sees what the first wrote (a row lock could not cover a host's first
+// report, when there is no row yet). The writes go in one batch, one round
+// trip.
+func (db *DB) UpdateHost(ctx context.Context, id string, fn func(portolan.HostRecord, bool) (portolan.HostChange, error)) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 7780))", id); err != nil {
+			return err
+		}
+		rec, known, err := hostRecord(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		ch, err := fn(rec, known)
+		if err != nil {
+			return err
+		}
+		return tx.SendBatch(ctx, changeBatch(ch)).Close()
+	})
+}
+
+func hostRecord(ctx context.Context, tx pgx.Tx, id string) (portolan.HostRecord, bool, error) {
+	rec := portolan.HostRecord{Listeners: map[portolan.ListenerKey]portolan.FleetListener{}, Drift: map[portolan.DriftKey]portolan.DriftItem{}}
+	var iv, seq int64
+	err := tx.QueryRow(ctx, "SELECT id, name, first_seen, last_seen, interval_ns, seq FROM fleet_hosts WHERE id = $1", id).
+		Scan(&rec.Host.ID, &rec.Host.Name, &rec.Host.FirstSeen, &rec.Host.LastSeen, &iv, &seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return rec, false, nil
+	}
+	if err != nil {
+		return rec, false, err
+	}
+	rec.Host.FirstSeen, rec.Host.LastSeen = rec.Host.FirstSeen.UTC(), rec.Host.LastSeen.UTC()
+	rec.Host.Interval, rec.Host.Seq = time.Duration(iv), uint64(seq)
+	ls, err := scanListeners(tx.Query(ctx, `SELECT `+listenerCols+` FROM fleet_listeners WHERE host_id = $1`, id))
+	if err != nil {
+		return rec, true, err
+	}
+	for _, l := range ls {
+		rec.Listeners[l.ListenerKey] = l
+	}
+	drift, err := scanDrift(tx.Query(ctx, `SELECT `+driftCols+` FROM fleet_drift WHERE host_id = $1`, id))
+	if err != nil {
+		return rec, true, err
+	}
+	for _, di := range drift {
+		rec.Drift[di.DriftKey] = di
+	}
+	return rec, true, nil
+}
+
+func changeBatch(ch portolan.HostChange) *pgx.Batch {
+	h := ch.Host
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO fleet_hosts (id, name, first_seen, last_seen, interval_ns, seq) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen, interval_ns = excluded.interval_ns, seq = excluded.seq`,
+		h.ID, h.Name, h.FirstSeen, h.LastSeen, int64(h.Interval), int64(h.Seq))
+	for _, l := range ch.PutListeners {
+		b.Queue(`INSERT INTO fleet_listeners (host_id, proto, addr, port, program, process, usr, reach, phase, first_seen, last_seen)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (host_id, proto, addr, port) DO UPDATE SET program = excluded.program, process = excluded.process,
+				usr = excluded.usr, reach = excluded.reach, phase = excluded.phase, last_seen = excluded.last_seen`,
+			h.ID, protoText(l.Proto), l.Addr.String(), int32(l.Port), l.Program, l.Process, l.User, string(l.Reach), string(l.Phase),
+			l.FirstSeen, l.LastSeen)
+	}
+	for _, k := range ch.DropListeners {
+		b.Queue("DELETE FROM fleet_listeners WHERE host_id = $1 AND proto = $2 AND addr = $3 AND port = $4",
+			h.ID, protoText(k.Proto), k.Addr.String(), int32(k.Port))
+	}
+	for _, di := range ch.PutDrift {
+		b.Queue(`INSERT INTO fleet_drift (host_id, kind, proto, port, program, assignment, detail, since, phase)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (host_id, kind, proto, port) DO UPDATE SET program = excluded.program, assignment = excluded.assignment,
+				detail = excluded.detail, since = excluded.since, phase = excluded.phase`,
+			h.ID, string(di.Kind), protoText(di.Proto), int32(di.Port), di.Program, di.Assignment, di.Detail, di.Since, string(di.Phase))
+	}
+	for _, k := range ch.DropDrift {
+		b.Queue("DELETE FROM fleet_drift WHERE host_id = $1 AND kind = $2 AND proto = $3 AND port = $4",
+			h.ID, string(k.Kind), protoText(k.Proto), int32(k.Port))
+	}
+	for _, e := range ch.Events {
+		addr := ""
+		if e.Addr.IsValid() {
+			addr = e.Addr.String()
+		}
+		b.Queue(`INSERT INTO fleet_events (time, host_id, host_name, kind, proto, addr, port, program, drift, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			e.Time, e.HostID, e.HostName, string(e.Kind), protoText(e.Proto), addr, int32(e.Port), e.Program, string(e.Drift), e.Detail)
+	}
+	return b
+}
+
+// FleetHosts returns every host with its confirmed listener and active
+// drift counts, by name.
+func (db *DB) FleetHosts(ctx context.Context) ([]portolan.FleetHost, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	rows, err := db.pool.Query(ctx, `SELECT h.id, h.name, h.first_seen, h.last_seen, h.interval_ns, h.seq,
+		(SELECT count(*) FROM fleet_listeners l WHERE l.host_id = h.id AND l.phase <> 'new'),
+		(SELECT count(*) FROM fleet_drift f WHERE f.host_id = h.id AND f.phase <> 'new')
+		FROM fleet_hosts h ORDER BY h.name, h.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []portolan.FleetHost
+	for rows.Next() {
+		var h portolan.FleetHost
+		var iv, seq, nl, nd int64
+		if err := rows.Scan(&h.ID, &h.Name, &h.FirstSeen, &h.LastSeen, &iv, &seq, &nl, &nd); err != nil {
+			return nil, err
+		}
+		h.FirstSeen, h.LastSeen, h.Interval, h.Seq = h.FirstSeen.UTC(), h.LastSeen.UTC(), time.Duration(iv), uint64(seq)
+		h.Listeners, h.Drift = int(nl), int(nd)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// HostListeners returns host id's confirmed listeners by port.
+func (db *DB) HostListeners(ctx context.Context, id string) ([]portolan.FleetListener, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	return scanListeners(db.pool.Query(ctx, `SELECT `+listenerCols+` FROM fleet_listeners
+		WHERE host_id = $1 AND phase <> 'new' ORDER BY port, proto, addr`, id))
+}
+
+// ListenersOn returns the confirmed listeners on port across the fleet
+// (an index on port: a few rows out of hundreds of thousands).
+func (db *DB) ListenersOn(ctx context.Context, port portolan.Port, proto portolan.Proto) ([]portolan.FleetListener, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	q := `SELECT ` + listenerCols + ` FROM fleet_listeners WHERE port = $1 AND phase <> 'new'`
+	args := []any{int32(port)}
+	if proto != portolan.ProtoAny {
+		q += " AND proto = $2"
+		args = append(args, protoText(proto))
+	}
+	return scanListeners(db.pool.Query(ctx, q+" ORDER BY host_id, proto, addr", args...))
+}
+
+// FleetDrift returns the active drift of host hostID, or of every host.
+func (db *DB) FleetDrift(ctx context.Context, hostID string) ([]portolan.DriftItem, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	q, args := `SELECT `+driftCols+` FROM fleet_drift WHERE phase <> 'new'`, []any{}
+	if hostID != "" {
+		q += " AND host_id = $1"
+		args = append(args, hostID)
+	}
+	return scanDrift(db.pool.Query(ctx, q+" ORDER BY host_id, port, kind", args...))
+}
+
+// FleetEvents returns up to limit events after id since, oldest first.
+func (db *DB) FleetEvents(ctx context.Context, since int64, limit int) ([]portolan.FleetEvent, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	rows, err := db.pool.Query(ctx, `SELECT id, time, host_id, host_name, kind, proto, addr, port, program, drift, detail
+		FROM fleet_events WHERE id > $1 ORDER BY id LIMIT $2`, since, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []portolan.FleetEvent
+	for rows.Next() {
+		var e portolan.FleetEvent
+		var proto, addr, kind, drift string
+		var port int32
+		if err := rows.Scan(&e.ID, &e.Time, &e.HostID, &e.HostName, &kind, &proto, &addr, &port, &e.Program, &drift, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.Time, e.Kind, e.Proto, e.Port, e.Drift = e.Time.UTC(), portolan.FleetEventKind(kind), parseProto(proto), portolan.Port(port), portolan.DriftKind(drift)
+		e.Addr, _ = netip.ParseAddr(addr)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+const listenerCols = "host_id, proto, addr, port, program, process, usr, reach, phase, first_seen, last_seen"
+
+func scanListeners(rows pgx.Rows, err error) ([]portolan.FleetListener, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []portolan.FleetListener
+	for rows.Next() {
+		var l portolan.FleetListener
+		var proto, addr, reach, phase string
+		var port int32
+		if err := rows.Scan(&l.HostID, &proto, &addr, &port, &l.Program, &l.Process, &l.User, &reach, &phase, &l.FirstSeen, &l.LastSeen); err != nil {
+			return nil, err
+		}
+		l.Proto, l.Port, l.Reach, l.Phase = parseProto(proto), portolan.Port(port), portolan.Reach(reach), portolan.Phase(phase)
+		l.Addr, _ = netip.ParseAddr(addr)
+		l.FirstSeen, l.LastSeen = l.FirstSeen.UTC(), l.LastSeen.UTC()
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+const driftCols = "host_id, kind, proto, port, program, assignment, detail, since, phase"
+
+func scanDrift(rows pgx.Rows, err error) ([]portolan.DriftItem, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []portolan.DriftItem
+	for rows.Next() {
+		var di portolan.DriftItem
+		var kind, proto, phase string
+		var port int32
+		if err := rows.Scan(&di.HostID, &kind, &proto, &port, &di.Program, &di.Assignment, &di.Detail, &di.Since, &phase); err != nil {
+			return nil, err
+		}
+		di.Kind, di.Proto, di.Port, di.Since, di.Phase = portolan.DriftKind(kind), parseProto(proto), portolan.Port(port), di.Since.UTC(), portolan.Phase(phase)
+		out = append(out, di)
+	}
+	return out, rows.Err()
+}
