@@ -11,8 +11,11 @@ import (
 // renames (the machine id); its state is worked out from when it last
 // reported, against the interval it reports at.
 type FleetHost struct {
-	ID        string        `json:"id"`
-	Name      string        `json:"name"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Reporter is the token the host's first report came with: an agent
+	// token reports for that one host only.
+	Reporter  string        `json:"reporter,omitempty"`
 	FirstSeen time.Time     `json:"first_seen"`
 	LastSeen  time.Time     `json:"last_seen"`
 	Interval  time.Duration `json:"interval_ns"` // how often it reports

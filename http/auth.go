@@ -22,10 +22,22 @@ import (
 type Role uint8
 
 // Token roles: read-only tokens read from anywhere the server listens;
-// admin tokens also write (leases, assignments).
+// admin tokens also write (leases, assignments); agent tokens only report
+// one host's listeners (the host their first report named), and read
+// nothing: a host that is taken over learns nothing of the fleet.
 const (
 	RoleRead Role = iota + 1
 	RoleAdmin
+	RoleAgent
+)
+
+// access is what a route needs of its caller.
+type access uint8
+
+const (
+	accessRead   access = iota // anonymous from this host, any read or admin token
+	accessWrite                // an admin token
+	accessReport               // an agent or admin token
 )
 
 // String returns "read" or "admin".
@@ -35,19 +47,23 @@ func (r Role) String() string {
 		return "read"
 	case RoleAdmin:
 		return "admin"
+	case RoleAgent:
+		return "agent"
 	}
 	return "none"
 }
 
-// ParseRole parses "read" or "admin".
+// ParseRole parses "read", "admin" or "agent".
 func ParseRole(s string) (Role, error) {
 	switch s {
 	case "read", "read-only", "readonly":
 		return RoleRead, nil
 	case "admin":
 		return RoleAdmin, nil
+	case "agent":
+		return RoleAgent, nil
 	}
-	return 0, portolan.Errorf(portolan.EINVALID, "token role %q is not one of read, admin", s)
+	return 0, portolan.Errorf(portolan.EINVALID, "token role %q is not one of read, admin, agent", s)
 }
 
 type tokenInfo struct {
@@ -198,7 +214,7 @@ func callerOf(ctx context.Context) caller {
 // reads are open from this host (loopback or its own addresses), from
 // anywhere with PublicReads, and need any token otherwise; writes need an
 // admin token. It returns the request with its caller attached.
-func (s *Server) authorize(r *http.Request, write bool) (*http.Request, error) {
+func (s *Server) authorize(r *http.Request, need access) (*http.Request, error) {
 	var c caller
 	if h := r.Header.Get("Authorization"); h != "" {
 		secret, err := bearer(h)
@@ -211,7 +227,13 @@ func (s *Server) authorize(r *http.Request, write bool) (*http.Request, error) {
 		}
 		c.token = ti
 	}
+	write := need == accessWrite
 	switch {
+	case need == accessReport && c.token.role != RoleAgent && c.token.role != RoleAdmin:
+		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "%s %s needs an agent or admin bearer token", r.Method, r.URL.Path)
+	case need != accessReport && c.token.role == RoleAgent:
+		return r, portolan.Errorf(portolan.EFORBIDDEN, "token %s is an agent token: it may only report its host's listeners", c.token.name)
+	case need == accessReport:
 	case write && c.token.role == 0:
 		return r, portolan.Errorf(portolan.EUNAUTHORIZED, "%s %s changes state and needs an admin bearer token", r.Method, r.URL.Path)
 	case write && c.token.role != RoleAdmin:

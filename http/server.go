@@ -70,6 +70,12 @@ type Config struct {
 	// ClientConns caps the connections of one remote address (default 64);
 	// loopback callers together may hold half of MaxConns.
 	ClientConns int
+	// Fleet keeps the hosts that report to this server (POST
+	// /v1/hosts/{id}/report) and answers the fleet's reads; nil: none.
+	Fleet portolan.FleetStore
+	// OnFleetEvents hears the events of each report once it is stored
+	// (webhooks); it must not block.
+	OnFleetEvents func([]portolan.FleetEvent)
 	// PublicReads lets anyone who reaches the server read without a token;
 	// without it, anonymous reads come from this host only.
 	PublicReads bool
@@ -100,6 +106,7 @@ type Server struct {
 	iana    []byte // bitset of IANA-assigned ports, any protocol
 	ianaOne sync.Once
 	local   localAddrs
+	planc   planCache
 	busy    atomic.Int64             // requests in a handler now
 	byPath  map[string]*routeMetrics // a route's metrics by its path pattern, for 405 answers
 }
@@ -153,38 +160,39 @@ func (s *Server) Reclaimed(n int) {
 func (s *Server) Handler() http.Handler { return s.mux }
 
 func (s *Server) routes() {
-	s.handle("GET /v1/ports/{query}", "ports", false, s.getPort)
-	s.handle("GET /v1/ports/{query}/{proto}", "ports", false, s.getPort) // 53/udp written with a plain slash
-	s.handle("GET /v1/search", "search", false, s.getSearch, "q", "limit")
-	s.handle("GET /v1/ranges", "ranges", false, s.getRanges)
-	s.handle("GET /v1/sockets", "sockets", false, s.listSockets)
-	s.handle("GET /v1/map", "map", false, s.getMap)
-	s.handle("GET /v1/why/{port...}", "why", false, s.getWhy, "protocol")
-	s.handle("GET /v1/leases", "leases", false, s.getLeases)
-	s.handle("POST /v1/leases", "leases", true, s.postLeases)
-	s.handle("DELETE /v1/leases/{port}", "lease", true, s.deleteLease)
-	s.handle("GET /v1/assignments", "assignments", false, s.getAssignments, "owner", "name", "port", "protocol", "conflicts")
-	s.handle("POST /v1/assignments", "assignments", true, s.postAssignment)
-	s.handle("DELETE /v1/assignments/{port}/{proto}", "assignment", true, s.deleteAssignment)
-	s.handle("GET /v1/audit", "audit", false, s.getAudit, "limit")
-	s.handle("GET /v1/names", "names", false, s.getNames)
-	s.handle("PUT /v1/names", "names", true, s.putName)
-	s.handle("DELETE /v1/names", "names", true, s.deleteName, "project", "worktree", "name")
-	s.handle("GET /healthz", "healthz", false, s.getHealth)
+	s.handle("GET /v1/ports/{query}", "ports", accessRead, s.getPort)
+	s.handle("GET /v1/ports/{query}/{proto}", "ports", accessRead, s.getPort) // 53/udp written with a plain slash
+	s.handle("GET /v1/search", "search", accessRead, s.getSearch, "q", "limit")
+	s.handle("GET /v1/ranges", "ranges", accessRead, s.getRanges)
+	s.handle("GET /v1/sockets", "sockets", accessRead, s.listSockets)
+	s.handle("GET /v1/map", "map", accessRead, s.getMap)
+	s.handle("GET /v1/why/{port...}", "why", accessRead, s.getWhy, "protocol")
+	s.handle("GET /v1/leases", "leases", accessRead, s.getLeases)
+	s.handle("POST /v1/leases", "leases", accessWrite, s.postLeases)
+	s.handle("DELETE /v1/leases/{port}", "lease", accessWrite, s.deleteLease)
+	s.handle("GET /v1/assignments", "assignments", accessRead, s.getAssignments, "owner", "name", "port", "protocol", "conflicts")
+	s.handle("POST /v1/assignments", "assignments", accessWrite, s.postAssignment)
+	s.handle("DELETE /v1/assignments/{port}/{proto}", "assignment", accessWrite, s.deleteAssignment)
+	s.handle("GET /v1/audit", "audit", accessRead, s.getAudit, "limit")
+	s.handle("GET /v1/names", "names", accessRead, s.getNames)
+	s.handle("PUT /v1/names", "names", accessWrite, s.putName)
+	s.handle("DELETE /v1/names", "names", accessWrite, s.deleteName, "project", "worktree", "name")
+	s.fleetRoutes()
+	s.handle("GET /healthz", "healthz", accessRead, s.getHealth)
 	mh := s.metrics.handler()
-	s.handle("GET /metrics", "metrics", false, func(w http.ResponseWriter, r *http.Request) error {
+	s.handle("GET /metrics", "metrics", accessRead, func(w http.ResponseWriter, r *http.Request) error {
 		mh.ServeHTTP(w, r)
 		return nil
 	})
 	// Without a method, these catch what the routes above do not: a known
 	// path with another method (405) and unknown paths (404), in JSON.
-	s.handle("/healthz", "other", false, s.notRouted)
-	s.handle("/metrics", "other", false, s.notRouted)
-	s.handle("/v1/", "other", false, s.notRouted)
+	s.handle("/healthz", "other", accessRead, s.notRouted)
+	s.handle("/metrics", "other", accessRead, s.notRouted)
+	s.handle("/v1/", "other", accessRead, s.notRouted)
 	if s.cfg.UI != nil {
 		s.mux.Handle("/", s.cfg.UI)
 	} else {
-		s.handle("/", "other", false, func(w http.ResponseWriter, r *http.Request) error {
+		s.handle("/", "other", accessRead, func(w http.ResponseWriter, r *http.Request) error {
 			return portolan.Errorf(portolan.ENOTFOUND, "nothing at %s: the API lives under /v1/", r.URL.Path)
 		})
 	}
@@ -244,7 +252,7 @@ var swPool = sync.Pool{New: func() any { return new(statusWriter) }}
 
 // handle registers h with authorization, error mapping and metrics. Routes
 // with a method refuse query parameters other than params.
-func (s *Server) handle(pattern, route string, write bool, h func(http.ResponseWriter, *http.Request) error, params ...string) {
+func (s *Server) handle(pattern, route string, need access, h func(http.ResponseWriter, *http.Request) error, params ...string) {
 	rm := s.metrics.route(route)
 	check := strings.Contains(pattern, " ")
 	if _, path, ok := strings.Cut(pattern, " "); ok && s.byPath[path] == nil {
@@ -256,7 +264,7 @@ func (s *Server) handle(pattern, route string, write bool, h func(http.ResponseW
 		start := time.Now()
 		sw := swPool.Get().(*statusWriter)
 		sw.ResponseWriter, sw.status, sw.route = w, 0, nil
-		r, err := s.authorize(r, write)
+		r, err := s.authorize(r, need)
 		if err == nil && check {
 			err = checkParams(r, params)
 		}

@@ -40,8 +40,8 @@ func (db *DB) UpdateHost(ctx context.Context, id string, fn func(portolan.HostRe
 func hostRecord(ctx context.Context, tx pgx.Tx, id string) (portolan.HostRecord, bool, error) {
 	rec := portolan.HostRecord{Listeners: map[portolan.ListenerKey]portolan.FleetListener{}, Drift: map[portolan.DriftKey]portolan.DriftItem{}}
 	var iv, seq int64
-	err := tx.QueryRow(ctx, "SELECT id, name, first_seen, last_seen, interval_ns, seq FROM fleet_hosts WHERE id = $1", id).
-		Scan(&rec.Host.ID, &rec.Host.Name, &rec.Host.FirstSeen, &rec.Host.LastSeen, &iv, &seq)
+	err := tx.QueryRow(ctx, "SELECT id, name, reporter, first_seen, last_seen, interval_ns, seq FROM fleet_hosts WHERE id = $1", id).
+		Scan(&rec.Host.ID, &rec.Host.Name, &rec.Host.Reporter, &rec.Host.FirstSeen, &rec.Host.LastSeen, &iv, &seq)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return rec, false, nil
 	}
@@ -70,9 +70,9 @@ func hostRecord(ctx context.Context, tx pgx.Tx, id string) (portolan.HostRecord,
 func changeBatch(ch portolan.HostChange) *pgx.Batch {
 	h := ch.Host
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO fleet_hosts (id, name, first_seen, last_seen, interval_ns, seq) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen, interval_ns = excluded.interval_ns, seq = excluded.seq`,
-		h.ID, h.Name, h.FirstSeen, h.LastSeen, int64(h.Interval), int64(h.Seq))
+	b.Queue(`INSERT INTO fleet_hosts (id, name, reporter, first_seen, last_seen, interval_ns, seq) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, reporter = excluded.reporter, last_seen = excluded.last_seen, interval_ns = excluded.interval_ns, seq = excluded.seq`,
+		h.ID, h.Name, h.Reporter, h.FirstSeen, h.LastSeen, int64(h.Interval), int64(h.Seq))
 	for _, l := range ch.PutListeners {
 		b.Queue(`INSERT INTO fleet_listeners (host_id, proto, addr, port, program, process, usr, reach, phase, first_seen, last_seen)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -113,7 +113,7 @@ func changeBatch(ch portolan.HostChange) *pgx.Batch {
 func (db *DB) FleetHosts(ctx context.Context) ([]portolan.FleetHost, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	rows, err := db.pool.Query(ctx, `SELECT h.id, h.name, h.first_seen, h.last_seen, h.interval_ns, h.seq,
+	rows, err := db.pool.Query(ctx, `SELECT h.id, h.name, h.reporter, h.first_seen, h.last_seen, h.interval_ns, h.seq,
 		(SELECT count(*) FROM fleet_listeners l WHERE l.host_id = h.id AND l.phase <> 'new'),
 		(SELECT count(*) FROM fleet_drift f WHERE f.host_id = h.id AND f.phase <> 'new')
 		FROM fleet_hosts h ORDER BY h.name, h.id`)
@@ -125,7 +125,7 @@ func (db *DB) FleetHosts(ctx context.Context) ([]portolan.FleetHost, error) {
 	for rows.Next() {
 		var h portolan.FleetHost
 		var iv, seq, nl, nd int64
-		if err := rows.Scan(&h.ID, &h.Name, &h.FirstSeen, &h.LastSeen, &iv, &seq, &nl, &nd); err != nil {
+		if err := rows.Scan(&h.ID, &h.Name, &h.Reporter, &h.FirstSeen, &h.LastSeen, &iv, &seq, &nl, &nd); err != nil {
 			return nil, err
 		}
 		h.FirstSeen, h.LastSeen, h.Interval, h.Seq = h.FirstSeen.UTC(), h.LastSeen.UTC(), time.Duration(iv), uint64(seq)

@@ -32,8 +32,8 @@ func (d *DB) hostRecord(tx *sql.Tx, id string) (portolan.HostRecord, bool, error
 	rec := portolan.HostRecord{Listeners: map[portolan.ListenerKey]portolan.FleetListener{}, Drift: map[portolan.DriftKey]portolan.DriftItem{}}
 	var first, last, iv int64
 	var seq int64
-	err := d.queryRow(tx, "SELECT id, name, first_seen, last_seen, interval_ns, seq FROM fleet_hosts WHERE id = ?", id).
-		Scan(&rec.Host.ID, &rec.Host.Name, &first, &last, &iv, &seq)
+	err := d.queryRow(tx, "SELECT id, name, reporter, first_seen, last_seen, interval_ns, seq FROM fleet_hosts WHERE id = ?", id).
+		Scan(&rec.Host.ID, &rec.Host.Name, &rec.Host.Reporter, &first, &last, &iv, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rec, false, nil
 	}
@@ -60,9 +60,9 @@ func (d *DB) hostRecord(tx *sql.Tx, id string) (portolan.HostRecord, bool, error
 
 func (d *DB) writeChange(tx *sql.Tx, ch portolan.HostChange) error {
 	h := ch.Host
-	if _, err := d.exec(tx, `INSERT INTO fleet_hosts (id, name, first_seen, last_seen, interval_ns, seq) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen, interval_ns = excluded.interval_ns, seq = excluded.seq`,
-		h.ID, h.Name, nanos(h.FirstSeen), nanos(h.LastSeen), int64(h.Interval), int64(h.Seq)); err != nil {
+	if _, err := d.exec(tx, `INSERT INTO fleet_hosts (id, name, reporter, first_seen, last_seen, interval_ns, seq) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, reporter = excluded.reporter, last_seen = excluded.last_seen, interval_ns = excluded.interval_ns, seq = excluded.seq`,
+		h.ID, h.Name, h.Reporter, nanos(h.FirstSeen), nanos(h.LastSeen), int64(h.Interval), int64(h.Seq)); err != nil {
 		return err
 	}
 	for _, l := range ch.PutListeners {
@@ -113,7 +113,7 @@ func (d *DB) writeChange(tx *sql.Tx, ch portolan.HostChange) error {
 // FleetHosts returns every host with its confirmed listener and active
 // drift counts, by name. State is left for the caller, who knows the time.
 func (d *DB) FleetHosts(ctx context.Context) ([]portolan.FleetHost, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT h.id, h.name, h.first_seen, h.last_seen, h.interval_ns, h.seq,
+	rows, err := d.db.QueryContext(ctx, `SELECT h.id, h.name, h.reporter, h.first_seen, h.last_seen, h.interval_ns, h.seq,
 		(SELECT count(*) FROM fleet_listeners l WHERE l.host_id = h.id AND l.phase <> 'new'),
 		(SELECT count(*) FROM fleet_drift f WHERE f.host_id = h.id AND f.phase <> 'new')
 		FROM fleet_hosts h ORDER BY h.name, h.id`)
@@ -125,7 +125,7 @@ func (d *DB) FleetHosts(ctx context.Context) ([]portolan.FleetHost, error) {
 	for rows.Next() {
 		var h portolan.FleetHost
 		var first, last, iv, seq int64
-		if err := rows.Scan(&h.ID, &h.Name, &first, &last, &iv, &seq, &h.Listeners, &h.Drift); err != nil {
+		if err := rows.Scan(&h.ID, &h.Name, &h.Reporter, &first, &last, &iv, &seq, &h.Listeners, &h.Drift); err != nil {
 			return nil, err
 		}
 		h.FirstSeen, h.LastSeen, h.Interval, h.Seq = fromNanos(first), fromNanos(last), time.Duration(iv), uint64(seq)

@@ -6,6 +6,7 @@ ALTER TABLE assignments ADD COLUMN scope TEXT NOT NULL DEFAULT '' CHECK (scope I
 CREATE TABLE fleet_hosts (
     id          TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
     name        TEXT NOT NULL,
+    reporter    TEXT NOT NULL DEFAULT '',
     first_seen  TIMESTAMPTZ NOT NULL,
     last_seen   TIMESTAMPTZ NOT NULL,
     interval_ns BIGINT NOT NULL DEFAULT 0,

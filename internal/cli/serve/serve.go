@@ -250,6 +250,7 @@ func Run(ctx context.Context, o *Options) error {
 			return why.Bind(ctx, why.Sources{Sockets: whySockets, Host: func() (portolan.HostRanges, error) { return portolan.HostRanges(host), nil }}, p, proto)
 		},
 		Health:      pinger(store),
+		Fleet:       fleetOf(store),
 		Tokens:      toks,
 		UI:          webUI(),
 		Logger:      log,
@@ -370,4 +371,10 @@ func whySockets(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]p
 		f.Protos = []portolan.Proto{proto}
 	}
 	return sockets.List(ctx, f)
+}
+
+// fleetOf is the store's fleet, when it keeps one (both shipped stores do).
+func fleetOf(store portolan.Store) portolan.FleetStore {
+	fs, _ := store.(portolan.FleetStore)
+	return fs
 }

@@ -1,0 +1,138 @@
+package http_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/portolan-dev/portolan"
+	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/sqlite"
+)
+
+const (
+	agentTokenA = "agent-token-a-0123456789"
+	agentTokenB = "agent-token-b-0123456789"
+)
+
+func fleetEnv(t *testing.T, events *[]portolan.FleetEvent) (*env, *sqlite.DB) {
+	t.Helper()
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	e := newEnv(t, store, func(c *porthttp.Config) {
+		c.Fleet = store
+		c.Tokens.Add(agentTokenA, "web-1", porthttp.RoleAgent)
+		c.Tokens.Add(agentTokenB, "web-2", porthttp.RoleAgent)
+		if events != nil {
+			c.OnFleetEvents = func(evs []portolan.FleetEvent) { *events = append(*events, evs...) }
+		}
+	})
+	return e, store
+}
+
+func reportJSON(id string, seq, base uint64, full bool, ports ...int) string {
+	var ls []string
+	for _, p := range ports {
+		ls = append(ls, fmt.Sprintf(`{"protocol":"tcp","address":"0.0.0.0","port":%d,"program":"/usr/bin/app%d","user":"svc","reach":"all"}`, p, p))
+	}
+	field := "added"
+	if full {
+		field = "listeners"
+	}
+	return fmt.Sprintf(`{"host_id":%q,"host_name":"web-1","interval_ns":1000000000,"seq":%d,"base":%d,"full":%v,%q:[%s]}`,
+		id, seq, base, full, field, strings.Join(ls, ","))
+}
+
+// An agent reports its host; after the second report the listeners are
+// confirmed and readable by port, host and drift; agent tokens report one
+// host only and read nothing; bad reports get 400.
+func TestFleetAPI(t *testing.T) {
+	var events []portolan.FleetEvent
+	e, _ := fleetEnv(t, &events)
+	rep := e.url + "/v1/hosts/m-1/report"
+	if code, _, _ := call(t, "POST", rep, "", reportJSON("m-1", 1, 0, true, 5432)); code != 401 {
+		t.Errorf("report without a token: %d, want 401", code)
+	}
+	if code, _, _ := call(t, "POST", rep, readToken, reportJSON("m-1", 1, 0, true, 5432)); code != 401 {
+		t.Errorf("report with a read token: %d, want 401", code)
+	}
+	code, ack, _ := call(t, "POST", rep, agentTokenA, reportJSON("m-1", 1, 0, true, 5432, 8080))
+	if code != 200 || ack["seq"] != float64(1) || ack["resync"] != nil {
+		t.Fatalf("first report: %d %v", code, ack)
+	}
+	// A delta that skips a report asks for a full one.
+	if code, ack, _ := call(t, "POST", rep, agentTokenA, reportJSON("m-1", 3, 2, false)); code != 200 || ack["resync"] != true {
+		t.Fatalf("out-of-step delta: %d %v, want resync", code, ack)
+	}
+	if code, ack, _ := call(t, "POST", rep, agentTokenA, reportJSON("m-1", 2, 1, false)); code != 200 || ack["seq"] != float64(2) {
+		t.Fatalf("heartbeat: %d %v", code, ack)
+	}
+	// Another host's token may not report for m-1; an agent token reads nothing.
+	if code, _, _ := call(t, "POST", rep, agentTokenB, reportJSON("m-1", 3, 2, false)); code != 403 {
+		t.Errorf("report for m-1 with web-2's token: %d, want 403", code)
+	}
+	if code, _, _ := call(t, "GET", e.url+"/v1/hosts", agentTokenA, ""); code != 403 {
+		t.Errorf("GET /v1/hosts with an agent token: %d, want 403", code)
+	}
+	if code, _, _ := call(t, "POST", e.url+"/v1/assignments", agentTokenA, `{"port":7000,"protocol":"tcp","name":"x"}`); code != 403 {
+		t.Errorf("assign with an agent token: %d, want 403", code)
+	}
+
+	var hosts []portolan.FleetHost
+	if err := json.Unmarshal([]byte(getAs(t, e.url+"/v1/hosts", "")), &hosts); err != nil || len(hosts) != 1 ||
+		hosts[0].State != portolan.HostFresh || hosts[0].Listeners != 2 || hosts[0].Name != "web-1" || hosts[0].Reporter != "" {
+		t.Fatalf("GET /v1/hosts: %+v %v", hosts, err)
+	}
+	var where porthttp.FleetWhere
+	if err := json.Unmarshal([]byte(getAs(t, e.url+"/v1/fleet/where/postgresql", readToken)), &where); err != nil ||
+		len(where.Listeners) != 1 || where.Listeners[0].HostID != "m-1" || where.Listeners[0].User != "" || where.Listeners[0].Program != "/usr/bin/app5432" {
+		t.Fatalf("where postgresql (read token): %+v %v", where, err)
+	}
+	if err := json.Unmarshal([]byte(getAs(t, e.url+"/v1/fleet/where/5432/tcp", adminToken)), &where); err != nil ||
+		len(where.Listeners) != 1 || where.Listeners[0].User != "svc" {
+		t.Fatalf("where 5432/tcp (admin): %+v %v", where, err)
+	}
+	var ls []portolan.FleetListener
+	if err := json.Unmarshal([]byte(getAs(t, e.url+"/v1/hosts/m-1/listeners", "")), &ls); err != nil || len(ls) != 2 {
+		t.Fatalf("listeners of m-1: %+v %v", ls, err)
+	}
+	var drift []portolan.DriftItem
+	if err := json.Unmarshal([]byte(getAs(t, e.url+"/v1/drift?host=m-1", "")), &drift); err != nil || len(drift) != 2 || drift[0].Kind != portolan.DriftUnregistered {
+		t.Fatalf("drift of m-1: %+v %v", drift, err)
+	}
+	var evs []portolan.FleetEvent
+	if err := json.Unmarshal([]byte(getAs(t, e.url+"/v1/events?since=0&limit=2", "")), &evs); err != nil || len(evs) != 2 || evs[0].Kind != portolan.EventHostNew {
+		t.Fatalf("events: %+v %v", evs, err)
+	}
+	if len(events) != 5 { // host-new, 2 listener-up, 2 drift
+		t.Errorf("OnFleetEvents heard %d events, want 5: %+v", len(events), events)
+	}
+
+	for _, bad := range []string{
+		reportJSON("m-2", 1, 0, true),                                  // names another host
+		`{"host_id":"m-1","seq":1,"full":true,"listeners":[{"port":1}]}`, // no address
+		`{"host_id":"m-1","seq":1,"full":true,"listeners":[],"added":[{"protocol":"tcp","address":"::","port":1}]}`,
+		`{"host_id":"m-1","seq":1,"full":true,"listeners":[{"protocol":"tcp","address":"::","port":1,"reach":"mars"}]}`,
+		`{"host_id":"m-1","colour":"red"}`,
+	} {
+		if code, resp, _ := call(t, "POST", rep, adminToken, bad); code != 400 {
+			t.Errorf("report %s: %d %v, want 400", bad, code, resp)
+		}
+	}
+	if code, _, _ := call(t, "POST", e.url+"/v1/hosts/bad%20id/report", adminToken, reportJSON("bad id", 1, 0, true)); code != 400 {
+		t.Errorf("report for a bad host id: %d, want 400", code)
+	}
+	for _, q := range []string{"/v1/fleet/where/70000", "/v1/fleet/where/5432/xyz", "/v1/events?limit=0", "/v1/events?since=x"} {
+		if code, _, _ := call(t, "GET", e.url+q, "", ""); code != 400 {
+			t.Errorf("GET %s: %d, want 400", q, code)
+		}
+	}
+	if code, _, _ := call(t, "GET", e.url+"/v1/fleet/where/nosuchname", "", ""); code != 404 {
+		t.Errorf("where nosuchname: %d, want 404", code)
+	}
+}
