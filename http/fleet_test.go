@@ -114,7 +114,7 @@ func TestFleetAPI(t *testing.T) {
 	}
 
 	for _, bad := range []string{
-		reportJSON("m-2", 1, 0, true),                                  // names another host
+		reportJSON("m-2", 1, 0, true),                                    // names another host
 		`{"host_id":"m-1","seq":1,"full":true,"listeners":[{"port":1}]}`, // no address
 		`{"host_id":"m-1","seq":1,"full":true,"listeners":[],"added":[{"protocol":"tcp","address":"::","port":1}]}`,
 		`{"host_id":"m-1","seq":1,"full":true,"listeners":[{"protocol":"tcp","address":"::","port":1,"reach":"mars"}]}`,
