@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/agent"
 	"strconv"
 	"strings"
 
@@ -103,6 +104,7 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(mcpcmd.NewCmdMCP(f))
 	cmd.AddCommand(whycmd.NewCmdWhy(f, assignments.QuerySections))
 	cmd.AddCommand(exposure.NewCmdExposure(f))
+	cmd.AddCommand(agent.NewCmdAgent(f))
 	groupVerbs(cmd)
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + helpFooter)
 
