@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/agent"
+	"github.com/portolan-dev/portolan/internal/cli/fleet"
 	"strconv"
 	"strings"
 
@@ -105,6 +106,7 @@ that never collide, and serves it all to a team.`,
 	cmd.AddCommand(whycmd.NewCmdWhy(f, assignments.QuerySections))
 	cmd.AddCommand(exposure.NewCmdExposure(f))
 	cmd.AddCommand(agent.NewCmdAgent(f))
+	cmd.AddCommand(fleet.NewCmdFleet(f))
 	groupVerbs(cmd)
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + helpFooter)
 

@@ -1,0 +1,154 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
+)
+
+// maxEventPages bounds how much history diff reads: 200 pages of 1,000.
+const maxEventPages = 200
+
+// Side is one side of a diff: a host at a time.
+type Side struct {
+	Host string    `json:"host"`
+	ID   string    `json:"host_id"`
+	Time time.Time `json:"time"`
+}
+
+// Change is one listener only one side has.
+type Change struct {
+	Op string `json:"op"` // "+": only the second side, "-": only the first
+	portolan.ListenerKey
+	Program string `json:"program"`
+}
+
+// DiffResult is `fleet diff --json`.
+type DiffResult struct {
+	From    Side     `json:"from"`
+	To      Side     `json:"to"`
+	Changes []Change `json:"changes"`
+}
+
+// Diff prints how the listeners of a at its time differ from b's at its.
+func Diff(ctx context.Context, o *Options, a, b string) error {
+	c, err := o.Client()
+	if err != nil {
+		return err
+	}
+	names, err := hostNames(ctx, c)
+	if err != nil {
+		return err
+	}
+	now := o.Now()
+	var sides [2]Side
+	for i, arg := range []string{a, b} {
+		if sides[i], err = parseSide(arg, now, names); err != nil {
+			return err
+		}
+	}
+	var evs []portolan.FleetEvent
+	var since int64
+	for range maxEventPages {
+		page, err := c.Events(ctx, since, 1000)
+		if err != nil {
+			return err
+		}
+		evs = append(evs, page...)
+		if len(page) < 1000 {
+			break
+		}
+		since = page[len(page)-1].ID
+	}
+	from, to := replay(evs, sides[0]), replay(evs, sides[1])
+	res := DiffResult{From: sides[0], To: sides[1], Changes: []Change{}}
+	for k, p := range to {
+		if _, ok := from[k]; !ok {
+			res.Changes = append(res.Changes, Change{"+", k, p})
+		}
+	}
+	for k, p := range from {
+		if _, ok := to[k]; !ok {
+			res.Changes = append(res.Changes, Change{"-", k, p})
+		}
+	}
+	slices.SortFunc(res.Changes, func(x, y Change) int {
+		if d := int(x.Port) - int(y.Port); d != 0 {
+			return d
+		}
+		return strings.Compare(x.Op+x.Addr.String(), y.Op+y.Addr.String())
+	})
+	if o.JSON {
+		if err := cmdutil.WriteJSON(o.IO, res); err != nil {
+			return err
+		}
+	} else {
+		tp := tableprinter.New(o.IO, "", "proto", "address", "port", "program")
+		for _, ch := range res.Changes {
+			tp.AddRow(ch.Op, ch.Proto.String(), ch.Addr.String(), ch.Port.String(), ch.Program)
+		}
+		if err := tp.Render(); err != nil {
+			return err
+		}
+	}
+	if len(res.Changes) > 0 {
+		return cmdutil.Exit(1) // as diff(1): 1 when the sides differ
+	}
+	if !o.JSON && o.IO.IsStderrTTY() {
+		fmt.Fprintln(o.IO.ErrOut, "no difference")
+	}
+	return nil
+}
+
+// parseSide reads HOST@TIME.
+func parseSide(arg string, now time.Time, names map[string]string) (Side, error) {
+	host, when, ok := strings.Cut(arg, "@")
+	if !ok || host == "" || when == "" {
+		return Side{}, portolan.Errorf(portolan.EINVALID, "%q is not HOST@TIME: want e.g. db-1@-1h, db-1@now or db-1@2026-11-28T10:00:00Z", arg)
+	}
+	id := resolveHost(names, host)
+	if id == "" {
+		return Side{}, portolan.Errorf(portolan.ENOTFOUND, "host %q does not report to this server: want a name or id from `portolan fleet`", host)
+	}
+	var t time.Time
+	switch {
+	case when == "now":
+		t = now
+	case strings.HasPrefix(when, "-"):
+		d, err := time.ParseDuration(when[1:])
+		if err != nil {
+			return Side{}, portolan.Errorf(portolan.EINVALID, "time %q is not a duration before now: want e.g. -1h or -30m", when)
+		}
+		t = now.Add(-d)
+	default:
+		var err error
+		if t, err = time.Parse(time.RFC3339, when); err != nil {
+			return Side{}, portolan.Errorf(portolan.EINVALID, "time %q is not RFC 3339, now or -DURATION: want e.g. 2026-11-28T10:00:00Z", when)
+		}
+	}
+	return Side{Host: names[id], ID: id, Time: t}, nil
+}
+
+// replay rebuilds a host's listeners at a time from the up and down events.
+func replay(evs []portolan.FleetEvent, s Side) map[portolan.ListenerKey]string {
+	out := map[portolan.ListenerKey]string{}
+	for _, e := range evs {
+		if e.HostID != s.ID || e.Time.After(s.Time) {
+			continue
+		}
+		k := portolan.ListenerKey{Proto: e.Proto, Addr: e.Addr, Port: e.Port}
+		switch e.Kind {
+		case portolan.EventListenerUp:
+			out[k] = e.Program
+		case portolan.EventListenerDown:
+			delete(out, k)
+		}
+	}
+	return out
+}

@@ -1,0 +1,244 @@
+// Package fleet is the `portolan fleet` verb: the hosts that report to a
+// server, where a port listens across them, their drift from the plan, and
+// how a host's listeners changed between two times.
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
+	"github.com/spf13/cobra"
+)
+
+// Options are the inputs of one fleet run.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Client func() (*porthttp.Client, error)
+	JSON   bool
+	Host   string
+	Now    func() time.Time
+}
+
+// NewCmdFleet returns the fleet command and its subcommands.
+func NewCmdFleet(f *cmdutil.Factory) *cobra.Command {
+	o := &Options{IO: f.IOStreams, Now: time.Now, Client: func() (*porthttp.Client, error) { return client(f) }}
+	cmd := &cobra.Command{
+		Use:   "fleet [where PORT|NAME | drift [--host H] | diff HOST@TIME HOST@TIME] [--server URL]",
+		Short: "The hosts that report to a server: state, listeners, drift and changes",
+		Long: `The fleet is every host whose agent (portolan agent) reports to a server. Without a
+subcommand: each host with its state (fresh; stale after three missed reports; gone
+after ten), its listeners and its drift. The server comes from --server or
+$PORTOLAN_ADDR; reads from another host need a read token ($PORTOLAN_TOKEN).`,
+		Example: `  portolan fleet --server http://portolan.internal:7780
+  portolan fleet where 5432          which hosts listen on 5432, and what
+  portolan fleet drift --host db-1   how db-1 differs from the assignments
+  portolan fleet diff db-1@-1h db-1@now`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return Hosts(cmd.Context(), o) },
+	}
+	cmdutil.AddJSONFlag(cmd, &o.JSON)
+	cmdutil.AddServerFlags(cmd, f)
+	where := &cobra.Command{
+		Use:   "where PORT[/PROTO]|NAME",
+		Short: "Which hosts listen on a port (or an assignment's or service's ports), with the programs",
+		Args:  cmdutil.ExactArgs(1, "PORT|NAME"),
+		RunE:  func(cmd *cobra.Command, args []string) error { return Where(cmd.Context(), o, args[0]) },
+	}
+	drift := &cobra.Command{
+		Use:   "drift [--host H]",
+		Short: "How hosts differ from the assignments: unregistered, down, foreign, exposed",
+		Long: `Drift compares each host's listeners with the assignments whose --hosts glob
+matches it: unregistered (a listener on a system or user port no assignment covers),
+down (an assignment with nothing listening), foreign (an assigned port held by a
+program the assignment does not name), exposed (an assignment for loopback only,
+reachable beyond it). A change counts when two reports in a row agree.
+Exit 1 when there is drift.`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return Drift(cmd.Context(), o) },
+	}
+	drift.Flags().StringVar(&o.Host, "host", "", "only this host (name or id)")
+	diff := &cobra.Command{
+		Use:   "diff HOST@TIME HOST@TIME",
+		Short: "How a host's listeners changed between two times (or differ between two hosts)",
+		Long: `Rebuild each side's listeners from the server's events and print what the second
+has that the first has not (+) and the reverse (-). TIME is RFC 3339
+(2026-11-28T10:00:00Z), a duration before now (-1h, -30m) or now.`,
+		Args: cmdutil.ExactArgs(2, "HOST@TIME HOST@TIME"),
+		RunE: func(cmd *cobra.Command, args []string) error { return Diff(cmd.Context(), o, args[0], args[1]) },
+	}
+	for _, c := range []*cobra.Command{where, drift, diff} {
+		cmdutil.AddJSONFlag(c, &o.JSON)
+		cmdutil.AddServerFlags(c, f)
+		cmd.AddCommand(c)
+	}
+	return cmd
+}
+
+func client(f *cmdutil.Factory) (*porthttp.Client, error) {
+	url, token := f.RemoteServer()
+	if url == "" {
+		return nil, cmdutil.FlagErrorf("fleet reads a server: want --server URL or $PORTOLAN_ADDR (e.g. http://127.0.0.1:7780)")
+	}
+	return porthttp.NewClient(url, token), nil
+}
+
+// Hosts prints the hosts: name, id, state, last report, listeners, drift.
+func Hosts(ctx context.Context, o *Options) error {
+	c, err := o.Client()
+	if err != nil {
+		return err
+	}
+	hs, err := c.Hosts(ctx)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		return cmdutil.WriteJSON(o.IO, hs)
+	}
+	tp := tableprinter.New(o.IO, "host", "id", "state", "last report", "listeners", "drift")
+	for _, h := range hs {
+		tp.AddRow(h.Name, shortID(h.ID), string(h.State), ago(o.Now(), h.LastSeen, o.IO.IsStdoutTTY()), strconv.Itoa(h.Listeners), strconv.Itoa(h.Drift))
+	}
+	if err := tp.Render(); err != nil {
+		return err
+	}
+	if len(hs) == 0 {
+		return portolan.Errorf(portolan.ENOTFOUND, "no host reports to %s", c.BaseURL())
+	}
+	return nil
+}
+
+// Where prints every host's listeners on the ports q names.
+func Where(ctx context.Context, o *Options, q string) error {
+	c, err := o.Client()
+	if err != nil {
+		return err
+	}
+	w, err := c.FleetWhere(ctx, q)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		return cmdutil.WriteJSON(o.IO, w)
+	}
+	names, err := hostNames(ctx, c)
+	if err != nil {
+		return err
+	}
+	tp := tableprinter.New(o.IO, "host", "proto", "address", "port", "program", "reach")
+	tp.Flexible(4)
+	for _, l := range w.Listeners {
+		tp.AddRow(names[l.HostID], l.Proto.String(), l.Addr.String(), l.Port.String(), l.Program, string(l.Reach))
+	}
+	if err := tp.Render(); err != nil {
+		return err
+	}
+	if len(w.Listeners) == 0 {
+		return portolan.Errorf(portolan.ENOTFOUND, "no host listens on %s", portsText(w.Ports))
+	}
+	return nil
+}
+
+// Drift prints the active drift, exit 1 when there is any.
+func Drift(ctx context.Context, o *Options) error {
+	c, err := o.Client()
+	if err != nil {
+		return err
+	}
+	names, err := hostNames(ctx, c)
+	if err != nil {
+		return err
+	}
+	id := ""
+	if o.Host != "" {
+		if id = resolveHost(names, o.Host); id == "" {
+			return portolan.Errorf(portolan.ENOTFOUND, "host %q does not report to %s: want a name or id from `portolan fleet`", o.Host, c.BaseURL())
+		}
+	}
+	d, err := c.Drift(ctx, id)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		if err := cmdutil.WriteJSON(o.IO, d); err != nil {
+			return err
+		}
+	} else {
+		tp := tableprinter.New(o.IO, "host", "kind", "port", "program", "detail", "since")
+		tp.Flexible(4)
+		for _, di := range d {
+			tp.AddRow(names[di.HostID], string(di.Kind), fmt.Sprintf("%d/%s", di.Port, di.Proto), dash(di.Program), di.Detail, ago(o.Now(), di.Since, o.IO.IsStdoutTTY()))
+		}
+		if err := tp.Render(); err != nil {
+			return err
+		}
+	}
+	if len(d) > 0 {
+		return cmdutil.Exit(1)
+	}
+	return nil
+}
+
+// hostNames maps host ids to names.
+func hostNames(ctx context.Context, c *porthttp.Client) (map[string]string, error) {
+	hs, err := c.Hosts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(hs))
+	for _, h := range hs {
+		m[h.ID] = h.Name
+	}
+	return m, nil
+}
+
+// resolveHost finds a host by id, then by name.
+func resolveHost(names map[string]string, h string) string {
+	if _, ok := names[h]; ok {
+		return h
+	}
+	for id, n := range names {
+		if n == h {
+			return id
+		}
+	}
+	return ""
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func portsText(ps []portolan.Port) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// ago is "12s ago" on a terminal, RFC 3339 on a pipe.
+func ago(now, t time.Time, tty bool) string {
+	if !tty {
+		return t.UTC().Format(time.RFC3339)
+	}
+	return now.Sub(t).Round(time.Second).String() + " ago"
+}

@@ -1,0 +1,143 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/sqlite"
+)
+
+const adminToken = "fleet-admin-token-0123456789"
+
+// fleetServer is a real server over SQLite on loopback, with two hosts
+// reported through the API: db-1 (postgres, and a stray python on 8080)
+// and web-1 (nginx).
+func fleetServer(t *testing.T) (*porthttp.Client, time.Time) {
+	t.Helper()
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	toks := porthttp.NewTokens()
+	toks.Add(adminToken, "ops", porthttp.RoleAdmin)
+	srv := porthttp.NewServer(porthttp.Config{Fleet: store, Tokens: toks, Assignments: assignments{{Port: 5432, Proto: portolan.TCP, Name: "postgres", Hosts: "db-*"}}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	c := porthttp.NewClient("http://"+ln.Addr().String(), adminToken)
+	l := func(port portolan.Port, program string) portolan.FleetListener {
+		return portolan.FleetListener{ListenerKey: portolan.ListenerKey{Proto: portolan.TCP, Addr: netip.MustParseAddr("0.0.0.0"), Port: port}, Program: program, Reach: portolan.ReachAll}
+	}
+	report := func(id, name string, seq uint64, ls ...portolan.FleetListener) {
+		t.Helper()
+		if _, err := c.Report(context.Background(), portolan.FleetReport{HostID: id, HostName: name, Interval: time.Second, Seq: seq, Full: true, Listeners: ls}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for seq := uint64(1); seq <= 2; seq++ {
+		report("id-db-1", "db-1", seq, l(5432, "/usr/lib/postgresql/15/bin/postgres"), l(8080, "/usr/bin/python3"))
+		report("id-web-1", "web-1", seq, l(443, "unit nginx.service"))
+	}
+	mid := time.Now()
+	time.Sleep(10 * time.Millisecond)
+	// python3 goes away on db-1 (two reports confirm it).
+	report("id-db-1", "db-1", 3, l(5432, "/usr/lib/postgresql/15/bin/postgres"))
+	report("id-db-1", "db-1", 4, l(5432, "/usr/lib/postgresql/15/bin/postgres"))
+	return c, mid
+}
+
+// assignments is a fixed plan.
+type assignments []portolan.Assignment
+
+func (a assignments) Assign(context.Context, *portolan.Assignment, bool) ([]portolan.Conflict, error) {
+	return nil, nil
+}
+func (a assignments) Assignments(_ context.Context, f portolan.AssignmentFilter) ([]portolan.Assignment, error) {
+	var out []portolan.Assignment
+	for _, x := range a {
+		if f.Name == "" || f.Name == x.Name {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+func (a assignments) Unassign(context.Context, portolan.Port, portolan.Proto, string) error { return nil }
+func (a assignments) Audit(context.Context, int) ([]portolan.AuditEntry, error)           { return nil, nil }
+
+func run(t *testing.T, c *porthttp.Client, fn func(*Options) error, mod func(*Options)) (string, int) {
+	t.Helper()
+	ios, _, out, _ := iostreams.Test()
+	o := &Options{IO: ios, Client: func() (*porthttp.Client, error) { return c, nil }, Now: time.Now}
+	if mod != nil {
+		mod(o)
+	}
+	err := fn(o)
+	return out.String(), cmdutil.ExitCode(err)
+}
+
+func TestFleetVerbs(t *testing.T) {
+	c, mid := fleetServer(t)
+	ctx := context.Background()
+
+	out, code := run(t, c, func(o *Options) error { return Hosts(ctx, o) }, nil)
+	if code != 0 || !strings.Contains(out, "db-1\tid-db-1\tfresh\t") || !strings.Contains(out, "web-1\tid-web-1\tfresh\t") {
+		t.Fatalf("fleet: exit %d\n%s", code, out)
+	}
+	if f := strings.Split(strings.Split(out, "\n")[0], "\t"); f[4] != "1" {
+		t.Errorf("db-1 listeners %q, want 1 (python3 gone): %s", f[4], out)
+	}
+
+	out, code = run(t, c, func(o *Options) error { return Where(ctx, o, "postgres") }, nil)
+	if code != 0 || out != "db-1\ttcp\t0.0.0.0\t5432\t/usr/lib/postgresql/15/bin/postgres\tall\n" {
+		t.Errorf("fleet where postgres: exit %d\n%q", code, out)
+	}
+	if _, code = run(t, c, func(o *Options) error { return Where(ctx, o, "9") }, nil); code != 1 {
+		t.Errorf("fleet where 9 (nobody): exit %d, want 1", code)
+	}
+	if _, code = run(t, c, func(o *Options) error { return Where(ctx, o, "99999") }, nil); code != 2 {
+		t.Errorf("fleet where 99999: exit %d, want 2", code)
+	}
+
+	out, code = run(t, c, func(o *Options) error { return Drift(ctx, o) }, nil)
+	if code != 1 || !strings.Contains(out, "web-1\tunregistered\t443/tcp\tunit nginx.service\t") || strings.Contains(out, "db-1") {
+		t.Errorf("fleet drift: exit %d\n%s", code, out)
+	}
+	if out, code = run(t, c, func(o *Options) error { return Drift(ctx, o) }, func(o *Options) { o.Host = "db-1" }); code != 0 || out != "" {
+		t.Errorf("fleet drift --host db-1: exit %d\n%s", code, out)
+	}
+	if _, code = run(t, c, func(o *Options) error { return Drift(ctx, o) }, func(o *Options) { o.Host = "nope" }); code != 1 {
+		t.Errorf("fleet drift --host nope: exit %d, want 1", code)
+	}
+
+	at := mid.UTC().Format(time.RFC3339Nano)
+	out, code = run(t, c, func(o *Options) error { return Diff(ctx, o, "db-1@"+at, "db-1@now") }, func(o *Options) { o.JSON = true })
+	var res DiffResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 1 || len(res.Changes) != 1 || res.Changes[0].Op != "-" || res.Changes[0].Port != 8080 {
+		t.Errorf("fleet diff db-1@mid db-1@now: exit %d %v\n%s", code, err, out)
+	}
+	out, code = run(t, c, func(o *Options) error { return Diff(ctx, o, "db-1@now", "web-1@now") }, nil)
+	if code != 1 || !strings.Contains(out, "+\ttcp\t0.0.0.0\t443\tunit nginx.service") || !strings.Contains(out, "-\ttcp\t0.0.0.0\t5432\t") {
+		t.Errorf("fleet diff db-1@now web-1@now: exit %d\n%s", code, out)
+	}
+	for _, bad := range [][2]string{{"db-1", "db-1@now"}, {"db-1@yesterday", "db-1@now"}, {"db-1@-x", "db-1@now"}} {
+		if _, code := run(t, c, func(o *Options) error { return Diff(ctx, o, bad[0], bad[1]) }, nil); code != 2 {
+			t.Errorf("fleet diff %s %s: exit %d, want 2", bad[0], bad[1], code)
+		}
+	}
+}
