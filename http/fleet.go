@@ -38,6 +38,31 @@ func (s *Server) fleetRoutes() {
 	s.handle("GET /v1/events", "events", accessRead, s.getEvents, "since", "limit")
 }
 
+// fleetCounts are the fleet's gauges: hosts by state, drift by kind.
+func (s *Server) fleetCounts() (hosts, drift map[string]float64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	hosts, drift = map[string]float64{}, map[string]float64{}
+	hs, err := s.cfg.Fleet.FleetHosts(ctx)
+	if err != nil {
+		s.log.Error("fleet metrics", "err", err)
+		return
+	}
+	now := time.Now()
+	for _, h := range hs {
+		hosts[string(h.StateAt(now))]++
+	}
+	d, err := s.cfg.Fleet.FleetDrift(ctx, "")
+	if err != nil {
+		s.log.Error("fleet metrics", "err", err)
+		return
+	}
+	for _, di := range d {
+		drift[string(di.Kind)]++
+	}
+	return hosts, drift
+}
+
 func (s *Server) fleet() (portolan.FleetStore, error) {
 	if s.cfg.Fleet == nil {
 		return nil, portolan.Errorf(portolan.EUNSUPPORTED, "this server keeps no fleet")

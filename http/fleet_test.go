@@ -136,3 +136,28 @@ func TestFleetAPI(t *testing.T) {
 		t.Errorf("where nosuchname: %d, want 404", code)
 	}
 }
+
+// /metrics carries the fleet's gauges: hosts by state and drift by kind,
+// every label value present.
+func TestFleetMetrics(t *testing.T) {
+	e, _ := fleetEnv(t, nil)
+	rep := e.url + "/v1/hosts/m-1/report"
+	for seq := 1; seq <= 2; seq++ {
+		if code, resp, _ := call(t, "POST", rep, agentTokenA, reportJSON("m-1", uint64(seq), 0, true, 8080)); code != 200 {
+			t.Fatalf("report: %d %v", code, resp)
+		}
+	}
+	m := getAs(t, e.url+"/metrics", "")
+	for _, want := range []string{
+		"# TYPE portolan_fleet_hosts gauge\n",
+		`portolan_fleet_hosts{state="fresh"} 1` + "\n",
+		`portolan_fleet_hosts{state="stale"} 0` + "\n",
+		`portolan_fleet_hosts{state="gone"} 0` + "\n",
+		`portolan_fleet_drift{kind="unregistered"} 1` + "\n",
+		`portolan_fleet_drift{kind="down"} 0` + "\n",
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}

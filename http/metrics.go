@@ -23,6 +23,8 @@ type metrics struct {
 	conflicts  *promtext.Family[promtext.Counter]
 	assignOK   promtext.Counter
 	liveLeases func() float64
+	// fleet counts hosts by state and drift by kind; nil: no fleet.
+	fleet func() (hosts, drift map[string]float64)
 }
 
 // latencyBuckets are the upper bounds of the request latency histogram.
@@ -54,6 +56,15 @@ func (m *metrics) handler() http.Handler {
 		p.Single("portolan_leases_live", "Leases held now.", "gauge", m.liveLeases())
 		p.Single("portolan_leases_reclaimed_total", "Leases reclaimed because the owner died or the TTL passed.", "counter", float64(m.reclaimed.Value()))
 		p.Single("portolan_leases_released_total", "Leases ended by an explicit release.", "counter", float64(m.released.Value()))
+		if m.fleet != nil {
+			hosts, drift := m.fleet()
+			p.Gauges("portolan_fleet_drift", "Active drift items across the fleet, by kind.", "kind",
+				[]string{string(portolan.DriftDown), string(portolan.DriftExposed), string(portolan.DriftForeign), string(portolan.DriftUnregistered)},
+				func(k string) float64 { return drift[k] })
+			p.Gauges("portolan_fleet_hosts", "Hosts that report to this server, by state.", "state",
+				[]string{string(portolan.HostFresh), string(portolan.HostGone), string(portolan.HostStale)},
+				func(k string) float64 { return hosts[k] })
+		}
 		p.Go()
 		p.Process()
 		p.Flush()

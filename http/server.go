@@ -137,6 +137,9 @@ func NewServer(cfg Config) *Server {
 		defer cancel()
 		return float64(len(s.state.get(ctx).leases))
 	})
+	if cfg.Fleet != nil {
+		s.metrics.fleet = s.fleetCounts
+	}
 	if cfg.Leases != nil {
 		s.leases = countingLeases{cfg.Leases, s.metrics, s.state.invalidate}
 	}

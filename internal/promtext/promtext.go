@@ -247,5 +247,15 @@ func (p *Writer) Single(name, help, typ string, v float64) {
 	p.sample(name, nil, nil, "", "", v)
 }
 
+// Gauges writes a gauge family with one label, a sample per value in
+// values' order (every known value, zeros included, so a series never
+// vanishes when its count drops to nothing).
+func (p *Writer) Gauges(name, help, label string, values []string, v func(string) float64) {
+	p.header(name, help, "gauge")
+	for _, lv := range values {
+		p.sample(name, []string{label}, []string{lv}, "", "", v(lv))
+	}
+}
+
 // Flush writes what is buffered and returns the first write error.
 func (p *Writer) Flush() error { return p.w.Flush() }
