@@ -7,9 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	porthttp "github.com/portolan-dev/portolan/http"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/reporter"
 	"github.com/portolan-dev/portolan/internal/secretfile"
 	"github.com/spf13/cobra"
 )
@@ -33,8 +32,6 @@ type Options struct {
 	Once          bool
 	// MaxBackoff caps the wait between attempts while the server is away.
 	MaxBackoff time.Duration
-
-	snap *snapshotter
 }
 
 // NewCmdAgent returns the agent command.
@@ -72,8 +69,6 @@ needed: owners /proc hides are "hidden", as in ls.`,
 	return cmd
 }
 
-var machineIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-
 // setup resolves the server, token and identity.
 func (o *Options) setup() (*porthttp.Client, portolan.FleetReport, error) {
 	var rep portolan.FleetReport
@@ -106,22 +101,12 @@ func (o *Options) setup() (*porthttp.Client, portolan.FleetReport, error) {
 	if token == "" {
 		return nil, rep, cmdutil.FlagErrorf("agent needs a token: --token-file F or $PORTOLAN_TOKEN (an agent or admin token of the server)")
 	}
-	b, err := os.ReadFile(o.MachineIDFile)
+	id, err := reporter.MachineID(o.MachineIDFile)
 	if err != nil {
-		return nil, rep, portolan.Errorf(portolan.EINVALID, "cannot read the machine id %s: %s; want a file such as /etc/machine-id (--machine-id-file)", o.MachineIDFile, err)
-	}
-	id, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
-	if !machineIDPattern.MatchString(id) {
-		return nil, rep, portolan.Errorf(portolan.EINVALID, "machine id in %s is not valid: want 1-128 letters, digits, '.', '_', ':' or '-'", o.MachineIDFile)
+		return nil, rep, err
 	}
 	if o.Name == "" {
 		o.Name, _ = os.Hostname()
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = max(5*time.Minute, o.Interval)
-	}
-	if o.snap == nil {
-		o.snap = newSnapshotter()
 	}
 	c := porthttp.NewClient(o.Server, token)
 	c.HTTP.Timeout = min(max(o.Interval, 2*time.Second), 30*time.Second)
@@ -134,105 +119,14 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(o.IO.ErrOut, nil))
-	a := &run{c: c, base: base, needFull: true}
-	failures := 0
-	for {
-		err := a.step(ctx, o)
-		switch {
-		case o.Once:
-			if err == nil {
-				fmt.Fprintf(o.IO.Out, "reported %d listeners of %s (%s) to %s\n", len(a.acked), base.HostName, base.HostID, o.Server)
-			}
-			return err
-		case err != nil && ctx.Err() == nil:
-			failures++
-			if failures == 1 || failures%10 == 0 {
-				log.Warn("report failed; keeping the latest state and retrying", "server", o.Server, "failures", failures, "err", cmdutil.Message(err))
-			}
-		case err == nil && failures > 0:
-			log.Info("reporting again", "server", o.Server, "after_failures", failures)
-			failures = 0
-		}
-		wait := o.Interval
-		if failures > 0 {
-			wait = backoff(o.Interval, o.MaxBackoff, failures)
-		} else if a.needFull {
-			wait = 0 // the server asked for a full report: send it now
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
-		}
+	r := &reporter.Reporter{Client: c, Base: base, Interval: o.Interval, Resync: o.Resync, MaxBackoff: o.MaxBackoff,
+		Log: slog.New(slog.NewTextHandler(o.IO.ErrOut, nil))}
+	if !o.Once {
+		return r.Run(ctx)
 	}
-}
-
-// run is the agent's state: what the server holds (acked, as of base.Base)
-// and the next sequence number. Only the latest state is kept, however long
-// the server is away.
-type run struct {
-	c        *porthttp.Client
-	base     portolan.FleetReport
-	acked    map[portolan.ListenerKey]portolan.FleetListener
-	seq      uint64
-	server   uint64 // the server's seq for this host
-	needFull bool
-	lastFull time.Time
-}
-
-// step reads the listeners and sends one report: full when due, else the
-// changes against what the server acknowledged last.
-func (a *run) step(ctx context.Context, o *Options) error {
-	cur, err := o.snap.take(ctx)
-	if err != nil {
-		return err
+	n, err := r.Once(ctx)
+	if err == nil {
+		fmt.Fprintf(o.IO.Out, "reported %d listeners of %s (%s) to %s\n", n, base.HostName, base.HostID, o.Server)
 	}
-	rep := a.base
-	a.seq++
-	rep.Seq, rep.Base = a.seq, a.server
-	full := a.needFull || time.Since(a.lastFull) >= o.Resync
-	if full {
-		rep.Full = true
-		rep.Listeners = make([]portolan.FleetListener, 0, len(cur))
-		for _, l := range cur {
-			rep.Listeners = append(rep.Listeners, l)
-		}
-	} else {
-		for k, l := range cur {
-			if old, ok := a.acked[k]; !ok || old.Program != l.Program || old.Reach != l.Reach || old.Process != l.Process || old.User != l.User {
-				rep.Added = append(rep.Added, l)
-			}
-		}
-		for k := range a.acked {
-			if _, ok := cur[k]; !ok {
-				rep.Removed = append(rep.Removed, k)
-			}
-		}
-	}
-	ack, err := a.c.Report(ctx, rep)
-	if err != nil {
-		return err
-	}
-	if ack.Resync {
-		a.needFull, a.server = true, ack.Seq
-		return nil
-	}
-	a.acked, a.server, a.needFull = cur, ack.Seq, false
-	if full {
-		a.lastFull = time.Now()
-	}
-	return nil
-}
-
-// backoff is the wait after n failures in a row: doubling from the
-// interval up to max, with up to a quarter of jitter so a fleet that lost
-// its server does not come back in step.
-func backoff(interval, maxWait time.Duration, n int) time.Duration {
-	d := interval
-	for i := 1; i < n && d < maxWait; i++ {
-		d *= 2
-	}
-	d = min(d, maxWait)
-	return d - time.Duration(rand.Int64N(int64(d/4)+1))
+	return err
 }

@@ -77,8 +77,10 @@ func (a assignments) Assignments(_ context.Context, f portolan.AssignmentFilter)
 	}
 	return out, nil
 }
-func (a assignments) Unassign(context.Context, portolan.Port, portolan.Proto, string) error { return nil }
-func (a assignments) Audit(context.Context, int) ([]portolan.AuditEntry, error)           { return nil, nil }
+func (a assignments) Unassign(context.Context, portolan.Port, portolan.Proto, string) error {
+	return nil
+}
+func (a assignments) Audit(context.Context, int) ([]portolan.AuditEntry, error) { return nil, nil }
 
 func run(t *testing.T, c *porthttp.Client, fn func(*Options) error, mod func(*Options)) (string, int) {
 	t.Helper()

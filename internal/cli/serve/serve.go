@@ -23,6 +23,7 @@ import (
 	porthttp "github.com/portolan-dev/portolan/http"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/reporter"
 	"github.com/portolan-dev/portolan/lease"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/sockets"
@@ -41,10 +42,15 @@ type Options struct {
 	OpenStore func(spec string) (portolan.Store, error)
 	StateDir  func() (string, error)
 
-	Listen        string
-	Store         string // sqlite:PATH, a path, or postgres://...
-	StoreFile     string // a file holding Store (a DSN with a password)
-	PublicReads   bool
+	Listen      string
+	Store       string // sqlite:PATH, a path, or postgres://...
+	StoreFile   string // a file holding Store (a DSN with a password)
+	PublicReads bool
+	// ReportSelf: this server reports its own host's listeners to its
+	// fleet, as an agent would, every ReportEvery.
+	ReportSelf    bool
+	ReportEvery   time.Duration
+	MachineIDFile string
 	Portserver    string // "" to not serve the portserver socket
 	TokenFile     string
 	AdminTokens   []string // from $PORTOLAN_ADMIN_TOKEN, never from argv
@@ -101,6 +107,9 @@ func NewCmdServe(f *cmdutil.Factory) *cobra.Command {
 	fl.StringVar(&opts.Portserver, "portserver", "@unittest-portserver", "Unix socket for the portserver protocol (\"\" for none)")
 	fl.StringVar(&opts.TokenFile, "token-file", "", "file holding the admin token, created with mode 0600 if missing (default STATE_DIR/token)")
 	fl.StringVar(&opts.StoreFile, "store-file", "", "file holding the --store value, for a DSN with a password (mode 0600)")
+	fl.BoolVar(&opts.ReportSelf, "report-self", false, "report this host's own listeners to the fleet, as `portolan agent` would")
+	fl.DurationVar(&opts.ReportEvery, "report-interval", 10*time.Second, "with --report-self: how often to report")
+	fl.StringVar(&opts.MachineIDFile, "machine-id-file", "/etc/machine-id", "with --report-self: the file whose first line identifies this host")
 	fl.BoolVar(&opts.PublicReads, "public-reads", false, "let anyone who reaches --listen read without a token (writes still need an admin token)")
 	// Tokens on the command line are refused, not unknown: the message
 	// says where they go instead.
@@ -290,6 +299,15 @@ func Run(ctx context.Context, o *Options) error {
 		g.Go(func() error { return servePortserver(ctx, pln, srv.LeaseService()) })
 	}
 	url := "http://" + ln.Addr().String()
+	if o.ReportSelf {
+		r, err := o.selfReporter(url, toks, log)
+		if err != nil {
+			g.Stop()
+			g.Wait()
+			return err
+		}
+		g.Go(func() error { return r.Run(ctx) })
+	}
 	fmt.Fprintf(o.IO.ErrOut, "portolan serve: API %s, portserver %s, store %s, admin token in %s\n", url, ps, where, tokenPath)
 	if o.Ready != nil {
 		o.Ready(url)
@@ -377,4 +395,23 @@ func whySockets(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]p
 func fleetOf(store portolan.Store) portolan.FleetStore {
 	fs, _ := store.(portolan.FleetStore)
 	return fs
+}
+
+// selfReporter reports this host to this server under an agent token made
+// for the purpose, which lives as long as the process.
+func (o *Options) selfReporter(url string, toks *porthttp.Tokens, log *slog.Logger) (*reporter.Reporter, error) {
+	if o.ReportEvery < 100*time.Millisecond {
+		return nil, cmdutil.FlagErrorf("--report-interval %s is too short: want at least 100ms", o.ReportEvery)
+	}
+	id, err := reporter.MachineID(o.MachineIDFile)
+	if err != nil {
+		return nil, err
+	}
+	secret := porthttp.NewSecret()
+	if err := toks.Add(secret, "self", porthttp.RoleAgent); err != nil {
+		return nil, err
+	}
+	name, _ := os.Hostname()
+	return &reporter.Reporter{Client: porthttp.NewClient(url, secret), Interval: o.ReportEvery, Resync: 60 * o.ReportEvery, Log: log,
+		Base: portolan.FleetReport{HostID: id, HostName: name, Interval: o.ReportEvery}}, nil
 }
