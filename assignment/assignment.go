@@ -75,6 +75,9 @@ func Validate(a *portolan.Assignment) error {
 	if _, err := path.Match(a.Hosts, ""); err != nil {
 		return portolan.Errorf(portolan.EINVALID, "hosts glob %q is malformed: want a shell pattern such as db-*.example.com", a.Hosts)
 	}
+	if a.Scope != "" && a.Scope != portolan.ScopeLoopbackOnly {
+		return portolan.Errorf(portolan.EINVALID, "scope %q is not valid: want \"loopback\" or none", a.Scope)
+	}
 	return nil
 }
 

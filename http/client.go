@@ -150,7 +150,7 @@ func (c *Client) Leases(ctx context.Context) ([]portolan.Lease, error) {
 // stored assignment (ID, Created, CreatedBy) is copied back into a.
 func (c *Client) Assign(ctx context.Context, a *portolan.Assignment, force bool) ([]portolan.Conflict, error) {
 	p := a.Port
-	body := AssignBody{Port: &p, Proto: a.Proto, Name: a.Name, Owner: a.Owner, Note: a.Note, Hosts: a.Hosts, Force: force}
+	body := AssignBody{Port: &p, Proto: a.Proto, Name: a.Name, Owner: a.Owner, Note: a.Note, Hosts: a.Hosts, Scope: a.Scope, Force: force}
 	var res AssignResult
 	if err := c.do(ctx, http.MethodPost, "/v1/assignments", body, &res); err != nil {
 		var re *RemoteError

@@ -168,6 +168,7 @@ type AssignBody struct {
 	Owner string         `json:"owner,omitempty"`
 	Note  string         `json:"note,omitempty"`
 	Hosts string         `json:"hosts,omitempty"`
+	Scope string         `json:"scope,omitempty" want:"\"loopback\" or empty"`
 	Force bool           `json:"force,omitempty"` // accept conflicts that need --force
 }
 
@@ -261,7 +262,7 @@ func (s *Server) postAssignment(w http.ResponseWriter, r *http.Request) error {
 		return portolan.Errorf(portolan.EINVALID, `request body needs "port": want {"port":5432,"protocol":"tcp","name":"billing-db"}`)
 	}
 	a := portolan.Assignment{Port: *body.Port, Proto: body.Proto, Name: body.Name, Owner: body.Owner,
-		Note: body.Note, Hosts: body.Hosts, CreatedBy: callerOf(r.Context()).actor()}
+		Note: body.Note, Hosts: body.Hosts, Scope: body.Scope, CreatedBy: callerOf(r.Context()).actor()}
 	cs, err := svc.Assign(r.Context(), &a, body.Force)
 	for _, c := range cs {
 		s.metrics.conflicts.WithLabelValues(c.Kind, c.Severity.String()).Inc()

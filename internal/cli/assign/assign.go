@@ -25,6 +25,9 @@ type Options struct {
 	Owner string
 	Note  string
 	Hosts string
+	// LoopbackOnly marks a service that must never be reached from another
+	// host: the fleet reports it as exposed drift when it is.
+	LoopbackOnly bool
 	Force bool
 	JSON  bool
 	Actor string // who, for the audit log of a local store
@@ -70,6 +73,7 @@ ephemeral range (32768-60999 on Linux, 49152-65535 elsewhere) or a system port
 	}
 	cmd.Flags().StringVar(&opts.Owner, "owner", "", "team or person that owns the service")
 	cmd.Flags().StringVar(&opts.Note, "note", "", "free text shown in listings")
+	cmd.Flags().BoolVar(&opts.LoopbackOnly, "loopback-only", false, "the service must listen on loopback only (the fleet reports it as drift when reachable beyond)")
 	cmd.Flags().StringVar(&opts.Hosts, "hosts", "", "glob of the hosts it applies to, e.g. 'db-*' (default: everywhere)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "assign even though IANA assigns the port to another service")
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
@@ -101,6 +105,9 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	a := &portolan.Assignment{Port: o.Port, Proto: o.Proto, Name: o.Name, Owner: o.Owner, Note: o.Note, Hosts: o.Hosts, CreatedBy: o.Actor}
+	if o.LoopbackOnly {
+		a.Scope = portolan.ScopeLoopbackOnly
+	}
 	others, _ := svc.Assignments(ctx, portolan.AssignmentFilter{Name: o.Name})
 	cs, err := svc.Assign(ctx, a, o.Force)
 	if err == nil {
