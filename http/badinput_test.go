@@ -50,7 +50,7 @@ func TestBadInput(t *testing.T) {
 		{"POST", "/v1/leases", adminToken, "", "null", 400, "invalid", "request body is null: want a JSON object"},
 		{"POST", "/v1/leases", adminToken, "", "[]", 400, "invalid", "request body is an array: want a JSON object"},
 		{"POST", "/v1/assignments", adminToken, "", `{"port":7002,"protocol":"tcp"`, 400, "invalid", `request body ends inside its JSON object: want a complete object such as {"port":5432`},
-		{"POST", "/v1/assignments", adminToken, "", `{"port":7002,"bogus":1}`, 400, "invalid", `request body has unknown field "bogus": want only port, protocol, name, owner, note, hosts, force`},
+		{"POST", "/v1/assignments", adminToken, "", `{"port":7002,"bogus":1}`, 400, "invalid", `request body has unknown field "bogus": want only port, protocol, name, owner, note, hosts, scope, force`},
 		{"POST", "/v1/assignments", adminToken, "", `{"port":7002,"protocol":5,"name":"x"}`, 400, "invalid", `field "protocol" is a number: want one of tcp, udp, sctp, dccp`},
 		{"POST", "/v1/leases", adminToken, "", `{"count":1.5}`, 400, "invalid", `field "count" is 1.5: want a whole number 1-1000`},
 		{"POST", "/v1/leases", adminToken, "", `{"label":5}`, 400, "invalid", `field "label" is a number: want a string`},
