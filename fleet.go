@@ -38,7 +38,7 @@ const (
 
 // StateAt is h's state at now.
 func (h FleetHost) StateAt(now time.Time) HostState {
-	iv := max(h.Interval, time.Second)
+	iv := max(h.Interval, 100*time.Millisecond)
 	switch since := now.Sub(h.LastSeen); {
 	case since > 10*iv:
 		return HostGone

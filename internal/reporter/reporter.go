@@ -59,6 +59,7 @@ func (r *Reporter) Once(ctx context.Context) (int, error) {
 // Run reports until ctx ends; failures are logged, never returned.
 func (r *Reporter) Run(ctx context.Context) error {
 	r.init()
+	r.Log.Info("reporting this host's listeners", "server", r.Client.BaseURL(), "host_id", r.Base.HostID, "host", r.Base.HostName, "interval", r.Interval)
 	failures := 0
 	for {
 		err := r.step(ctx)
