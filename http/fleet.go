@@ -103,7 +103,9 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) error {
 		if known && c.token.role == RoleAgent && rec.Host.Reporter != "" && rec.Host.Reporter != c.token.name {
 			return portolan.HostChange{}, portolan.Errorf(portolan.EFORBIDDEN, "host %s reports with token %s, not %s", id, rec.Host.Reporter, c.token.name)
 		}
-		ch, a := portolan.ApplyReport(rec, known, rep, plan, time.Now().UTC())
+		// Microseconds: what PostgreSQL keeps, so the events a webhook gets
+		// and those /v1/events returns carry the same times.
+		ch, a := portolan.ApplyReport(rec, known, rep, plan, time.Now().UTC().Truncate(time.Microsecond))
 		if !known || ch.Host.Reporter == "" {
 			ch.Host.Reporter = c.token.name
 		}

@@ -2,11 +2,17 @@ package fleete2e
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"maps"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +20,7 @@ import (
 	porthttp "github.com/portolan-dev/portolan/http"
 	"github.com/portolan-dev/portolan/internal/testnet"
 	"github.com/portolan-dev/portolan/postgres/pgtest"
+	"github.com/portolan-dev/portolan/webhook"
 )
 
 const (
@@ -26,6 +33,7 @@ const (
 // fleet is the test's world: two servers on one PostgreSQL, reached at
 // the host end of namespace a's link; hosts a and b are namespaces.
 type fleet struct {
+	hookURL       string
 	t             *testing.T
 	dir, dsn      string
 	a, b          *testnet.NS
@@ -36,8 +44,8 @@ type fleet struct {
 }
 
 func (f *fleet) startServer(i int) {
-	f.servers[i] = spawn(f.t, nil, []string{"PORTOLAN_STORE=" + f.dsn, "XDG_STATE_HOME=" + f.dir},
-		"portolan serve: API", "serve", "--listen", f.addr[i], "--portserver=", "--token-file", filepath.Join(f.dir, "tokens"))
+	f.servers[i] = spawn(f.t, nil, []string{"PORTOLAN_STORE=" + f.dsn, "XDG_STATE_HOME=" + f.dir, "PORTOLAN_WEBHOOK_SECRET=" + string(hookSecret)},
+		"portolan serve: API", "serve", "--listen", f.addr[i], "--portserver=", "--token-file", filepath.Join(f.dir, "tokens"), "--webhook", f.hookURL)
 }
 
 func (f *fleet) startAgent(ns *testnet.NS, name, token string, server int) {
@@ -111,6 +119,9 @@ func hostsOf(ls []portolan.FleetListener) []string {
 // host turns stale, then gone.
 func TestFleetEndToEnd(t *testing.T) {
 	f := &fleet{t: t, dir: t.TempDir(), dsn: pgtest.New(t), agents: map[string]*proc{}}
+	// The webhook receiver is down at first: nothing listens on its port.
+	hook := &hookReceiver{}
+	f.hookURL = "http://" + freeAddr(t, "127.0.0.1") + "/hook"
 	f.a, f.b = testnet.New(t, testnet.Options{}), testnet.New(t, testnet.Options{})
 	// b reaches the servers at a's host-side address through its own link.
 	if out, err := f.b.Exec("ip", "route", "add", f.a.HostAddr.String()+"/32", "via", f.b.HostAddr.String()); err != nil {
@@ -175,6 +186,9 @@ func TestFleetEndToEnd(t *testing.T) {
 		}
 		return true, ""
 	})
+
+	// The receiver comes up: what was queued while it was down arrives.
+	hook.start(t, strings.TrimSuffix(strings.TrimPrefix(f.hookURL, "http://"), "/hook"))
 
 	// 3. A listener closed goes away within two intervals, and its drift clears.
 	stray.Close()
@@ -247,4 +261,81 @@ func TestFleetEndToEnd(t *testing.T) {
 		s := f.hostState("host-a")
 		return s == portolan.HostGone, string(s)
 	})
+
+	// 8. The webhook got exactly the stored events, each signed, none twice.
+	stored, err := f.admin2.Events(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want8 := map[string]int{}
+	for _, e := range stored {
+		want8[eventKey(e)]++
+	}
+	eventually(t, 10*time.Second, "the webhook did not get every stored event", func() (bool, string) {
+		got := hook.keys()
+		if len(got) != len(want8) {
+			return false, strconv.Itoa(len(got)) + " of " + strconv.Itoa(len(want8))
+		}
+		for k, n := range want8 {
+			if got[k] != n {
+				return false, k + " " + strconv.Itoa(got[k]) + " times"
+			}
+		}
+		return true, ""
+	})
+	if hook.badSignatures() != 0 {
+		t.Errorf("%d webhook requests failed the signature check", hook.badSignatures())
+	}
+}
+
+var hookSecret = []byte("e2e-webhook-secret-0123456789")
+
+func eventKey(e portolan.FleetEvent) string {
+	return e.HostID + " " + string(e.Kind) + " " + e.Proto.String() + " " + strconv.Itoa(int(e.Port)) + " " + string(e.Drift) + " " + e.Time.UTC().Format(time.RFC3339Nano)
+}
+
+// hookReceiver is the webhook's receiver: it checks each signature and
+// counts the events by key.
+type hookReceiver struct {
+	mu  sync.Mutex
+	got map[string]int
+	bad int
+}
+
+func (h *hookReceiver) start(t *testing.T, addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if err := webhook.Verify(hookSecret, r.Header.Get("X-Portolan-Signature"), body, time.Minute, time.Now()); err != nil {
+			h.bad++
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var e portolan.FleetEvent
+		if json.Unmarshal(body, &e) == nil {
+			if h.got == nil {
+				h.got = map[string]int{}
+			}
+			h.got[eventKey(e)]++
+		}
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+}
+
+func (h *hookReceiver) keys() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return maps.Clone(h.got)
+}
+
+func (h *hookReceiver) badSignatures() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.bad
 }

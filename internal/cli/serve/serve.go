@@ -7,7 +7,11 @@
 package serve
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,9 +28,11 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/reporter"
+	"github.com/portolan-dev/portolan/internal/secretfile"
 	"github.com/portolan-dev/portolan/lease"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/sockets"
+	"github.com/portolan-dev/portolan/webhook"
 	"github.com/portolan-dev/portolan/why"
 	"github.com/spf13/cobra"
 )
@@ -48,15 +54,19 @@ type Options struct {
 	PublicReads bool
 	// ReportSelf: this server reports its own host's listeners to its
 	// fleet, as an agent would, every ReportEvery.
-	ReportSelf    bool
-	ReportEvery   time.Duration
-	MachineIDFile string
-	Portserver    string // "" to not serve the portserver socket
-	TokenFile     string
-	AdminTokens   []string // from $PORTOLAN_ADMIN_TOKEN, never from argv
-	ReadTokens    []string // from $PORTOLAN_READ_TOKEN
-	ReclaimEvery  time.Duration
-	ReserveKernel bool
+	ReportSelf bool
+	// Webhook receives the fleet's events, signed with the secret in
+	// WebhookSecretFile (or $PORTOLAN_WEBHOOK_SECRET).
+	Webhook           string
+	WebhookSecretFile string
+	ReportEvery       time.Duration
+	MachineIDFile     string
+	Portserver        string // "" to not serve the portserver socket
+	TokenFile         string
+	AdminTokens       []string // from $PORTOLAN_ADMIN_TOKEN, never from argv
+	ReadTokens        []string // from $PORTOLAN_READ_TOKEN
+	ReclaimEvery      time.Duration
+	ReserveKernel     bool
 	// MaxLeasesPerUser bounds the live leases of one local user other than
 	// root through the portserver (0: lease.DefaultMaxPerUser; negative:
 	// no bound).
@@ -107,6 +117,8 @@ func NewCmdServe(f *cmdutil.Factory) *cobra.Command {
 	fl.StringVar(&opts.Portserver, "portserver", "@unittest-portserver", "Unix socket for the portserver protocol (\"\" for none)")
 	fl.StringVar(&opts.TokenFile, "token-file", "", "file holding the admin token, created with mode 0600 if missing (default STATE_DIR/token)")
 	fl.StringVar(&opts.StoreFile, "store-file", "", "file holding the --store value, for a DSN with a password (mode 0600)")
+	fl.StringVar(&opts.Webhook, "webhook", "", "POST the fleet's events (listeners up and down, drift) to this URL, signed (docs/webhooks.md)")
+	fl.StringVar(&opts.WebhookSecretFile, "webhook-secret-file", "", "file holding the webhook's signing secret (default $PORTOLAN_WEBHOOK_SECRET)")
 	fl.BoolVar(&opts.ReportSelf, "report-self", false, "report this host's own listeners to the fleet, as `portolan agent` would")
 	fl.DurationVar(&opts.ReportEvery, "report-interval", 10*time.Second, "with --report-self: how often to report")
 	fl.StringVar(&opts.MachineIDFile, "machine-id-file", "/etc/machine-id", "with --report-self: the file whose first line identifies this host")
@@ -233,6 +245,18 @@ func Run(ctx context.Context, o *Options) error {
 	defer closeLeases()
 	assigns := assignment.New(store, reg.ByPort, host.Ephemeral, host.UnprivilegedStart)
 
+	hook, err := o.webhook()
+	if err != nil {
+		return err
+	}
+	if hook != nil {
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			hook.Close(ctx)
+		}()
+	}
+
 	// Internal errors reach the operator on stderr (clients see only
 	// "internal error"); the HTTP server's own debug chatter does not.
 	log := slog.New(slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -258,8 +282,13 @@ func Run(ctx context.Context, o *Options) error {
 		Why: func(ctx context.Context, p portolan.Port, proto portolan.Proto) (portolan.BindReport, error) {
 			return why.Bind(ctx, why.Sources{Sockets: whySockets, Host: func() (portolan.HostRanges, error) { return portolan.HostRanges(host), nil }}, p, proto)
 		},
-		Health:      pinger(store),
-		Fleet:       fleetOf(store),
+		Health: pinger(store),
+		Fleet:  fleetOf(store),
+		OnFleetEvents: func(evs []portolan.FleetEvent) {
+			if hook != nil {
+				sendEvents(hook, evs)
+			}
+		},
 		Tokens:      toks,
 		UI:          webUI(),
 		Logger:      log,
@@ -414,4 +443,40 @@ func (o *Options) selfReporter(url string, toks *porthttp.Tokens, log *slog.Logg
 	name, _ := os.Hostname()
 	return &reporter.Reporter{Client: porthttp.NewClient(url, secret), Interval: o.ReportEvery, Resync: 60 * o.ReportEvery, Log: log,
 		Base: portolan.FleetReport{HostID: id, HostName: name, Interval: o.ReportEvery}}, nil
+}
+
+// webhook starts the sender of --webhook, or returns nil without one.
+func (o *Options) webhook() (*webhook.Sender, error) {
+	if o.Webhook == "" {
+		if o.WebhookSecretFile != "" {
+			return nil, cmdutil.FlagErrorf("--webhook-secret-file without --webhook: want both, or neither")
+		}
+		return nil, nil
+	}
+	secret := []byte(os.Getenv("PORTOLAN_WEBHOOK_SECRET"))
+	if o.WebhookSecretFile != "" {
+		b, err := secretfile.Read(o.WebhookSecretFile, "webhook secret file")
+		if err != nil {
+			return nil, err
+		}
+		secret = bytes.TrimSpace(b)
+	}
+	if len(secret) == 0 {
+		return nil, cmdutil.FlagErrorf("--webhook needs a signing secret: --webhook-secret-file F or $PORTOLAN_WEBHOOK_SECRET (16 bytes or more)")
+	}
+	log := slog.New(slog.NewTextHandler(o.IO.ErrOut, nil))
+	return webhook.New(o.Webhook, secret, webhook.Options{Logger: log})
+}
+
+// sendEvents queues each event as its JSON, its id a digest of that JSON
+// so a receiver can drop a redelivery.
+func sendEvents(hook *webhook.Sender, evs []portolan.FleetEvent) {
+	for _, e := range evs {
+		b, err := json.Marshal(e)
+		if err != nil {
+			continue
+		}
+		sum := sha256.Sum256(b)
+		hook.Send(hex.EncodeToString(sum[:12]), b)
+	}
 }
