@@ -70,7 +70,9 @@ type FleetListener struct {
 	User      string    `json:"user,omitempty"`
 	Reach     Reach     `json:"reach,omitempty"` // loopback, lan, all
 	FirstSeen time.Time `json:"first_seen"`
-	LastSeen  time.Time `json:"last_seen"`
+	// LastSeen is when a report last changed the listener; the host's
+	// LastSeen says when it last reported at all.
+	LastSeen time.Time `json:"last_seen"`
 	// Phase is the listener's place in the two-report rule: a change
 	// counts only when two consecutive reports agree.
 	Phase Phase `json:"-"`

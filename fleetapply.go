@@ -50,7 +50,7 @@ func ApplyReport(rec HostRecord, known bool, rep FleetReport, plan []Assignment,
 		switch {
 		case !keep && had:
 			ch.DropListeners = append(ch.DropListeners, k)
-		case keep:
+		case keep && (!had || next != old):
 			ch.PutListeners = append(ch.PutListeners, next)
 		}
 		if ev != "" {
@@ -97,7 +97,13 @@ func stepListener(old FleetListener, had bool, cur FleetListener, present bool, 
 		if !had {
 			next = FleetListener{ListenerKey: cur.ListenerKey, FirstSeen: now, Phase: PhaseNew}
 		}
-		next.Program, next.Process, next.User, next.Reach, next.LastSeen = cur.Program, cur.Process, cur.User, cur.Reach, now
+		// LastSeen moves only with a change: the host's own last-seen time
+		// says it still reports, so a heartbeat writes one row, not one
+		// per listener.
+		if !had || next.Program != cur.Program || next.Process != cur.Process || next.User != cur.User || next.Reach != cur.Reach || next.Phase != PhaseUp {
+			next.LastSeen = now
+		}
+		next.Program, next.Process, next.User, next.Reach = cur.Program, cur.Process, cur.User, cur.Reach
 		switch next.Phase {
 		case PhaseNew:
 			if had {
