@@ -60,7 +60,8 @@ type ListenerKey struct {
 // the program behind it (its container, unit or executable) rather than
 // its pid.
 type FleetListener struct {
-	HostID string `json:"host_id,omitempty"`
+	HostID   string `json:"host_id,omitempty"`
+	HostName string `json:"host_name,omitempty"` // in answers across hosts (where)
 	ListenerKey
 	// Program is the identity compared across reports: "container NAME",
 	// "unit NAME.service" or the executable's path; "hidden" when /proc

@@ -39,7 +39,14 @@ type Lookup struct {
 	// Assignments returns all of the organisation's assignments; the lookup
 	// keeps those on its ports or with the queried name.
 	Assignments func(ctx context.Context) ([]Assignment, error)
+	// Fleet returns the confirmed listeners on port p across the hosts
+	// that report to a server; nil: no fleet section.
+	Fleet func(ctx context.Context, p Port, proto Proto) ([]FleetListener, error)
 }
+
+// maxFleetPorts bounds the ports of one range the fleet section asks a
+// server about.
+const maxFleetPorts = 16
 
 // Answer is everything portolan knows about one query: the --json document
 // of `portolan QUERY` and the body of GET /v1/ports/{query} (schema in
@@ -55,6 +62,9 @@ type Answer struct {
 	Sockets         []Socket     `json:"sockets"`     // who listens here, when known
 	Leases          []Lease      `json:"leases"`      // portolan leases on the ports
 	Assignments     []Assignment `json:"assignments"` // the organisation's own assignments
+	// Fleet is every host of a server's fleet that listens on the ports
+	// (`portolan QUERY --server URL`).
+	Fleet []FleetListener `json:"fleet,omitempty"`
 	// Traps are the ports of a port or range query that bind but that
 	// clients will not use (browsers refuse them, an OS service holds them).
 	Traps []Trap `json:"traps,omitempty"`
@@ -269,6 +279,24 @@ func (l *Lookup) sections(ctx context.Context, a *Answer, q Query, ports []Range
 			for _, x := range s {
 				if !slices.ContainsFunc(a.Sockets, x.Same) {
 					a.Sockets = append(a.Sockets, x)
+				}
+			}
+		}
+	}
+	if l.Fleet != nil {
+		// Port by port, so a wide range does not become thousands of calls.
+		for _, r := range ports {
+			if r.Hi-r.Lo >= maxFleetPorts {
+				continue
+			}
+			for p := r.Lo; p <= r.Hi; p++ {
+				fl, err := l.Fleet(ctx, p, q.Proto)
+				if err != nil {
+					return err
+				}
+				a.Fleet = append(a.Fleet, fl...)
+				if p == MaxPort {
+					break
 				}
 			}
 		}

@@ -148,13 +148,14 @@ func (db *DB) HostListeners(ctx context.Context, id string) ([]portolan.FleetLis
 func (db *DB) ListenersOn(ctx context.Context, port portolan.Port, proto portolan.Proto) ([]portolan.FleetListener, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	q := `SELECT ` + listenerCols + ` FROM fleet_listeners WHERE port = $1 AND phase <> 'new'`
+	q := `SELECT ` + joinedCols + ` FROM fleet_listeners l JOIN fleet_hosts h ON h.id = l.host_id WHERE l.port = $1 AND l.phase <> 'new'`
 	args := []any{int32(port)}
 	if proto != portolan.ProtoAny {
-		q += " AND proto = $2"
+		q += " AND l.proto = $2"
 		args = append(args, protoText(proto))
 	}
-	return scanListeners(db.pool.Query(ctx, q+" ORDER BY host_id, proto, addr", args...))
+	ls, err := scanListeners(db.pool.Query(ctx, q+" ORDER BY h.name, l.host_id, l.proto, l.addr", args...))
+	return withNames(ls), err
 }
 
 // FleetDrift returns the active drift of host hostID, or of every host.
@@ -195,6 +196,18 @@ func (db *DB) FleetEvents(ctx context.Context, since int64, limit int) ([]portol
 }
 
 const listenerCols = "host_id, proto, addr, port, program, process, usr, reach, phase, first_seen, last_seen"
+
+// joinedCols are listenerCols with the host's name in place of the phase
+// (ListenersOn keeps only confirmed listeners), for the answers across hosts.
+const joinedCols = "l.host_id, l.proto, l.addr, l.port, l.program, l.process, l.usr, l.reach, h.name, l.first_seen, l.last_seen"
+
+// withNames moves the host name that joinedCols put in Phase to HostName.
+func withNames(ls []portolan.FleetListener) []portolan.FleetListener {
+	for i := range ls {
+		ls[i].HostName, ls[i].Phase = string(ls[i].Phase), portolan.PhaseUp
+	}
+	return ls
+}
 
 func scanListeners(rows pgx.Rows, err error) ([]portolan.FleetListener, error) {
 	if err != nil {

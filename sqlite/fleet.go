@@ -142,13 +142,14 @@ func (d *DB) HostListeners(ctx context.Context, id string) ([]portolan.FleetList
 
 // ListenersOn returns the confirmed listeners on port across the fleet.
 func (d *DB) ListenersOn(ctx context.Context, port portolan.Port, proto portolan.Proto) ([]portolan.FleetListener, error) {
-	q := `SELECT ` + listenerCols + ` FROM fleet_listeners WHERE port = ? AND phase <> 'new'`
+	q := `SELECT ` + joinedCols + ` FROM fleet_listeners l JOIN fleet_hosts h ON h.id = l.host_id WHERE l.port = ? AND l.phase <> 'new'`
 	args := []any{int(port)}
 	if proto != portolan.ProtoAny {
-		q += " AND proto = ?"
+		q += " AND l.proto = ?"
 		args = append(args, protoText(proto))
 	}
-	return scanListeners(d.db.QueryContext(ctx, q+" ORDER BY host_id, proto, addr", args...))
+	ls, err := scanListeners(d.db.QueryContext(ctx, q+" ORDER BY h.name, l.host_id, l.proto, l.addr", args...))
+	return withNames(ls), err
 }
 
 // FleetDrift returns the active drift of host hostID, or of every host.
@@ -186,6 +187,18 @@ func (d *DB) FleetEvents(ctx context.Context, since int64, limit int) ([]portola
 }
 
 const listenerCols = "host_id, proto, addr, port, program, process, usr, reach, phase, first_seen, last_seen"
+
+// joinedCols are listenerCols with the host's name in place of the phase
+// (ListenersOn keeps only confirmed listeners), for the answers across hosts.
+const joinedCols = "l.host_id, l.proto, l.addr, l.port, l.program, l.process, l.usr, l.reach, h.name, l.first_seen, l.last_seen"
+
+// withNames moves the host name that joinedCols put in Phase to HostName.
+func withNames(ls []portolan.FleetListener) []portolan.FleetListener {
+	for i := range ls {
+		ls[i].HostName, ls[i].Phase = string(ls[i].Phase), portolan.PhaseUp
+	}
+	return ls
+}
 
 func scanListeners(rows *sql.Rows, err error) ([]portolan.FleetListener, error) {
 	if err != nil {

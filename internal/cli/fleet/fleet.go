@@ -129,14 +129,10 @@ func Where(ctx context.Context, o *Options, q string) error {
 	if o.JSON {
 		return cmdutil.WriteJSON(o.IO, w)
 	}
-	names, err := hostNames(ctx, c)
-	if err != nil {
-		return err
-	}
 	tp := tableprinter.New(o.IO, "host", "proto", "address", "port", "program", "reach")
 	tp.Flexible(4)
 	for _, l := range w.Listeners {
-		tp.AddRow(names[l.HostID], l.Proto.String(), l.Addr.String(), l.Port.String(), l.Program, string(l.Reach))
+		tp.AddRow(l.HostName, l.Proto.String(), l.Addr.String(), l.Port.String(), l.Program, string(l.Reach))
 	}
 	if err := tp.Render(); err != nil {
 		return err

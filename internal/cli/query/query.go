@@ -36,6 +36,8 @@ type Options struct {
 	Leases func(ctx context.Context) ([]portolan.Lease, error)
 	// Assignments returns the organisation's assignments on ports r.
 	Assignments func(ctx context.Context, r portolan.Range, proto portolan.Proto) ([]portolan.Assignment, error)
+	// Fleet returns a server's fleet listeners on port p; nil: no section.
+	Fleet func(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]portolan.FleetListener, error)
 
 	// Queries are the arguments; "-" reads more, one a line, from IO.In.
 	Queries []string

@@ -160,6 +160,18 @@ func renderSectionsTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answe
 			return err
 		}
 	}
+	if len(r.Fleet) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, io.Bold("Fleet"))
+		t := tableprinter.New(io, "host", "proto", "address", "port", "program", "reach")
+		t.Flexible(4)
+		for _, l := range r.Fleet {
+			t.AddRow(l.HostName, l.Proto.String(), l.Addr.String(), l.Port.String(), l.Program, string(l.Reach))
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
 	if len(r.Assignments) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, io.Bold("Assignments"))
@@ -223,6 +235,7 @@ func clip(s string, n int) string {
 //	socket  QUERY  PROTO  LOCAL  STATE  PID  PROCESS
 //	lease   QUERY  PORT  PROTO  PID  LABEL
 //	assignment QUERY PORT PROTO NAME OWNER
+//	fleet QUERY HOST PROTO ADDRESS PORT PROGRAM REACH
 //
 // Every cell goes through cmdutil.Sanitize: a tab or newline inside one
 // becomes a space, so each row stays one line, and no escape sequence
@@ -273,6 +286,9 @@ func (p *plainRows) render(w goio.Writer, r *portolan.Answer) error {
 	}
 	for _, a := range r.Assignments {
 		p.row("assignment", r.Query, a.Port.String(), protoOrBoth(a.Proto), a.Name, a.Owner)
+	}
+	for _, l := range r.Fleet {
+		p.row("fleet", r.Query, l.HostName, l.Proto.String(), l.Addr.String(), l.Port.String(), l.Program, string(l.Reach))
 	}
 	_, err := w.Write(p.b)
 	return err

@@ -15,7 +15,7 @@ const batchSize = 8
 
 // lookup wires the options into the library's one lookup.
 func (o *Options) lookup(reg *registry.Registry, host *portolan.HostRanges, batch bool) *portolan.Lookup {
-	l := &portolan.Lookup{Registry: reg, Host: host, Leases: o.Leases}
+	l := &portolan.Lookup{Registry: reg, Host: host, Leases: o.Leases, Fleet: o.Fleet}
 	if o.Assignments != nil {
 		l.Assignments = func(ctx context.Context) ([]portolan.Assignment, error) {
 			return o.Assignments(ctx, portolan.Range{Lo: 0, Hi: portolan.MaxPort}, portolan.ProtoAny)
