@@ -65,6 +65,7 @@ func realServer(t testing.TB) (string, portolan.Store) {
 		Assignments: assignment.New(store, reg.ByPort, host.Ephemeral, host.UnprivilegedStart),
 		Tokens:      toks,
 		Names:       leases,
+		Fleet:       store,
 		UI:          ui.Handler(),
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -5,6 +5,7 @@
 import { $, clearToken, debounce, getJSON, h, num, portButton, replace, setToken, table, token } from './dom.js';
 import { PortMap, axis } from './map.js';
 import * as details from './details.js';
+import { loadFleet } from './fleet.js';
 
 const REFRESH_MS = 3000;
 // Listing sockets with their owners walks /proc on the server: less often.
@@ -221,6 +222,22 @@ async function loadNames() {
       h('span', { class: 'mono' }, r.worktree), r.project === r.worktree ? '' : h('span', { class: 'mono' }, r.project)])));
 }
 
+// showFleet fills the fleet panel, shown only when the server keeps a fleet.
+async function showFleet() {
+  let f;
+  try {
+    f = await loadFleet(openPort);
+  } catch (e) {
+    $('#fleet').hidden = false;
+    if (changed('fleet', e.message)) note('#fleet-body', e.message);
+    return;
+  }
+  $('#fleet').hidden = !f;
+  if (!f) return;
+  $('#fleet-count').textContent = f.count;
+  replace($('#fleet-body'), f.body);
+}
+
 // index maps ports to the page's facts for the map's tooltip.
 function index() {
   const by = new Map();
@@ -257,7 +274,7 @@ async function refresh(all = false) {
     // On the first round the map goes first: the other lists (the server's
     // socket scan above all) would compete with it for the same CPU.
     if (rounds === 1) await drawn;
-    await Promise.allSettled([drawn, sockets ? loadSockets() : null, loadLeases(), loadAssignments(), loadNames()]);
+    await Promise.allSettled([drawn, sockets ? loadSockets() : null, loadLeases(), loadAssignments(), loadNames(), sockets ? showFleet() : null]);
     $('#updated').textContent = 'Updated ' + new Date().toLocaleTimeString();
     $('#updated').dateTime = new Date().toISOString();
   } finally {
