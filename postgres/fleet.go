@@ -73,37 +73,60 @@ func changeBatch(ch portolan.HostChange) *pgx.Batch {
 	b.Queue(`INSERT INTO fleet_hosts (id, name, reporter, first_seen, last_seen, interval_ns, seq) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, reporter = excluded.reporter, last_seen = excluded.last_seen, interval_ns = excluded.interval_ns, seq = excluded.seq`,
 		h.ID, h.Name, h.Reporter, h.FirstSeen, h.LastSeen, int64(h.Interval), int64(h.Seq))
-	for _, l := range ch.PutListeners {
+	if n := len(ch.PutListeners); n > 0 {
+		// One statement for every listener of a report: a host's first
+		// report carries hundreds.
+		protos, addrs, programs, procs, users, reaches, phases := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ports := make([]int32, n)
+		first, last := make([]time.Time, n), make([]time.Time, n)
+		for i, l := range ch.PutListeners {
+			protos[i], addrs[i], ports[i] = protoText(l.Proto), l.Addr.String(), int32(l.Port)
+			programs[i], procs[i], users[i], reaches[i], phases[i] = l.Program, l.Process, l.User, string(l.Reach), string(l.Phase)
+			first[i], last[i] = l.FirstSeen, l.LastSeen
+		}
 		b.Queue(`INSERT INTO fleet_listeners (host_id, proto, addr, port, program, process, usr, reach, phase, first_seen, last_seen)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[])
 			ON CONFLICT (host_id, proto, addr, port) DO UPDATE SET program = excluded.program, process = excluded.process,
 				usr = excluded.usr, reach = excluded.reach, phase = excluded.phase, last_seen = excluded.last_seen`,
-			h.ID, protoText(l.Proto), l.Addr.String(), int32(l.Port), l.Program, l.Process, l.User, string(l.Reach), string(l.Phase),
-			l.FirstSeen, l.LastSeen)
+			h.ID, protos, addrs, ports, programs, procs, users, reaches, phases, first, last)
 	}
 	for _, k := range ch.DropListeners {
 		b.Queue("DELETE FROM fleet_listeners WHERE host_id = $1 AND proto = $2 AND addr = $3 AND port = $4",
 			h.ID, protoText(k.Proto), k.Addr.String(), int32(k.Port))
 	}
-	for _, di := range ch.PutDrift {
+	if n := len(ch.PutDrift); n > 0 {
+		kinds, protos, programs, assigns, details, phases := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ports := make([]int32, n)
+		since := make([]time.Time, n)
+		for i, di := range ch.PutDrift {
+			kinds[i], protos[i], ports[i] = string(di.Kind), protoText(di.Proto), int32(di.Port)
+			programs[i], assigns[i], details[i], since[i], phases[i] = di.Program, di.Assignment, di.Detail, di.Since, string(di.Phase)
+		}
 		b.Queue(`INSERT INTO fleet_drift (host_id, kind, proto, port, program, assignment, detail, since, phase)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[])
 			ON CONFLICT (host_id, kind, proto, port) DO UPDATE SET program = excluded.program, assignment = excluded.assignment,
 				detail = excluded.detail, since = excluded.since, phase = excluded.phase`,
-			h.ID, string(di.Kind), protoText(di.Proto), int32(di.Port), di.Program, di.Assignment, di.Detail, di.Since, string(di.Phase))
+			h.ID, kinds, protos, ports, programs, assigns, details, since, phases)
 	}
 	for _, k := range ch.DropDrift {
 		b.Queue("DELETE FROM fleet_drift WHERE host_id = $1 AND kind = $2 AND proto = $3 AND port = $4",
 			h.ID, string(k.Kind), protoText(k.Proto), int32(k.Port))
 	}
-	for _, e := range ch.Events {
-		addr := ""
-		if e.Addr.IsValid() {
-			addr = e.Addr.String()
+	if n := len(ch.Events); n > 0 {
+		times := make([]time.Time, n)
+		hosts, names, kinds, protos, addrs, programs, drifts, details := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ports := make([]int32, n)
+		for i, e := range ch.Events {
+			times[i], hosts[i], names[i], kinds[i], protos[i], ports[i] = e.Time, e.HostID, e.HostName, string(e.Kind), protoText(e.Proto), int32(e.Port)
+			if e.Addr.IsValid() {
+				addrs[i] = e.Addr.String()
+			}
+			programs[i], drifts[i], details[i] = e.Program, string(e.Drift), e.Detail
 		}
+		// unnest keeps the order: the events' ids follow the report's order.
 		b.Queue(`INSERT INTO fleet_events (time, host_id, host_name, kind, proto, addr, port, program, drift, detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			e.Time, e.HostID, e.HostName, string(e.Kind), protoText(e.Proto), addr, int32(e.Port), e.Program, string(e.Drift), e.Detail)
+			SELECT t, h, n, k, p, a, po, pr, d, de FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[]) WITH ORDINALITY AS e(t, h, n, k, p, a, po, pr, d, de, o) ORDER BY o`,
+			times, hosts, names, kinds, protos, addrs, ports, programs, drifts, details)
 	}
 	return b
 }

@@ -81,7 +81,10 @@ func run(bin string, hosts, per int, interval time.Duration, rounds int, churn f
 		}
 	}()
 	base := "http://" + addr
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 30 * time.Second}
+	// Every simulated host comes from this one address: stay under the
+	// server's per-client connection share (64), as a thousand real hosts,
+	// each with its own address, would not need to.
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 48, MaxIdleConnsPerHost: 48}, Timeout: 30 * time.Second}
 	fmt.Printf("fleet: %d hosts x %d listeners, reports every %v, %d rounds after the full one, churn %.0f%%; serve on PostgreSQL (%s)\n",
 		hosts, per, interval, rounds, churn*100, time.Now().UTC().Format("2006-01-02"))
 
@@ -96,12 +99,13 @@ func run(bin string, hosts, per int, interval time.Duration, rounds int, churn f
 			offset := time.Duration(h) * interval / time.Duration(hosts)
 			ls := listeners(h, per)
 			var seq uint64
+			full := true // as the agent: a full report first, and after a failure
 			for r := 0; r <= rounds; r++ {
 				due := start.Add(offset + time.Duration(r)*interval)
 				time.Sleep(time.Until(due))
 				seq++
 				rep := portolan.FleetReport{HostID: fmt.Sprintf("load-%04d", h), HostName: fmt.Sprintf("host-%04d", h), Interval: interval, Seq: seq, Base: seq - 1}
-				if r == 0 {
+				if full {
 					rep.Full, rep.Listeners = true, ls
 				} else if rand.Float64() < churn {
 					gone := ls[0]
@@ -111,6 +115,7 @@ func run(bin string, hosts, per int, interval time.Duration, rounds int, churn f
 				t0 := time.Now()
 				err := post(client, base, rep)
 				d := time.Since(t0)
+				full = err != nil
 				mu.Lock()
 				if err != nil {
 					errs++
@@ -129,6 +134,8 @@ func run(bin string, hosts, per int, interval time.Duration, rounds int, churn f
 		kind := "delta/heartbeat"
 		if r == 0 {
 			kind = "full (first)"
+		} else if r == 1 {
+			kind = "confirming"
 		}
 		p50, p99, mx := pct(lat[r], 0.5), pct(lat[r], 0.99), pct(lat[r], 1)
 		fmt.Printf("round %d %-16s reports %5d  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  late %d\n", r, kind, len(lat[r]), ms(p50), ms(p99), ms(mx), late[r])
