@@ -28,9 +28,9 @@ type Options struct {
 	// LoopbackOnly marks a service that must never be reached from another
 	// host: the fleet reports it as exposed drift when it is.
 	LoopbackOnly bool
-	Force bool
-	JSON  bool
-	Actor string // who, for the audit log of a local store
+	Force        bool
+	JSON         bool
+	Actor        string // who, for the audit log of a local store
 	// Listeners returns what listens on a port on this host now (nil:
 	// not checked); an assignment of a port in use gets a warning.
 	Listeners func(context.Context, portolan.Port, portolan.Proto) ([]portolan.Socket, error)

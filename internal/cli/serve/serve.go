@@ -14,12 +14,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/portolan-dev/portolan"
@@ -245,7 +247,13 @@ func Run(ctx context.Context, o *Options) error {
 	defer closeLeases()
 	assigns := assignment.New(store, reg.ByPort, host.Ephemeral, host.UnprivilegedStart)
 
-	hook, err := o.webhook()
+	// Internal errors reach the operator on stderr (clients see only
+	// "internal error"); the HTTP server's own debug chatter does not.
+	// The log and the start-up line share one writer that takes one write
+	// at a time: the reporter and the webhook log from their goroutines.
+	errOut := &lockedWriter{w: o.IO.ErrOut}
+	log := slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	hook, err := o.webhook(log)
 	if err != nil {
 		return err
 	}
@@ -257,9 +265,6 @@ func Run(ctx context.Context, o *Options) error {
 		}()
 	}
 
-	// Internal errors reach the operator on stderr (clients see only
-	// "internal error"); the HTTP server's own debug chatter does not.
-	log := slog.New(slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv := porthttp.NewServer(porthttp.Config{
 		Registry: reg,
 		Search: func(q string, limit int) []portolan.Service {
@@ -337,7 +342,7 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		g.Go(func() error { return r.Run(ctx) })
 	}
-	fmt.Fprintf(o.IO.ErrOut, "portolan serve: API %s, portserver %s, store %s, admin token in %s\n", url, ps, where, tokenPath)
+	fmt.Fprintf(errOut, "portolan serve: API %s, portserver %s, store %s, admin token in %s\n", url, ps, where, tokenPath)
 	if o.Ready != nil {
 		o.Ready(url)
 	}
@@ -446,7 +451,7 @@ func (o *Options) selfReporter(url string, toks *porthttp.Tokens, log *slog.Logg
 }
 
 // webhook starts the sender of --webhook, or returns nil without one.
-func (o *Options) webhook() (*webhook.Sender, error) {
+func (o *Options) webhook(log *slog.Logger) (*webhook.Sender, error) {
 	if o.Webhook == "" {
 		if o.WebhookSecretFile != "" {
 			return nil, cmdutil.FlagErrorf("--webhook-secret-file without --webhook: want both, or neither")
@@ -464,7 +469,6 @@ func (o *Options) webhook() (*webhook.Sender, error) {
 	if len(secret) == 0 {
 		return nil, cmdutil.FlagErrorf("--webhook needs a signing secret: --webhook-secret-file F or $PORTOLAN_WEBHOOK_SECRET (16 bytes or more)")
 	}
-	log := slog.New(slog.NewTextHandler(o.IO.ErrOut, nil))
 	return webhook.New(o.Webhook, secret, webhook.Options{Logger: log})
 }
 
@@ -479,4 +483,16 @@ func sendEvents(hook *webhook.Sender, evs []portolan.FleetEvent) {
 		sum := sha256.Sum256(b)
 		hook.Send(hex.EncodeToString(sum[:12]), b)
 	}
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
