@@ -292,3 +292,39 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// The backoff doubles from MinBackoff, stays under MaxBackoff, and its
+// jitter takes at most a quarter off.
+func TestBackoff(t *testing.T) {
+	s := &Sender{o: Options{MinBackoff: time.Second, MaxBackoff: time.Minute}}
+	for n, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 4: 8 * time.Second, 7: time.Minute, 1000: time.Minute} {
+		for range 100 {
+			if d := s.backoff(n); d > want || d < want*3/4 {
+				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", n, d, want*3/4, want)
+			}
+		}
+	}
+}
+
+// A receiver answering 200 with an endless body is read only so far: the
+// event counts as sent and the next one goes.
+func TestResponseBodyBounded(t *testing.T) {
+	addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		chunk := bytes.Repeat([]byte("x"), 32<<10)
+		for range 1000 { // 32 MiB, far past what the sender reads
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	s, err := New("http://"+addr+"/", secret, fast())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Send("a", []byte(`{}`))
+	s.Send("b", []byte(`{}`))
+	s.Close(deadline(t, 5*time.Second))
+	if st := s.Stats(); st.Sent != 2 {
+		t.Errorf("stats %+v: want both sent", st)
+	}
+}
