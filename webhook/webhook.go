@@ -41,13 +41,16 @@ type Options struct {
 	Client     *http.Client // default: no redirects, Timeout
 }
 
-// Stats are the sender's counters, for /metrics.
+// Stats are the sender's counters, for /metrics. Dropped counts the
+// events lost to a full queue, to an event larger than MaxBytes, and to a
+// Close whose deadline passed.
 type Stats struct {
 	Sent, Retried, Dropped, Rejected uint64 // Rejected: a 4xx other than 408 and 429
-	Queued                           int
+	Queued, QueuedBytes              int
 }
 
 type event struct {
+	seq  uint64 // the queue's own order: ids come from the caller and may repeat
 	id   string
 	body []byte
 }
@@ -61,6 +64,7 @@ type Sender struct {
 	mu     sync.Mutex
 	queue  []event
 	bytes  int
+	seq    uint64
 	wake   chan struct{}
 	closed bool
 
@@ -114,9 +118,16 @@ func (s *Sender) Send(id string, body []byte) {
 		s.mu.Unlock()
 		return
 	}
-	s.queue = append(s.queue, event{id, body})
+	if len(body) > s.o.MaxBytes { // would empty the queue and still not fit
+		s.mu.Unlock()
+		s.dropped.Add(1)
+		s.o.Logger.Error("webhook event larger than the queue's byte bound; dropped", "event", id, "bytes", len(body))
+		return
+	}
+	s.seq++
+	s.queue = append(s.queue, event{s.seq, id, body})
 	s.bytes += len(body)
-	for len(s.queue) > 1 && (len(s.queue) > s.o.MaxQueue || s.bytes > s.o.MaxBytes) {
+	for len(s.queue) > s.o.MaxQueue || s.bytes > s.o.MaxBytes {
 		s.bytes -= len(s.queue[0].body)
 		s.queue[0] = event{}
 		s.queue = s.queue[1:]
@@ -132,13 +143,14 @@ func (s *Sender) Send(id string, body []byte) {
 // Stats returns the counters now.
 func (s *Sender) Stats() Stats {
 	s.mu.Lock()
-	q := len(s.queue)
+	q, b := len(s.queue), s.bytes
 	s.mu.Unlock()
-	return Stats{Sent: s.sent.Load(), Retried: s.retried.Load(), Dropped: s.dropped.Load(), Rejected: s.rejected.Load(), Queued: q}
+	return Stats{Sent: s.sent.Load(), Retried: s.retried.Load(), Dropped: s.dropped.Load(), Rejected: s.rejected.Load(), Queued: q, QueuedBytes: b}
 }
 
 // Close stops taking events and delivers what is queued until ctx ends;
-// what is left then is dropped.
+// what is left then is dropped and counted. Calling it again returns at
+// once.
 func (s *Sender) Close(ctx context.Context) {
 	s.mu.Lock()
 	s.closed = true
@@ -153,6 +165,11 @@ func (s *Sender) Close(ctx context.Context) {
 		s.stop()
 		<-s.done
 	}
+	s.stop()
+	s.mu.Lock()
+	s.dropped.Add(uint64(len(s.queue)))
+	s.queue, s.bytes = nil, 0
+	s.mu.Unlock()
 }
 
 func (s *Sender) loop() {
@@ -194,7 +211,7 @@ func (s *Sender) loop() {
 		}
 		failures = 0
 		s.mu.Lock()
-		if len(s.queue) > 0 && s.queue[0].id == ev.id { // not dropped meanwhile
+		if len(s.queue) > 0 && s.queue[0].seq == ev.seq { // not dropped meanwhile
 			s.bytes -= len(ev.body)
 			s.queue[0] = event{}
 			s.queue = s.queue[1:]
@@ -226,15 +243,28 @@ func (s *Sender) deliver(ev event) (retry bool, wait time.Duration, err error) {
 		s.sent.Add(1)
 		return false, 0, nil
 	case c == http.StatusTooManyRequests || c == http.StatusRequestTimeout || c >= 500:
-		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
-			wait = min(time.Duration(secs)*time.Second, s.o.MaxBackoff)
-		}
+		wait = min(retryAfter(resp.Header.Get("Retry-After"), time.Now()), s.o.MaxBackoff)
 		return true, wait, fmt.Errorf("receiver answered %d", c)
 	default:
 		s.rejected.Add(1)
 		s.o.Logger.Error("webhook receiver refused an event; dropped", "url", redacted(s.url), "event", ev.id, "status", c)
 		return false, 0, nil
 	}
+}
+
+// retryAfter reads a Retry-After header, in seconds or an HTTP date; 0
+// when absent, unreadable or past.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(h, 10, 64); err == nil {
+		return time.Duration(min(max(secs, 0), 1<<31)) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
 }
 
 func (s *Sender) backoff(n int) time.Duration {
@@ -256,30 +286,34 @@ func sign(secret []byte, ts string, body []byte) string {
 
 // Verify checks a request's X-Portolan-Signature header against body and
 // secret, refusing a timestamp further than tolerance from now (a replay).
+// The header may carry several v1 values (a sender part way through a
+// secret rotation); one match is enough. The comparison is constant-time.
 func Verify(secret []byte, header string, body []byte, tolerance time.Duration, now time.Time) error {
-	var ts, sig string
+	var ts string
+	var sigs []string
 	for _, part := range strings.Split(header, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
 		switch k {
 		case "t":
 			ts = v
 		case "v1":
-			sig = v
+			sigs = append(sigs, v)
 		}
 	}
 	unix, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || sig == "" {
+	if err != nil || len(sigs) == 0 || len(sigs) > 8 {
 		return errors.New("webhook: signature header is not t=UNIX,v1=HEX")
 	}
 	if d := now.Sub(time.Unix(unix, 0)); d > tolerance || d < -tolerance {
 		return fmt.Errorf("webhook: signature is %v old: want within %v", d.Round(time.Second), tolerance)
 	}
 	want, _ := hex.DecodeString(sign(secret, ts, body))
-	got, err := hex.DecodeString(sig)
-	if err != nil || !hmac.Equal(want, got) {
-		return errors.New("webhook: signature does not match")
+	for _, sig := range sigs {
+		if got, err := hex.DecodeString(sig); err == nil && hmac.Equal(want, got) {
+			return nil
+		}
 	}
-	return nil
+	return errors.New("webhook: signature does not match")
 }
 
 // redacted is the URL without its query, which may carry a receiver's key.

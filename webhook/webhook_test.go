@@ -176,6 +176,10 @@ func TestVerifyRefuses(t *testing.T) {
 	if err := Verify(secret, good, body, time.Minute, now); err != nil {
 		t.Fatal(err)
 	}
+	rotating := "t=" + ts + ",v1=" + sign([]byte("the-old-secret-0123456789"), ts, body) + ",v1=" + sign(secret, ts, body)
+	if err := Verify(secret, rotating, body, time.Minute, now); err != nil {
+		t.Errorf("a header with the old and the new secret's signatures: %v", err)
+	}
 	old := strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)
 	for name, c := range map[string]struct {
 		h    string
@@ -210,4 +214,6 @@ func BenchmarkSend(b *testing.B) {
 	for b.Loop() {
 		s.Send("1", body)
 	}
+	b.StopTimer()
+	s.Close(canceled())
 }
