@@ -17,6 +17,10 @@ type Holder struct {
 	// nodemon, supervisord, runit, s6); killing the holder alone brings it
 	// back.
 	Supervisor *Supervisor `json:"supervisor,omitempty"`
+	// Published is set when the process is a container engine's port
+	// forwarder (docker-proxy): the socket is the container's published
+	// port, not the forwarder's own.
+	Published *Published `json:"published,omitempty"`
 	// Orphan: the process was reparented to pid 1, its parent gone.
 	Orphan bool `json:"orphan,omitempty"`
 	// Project is the checkout the process runs in (its working directory).
@@ -25,10 +29,61 @@ type Holder struct {
 	Age time.Duration `json:"age_ns,omitempty"`
 }
 
-// Container is a container named by a process's cgroup.
+// Container is a container named by a process's cgroup. Engine and ID come
+// from /proc; the rest from the engine's API when its socket is readable.
 type Container struct {
 	Engine string `json:"engine"` // docker, podman, containerd, cri-o
 	ID     string `json:"id"`     // the full id, 64 hex digits
+	Name   string `json:"name,omitempty"`
+	Image  string `json:"image,omitempty"`
+	// Compose is the docker compose project and service that made it.
+	Compose *Compose `json:"compose,omitempty"`
+	// Ports are the ports it publishes on the host.
+	Ports []PublishedPort `json:"ports,omitempty"`
+	// Restart is its restart policy (always, unless-stopped, on-failure);
+	// with one, the engine starts the process again when it exits.
+	Restart string `json:"restart,omitempty"`
+	// NoEngine says why the fields above are missing (the engine's socket
+	// is absent, refused or did not answer); empty when they were read.
+	NoEngine string `json:"no_engine,omitempty"`
+}
+
+// Compose names a container's docker compose project and service (the
+// com.docker.compose.project and .service labels).
+type Compose struct {
+	Project string `json:"project"`
+	Service string `json:"service"`
+}
+
+// PublishedPort is one port a container publishes: connections to
+// HostIP:HostPort on the host reach the container's ContainerPort.
+type PublishedPort struct {
+	Proto         Proto  `json:"protocol"`
+	HostIP        string `json:"host_ip,omitempty"`
+	HostPort      Port   `json:"host_port"`
+	ContainerPort Port   `json:"container_port"`
+}
+
+// Published is a container's published port as its forwarder holds it:
+// the forwarder (docker-proxy), the container's own address and port it
+// forwards to, and the container when the engine names it.
+type Published struct {
+	Via       string     `json:"via"` // docker-proxy
+	Proto     Proto      `json:"protocol"`
+	Host      string     `json:"host"`   // 127.0.0.1:18080
+	Target    string     `json:"target"` // the container's address and port, 10.213.0.2:8080
+	Container *Container `json:"container,omitempty"`
+}
+
+// Label is how people call the container: its name, else its short id.
+func (c *Container) Label() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	if len(c.ID) > 12 {
+		return c.ID[:12]
+	}
+	return c.ID
 }
 
 // Pod is a Kubernetes pod named by a process's cgroup.

@@ -34,6 +34,11 @@ func Of(pid int, o Options) (portolan.Holder, error) {
 	if b, err := os.ReadFile(procfs.Path(pid, "cgroup")); err == nil {
 		h.Container, h.Pod, h.Unit = FromCgroup(string(b))
 	}
+	if st.Comm == "docker-proxy" {
+		if cmd, err := os.ReadFile(procfs.Path(pid, "cmdline")); err == nil {
+			h.Published = ParseProxy(procfs.SplitCmdline(cmd))
+		}
+	}
 	if start := procfs.StartTime(st.StartTicks); !start.IsZero() {
 		now := time.Now
 		if o.Now != nil {
@@ -43,7 +48,7 @@ func Of(pid int, o Options) (portolan.Holder, error) {
 	}
 	h.Orphan = orphan(pid, st)
 	h.Supervisor = supervisor(st.PPID, h.Unit, o)
-	if cwd, err := os.Readlink(procfs.Path(pid, "cwd")); err == nil {
+	if cwd, err := os.Readlink(procfs.Path(pid, "cwd")); err == nil && h.Published == nil { // a forwarder's directory is its daemon's
 		if co, err := checkout.Of(cwd); err == nil && co.Git {
 			h.Project = &portolan.ProjectDir{Top: co.Project, Worktree: co.Worktree, Branch: co.Branch}
 		}
@@ -135,14 +140,18 @@ func restarts(unit string, o Options) bool {
 func Label(h portolan.Holder) string {
 	var parts []string
 	switch {
+	case h.Published != nil && h.Published.Container != nil:
+		parts = append(parts, ContainerLabel(h.Published.Container), "published to "+h.Published.Target)
+	case h.Published != nil:
+		parts = append(parts, "container at "+h.Published.Target+" (published by "+h.Published.Via+")")
 	case h.Container != nil:
-		parts = append(parts, "container "+h.Container.Engine+" "+short(h.Container.ID))
+		parts = append(parts, ContainerLabel(h.Container))
 	case h.Pod != nil:
 		parts = append(parts, "pod "+short(h.Pod.UID))
 	case h.Unit != "":
 		parts = append(parts, h.Unit)
 	}
-	if h.Supervisor != nil && h.Supervisor.Kind != "systemd" {
+	if h.Supervisor != nil && h.Supervisor.Kind != "systemd" && h.Supervisor.Kind != "docker" && h.Supervisor.Kind != "podman" {
 		parts = append(parts, "under "+h.Supervisor.Kind+" pid "+strconv.Itoa(h.Supervisor.PID))
 	}
 	if h.Project != nil {
@@ -156,6 +165,23 @@ func Label(h portolan.Holder) string {
 		parts = append(parts, "orphan")
 	}
 	return strings.Join(parts, " ")
+}
+
+// ContainerLabel names a container as a table shows it: "container
+// shop-api-1 (compose shop/api) restart unless-stopped" when the engine
+// named it, else "container docker 3f2a9c1b7d4e".
+func ContainerLabel(c *portolan.Container) string {
+	if c.Name == "" {
+		return "container " + c.Engine + " " + short(c.ID)
+	}
+	l := "container " + c.Name
+	if c.Compose != nil {
+		l += " (compose " + c.Compose.Project + "/" + c.Compose.Service + ")"
+	}
+	if c.Restart != "" {
+		l += " restart " + c.Restart
+	}
+	return l
 }
 
 func short(id string) string {

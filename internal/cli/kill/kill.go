@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
-	"github.com/portolan-dev/portolan/holder"
+	"github.com/portolan-dev/portolan/docker"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/sockets"
@@ -50,8 +50,17 @@ type Options struct {
 	// holder is signalled only with --force. Nil: holder.Of.
 	Supervisor func(pid int) *portolan.Supervisor
 	Parent     int // never signalled: the shell or program that ran portolan
+	// Container: a port that is a container's (published by docker-proxy
+	// or a DNAT rule, or held by a process in a container) is freed by
+	// stopping the container through its engine; without it such a port
+	// is refused.
+	Container bool
+	// Engines reads the container engines (one list per engine per run).
+	Engines *docker.Engines
 
-	res Result
+	res     Result
+	holders map[int]*portolan.Holder
+	stops   []*stop
 }
 
 // NewCmdKill returns the kill command.
@@ -64,11 +73,17 @@ func NewCmdKill(f *cmdutil.Factory) *cobra.Command {
 		Long: `Send SIGTERM to every process that listens on exactly PORT (TCP and UDP unless
 /tcp or /udp is given) and wait until its sockets are really gone, up to --timeout.
 Clients connected to the port are never signalled. SIGKILL follows only with --force.
-pid 1, portolan itself and its parent are refused. Exit 1 when nothing listens on a
-port or a process could not be stopped, 124 when a port is still held after --timeout.`,
+pid 1, portolan itself and its parent are refused, and so is a holder that a
+supervisor (pm2, supervisord, systemd Restart=, a container's restart policy) would
+start again, unless --force. A port a container publishes (held by docker-proxy, or
+forwarded by a DNAT rule) is never signalled: kill names the container, and with
+--container stops it through its engine (docker stop, with --timeout as its grace).
+Exit 1 when nothing listens on a port or a process could not be stopped, 124 when a
+port is still held after --timeout.`,
 		Example: `  portolan kill 3000                  stop the dev server on 3000
   portolan kill 8080 8443 --dry-run   show who would be signalled, and their command lines
-  portolan kill 5353/udp --force      SIGKILL if SIGTERM has not freed the port in 5s`,
+  portolan kill 5353/udp --force      SIGKILL if SIGTERM has not freed the port in 5s
+  portolan kill 8080 --container      stop the container that publishes 8080`,
 		Args: cmdutil.MinimumArgs(1, "PORT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Args = args
@@ -80,6 +95,7 @@ port or a process could not be stopped, 124 when a port is still held after --ti
 	fl.DurationVar(&o.Timeout, "timeout", 5*time.Second, "how long to wait for the ports to be free (0: do not wait)")
 	fl.BoolVar(&o.Force, "force", false, "send SIGKILL to processes still holding a port after --timeout")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "print who would be signalled, with their command lines, and do nothing")
+	fl.BoolVar(&o.Container, "container", false, "stop the container that publishes or holds the port, through its engine (docker stop), instead of refusing")
 	cmdutil.AddJSONFlag(cmd, &o.JSON)
 	return cmd
 }
@@ -193,6 +209,9 @@ func Run(ctx context.Context, o *Options) error {
 		return cmdutil.FlagErrorf("--force needs a --timeout above 0: SIGKILL follows only when the port outlives it")
 	}
 	o.res = Result{DryRun: o.DryRun, Signalled: []Signalled{}, Ports: []PortResult{}}
+	if o.Engines == nil {
+		o.Engines = &docker.Engines{}
+	}
 	rep := &report{io: o.IO}
 	victims, held, err := o.find(ctx, targets, rep)
 	if err != nil {
@@ -212,6 +231,7 @@ func Run(ctx context.Context, o *Options) error {
 // act signals the victims (or, with --dry-run, says it would) and waits
 // until the held ports are free.
 func (o *Options) act(ctx context.Context, targets []target, sig Signal, victims []*victim, held map[target][]portolan.Socket, rep *report) error {
+	o.stopContainers(ctx, held, rep)
 	if o.DryRun {
 		for _, v := range victims {
 			o.signalled(v, sig)
@@ -300,7 +320,18 @@ func (o *Options) find(ctx context.Context, targets []target, rep *report) ([]*v
 			return nil, nil, err
 		}
 		if len(socks) == 0 {
-			o.fail(rep, &t, "not_listening", portolan.Errorf(portolan.ENOTFOUND, "nothing listens on port %s", t))
+			cs, err := o.published(ctx, t)
+			switch {
+			case err != nil:
+				o.fail(rep, &t, "refused", err)
+			case len(cs) > 0:
+				for _, c := range cs {
+					o.queueStop(c, t, nil)
+				}
+				held[t] = []portolan.Socket{}
+			default:
+				o.fail(rep, &t, "not_listening", portolan.Errorf(portolan.ENOTFOUND, "nothing listens on port %s", t))
+			}
 			continue
 		}
 		ok := true
@@ -316,10 +347,11 @@ func (o *Options) find(ctx context.Context, targets []target, rep *report) ([]*v
 			case s.Owner.PID == 1 || s.Owner.PID == o.Self || s.Owner.PID == o.Parent:
 				o.fail(rep, &t, "refused", portolan.Errorf(portolan.EFORBIDDEN, "refusing to signal pid %d (%s) holding port %s: it is %s", s.Owner.PID, cmdutil.Sanitize(s.Owner.Name), t, o.whom(s.Owner.PID)))
 				ok = false
-			case !o.Force && o.supervisor(s.Owner.PID) != nil:
-				sup := o.supervisor(s.Owner.PID)
+			case o.isContainers(ctx, t, s, rep, &ok):
+			case !o.Force && o.supervisor(ctx, s.Owner.PID) != nil:
+				sup := o.supervisor(ctx, s.Owner.PID)
 				o.fail(rep, &t, "refused", portolan.Errorf(portolan.ECONFLICT, "pid %d (%s) holding port %s runs under %s (pid %d), which would start it again: %s; or --force to signal it anyway",
-					s.Owner.PID, cmdutil.Sanitize(s.Owner.Name), t, sup.Kind, sup.PID, sup.Stop))
+					s.Owner.PID, cmdutil.Sanitize(s.Owner.Name), t, sup.Kind, sup.PID, cmdutil.Sanitize(sup.Stop)))
 				ok = false
 			default:
 				v := byPID[s.Owner.PID]
@@ -338,16 +370,32 @@ func (o *Options) find(ctx context.Context, targets []target, rep *report) ([]*v
 	return victims, held, nil
 }
 
-// supervisor is o.Supervisor, or holder.Of's supervisor.
-func (o *Options) supervisor(pid int) *portolan.Supervisor {
+// supervisor is o.Supervisor, or the holder's supervisor (a container's
+// restart policy included).
+func (o *Options) supervisor(ctx context.Context, pid int) *portolan.Supervisor {
 	if o.Supervisor != nil {
 		return o.Supervisor(pid)
 	}
-	h, err := holder.Of(pid, holder.Options{})
-	if err != nil {
-		return nil
+	if h := o.holderOf(ctx, pid); h != nil {
+		return h.Supervisor
 	}
-	return h.Supervisor
+	return nil
+}
+
+// isContainers handles a socket that is a container's (see containerFor):
+// true when it was queued for the container's stop or refused.
+func (o *Options) isContainers(ctx context.Context, t target, s portolan.Socket, rep *report, ok *bool) bool {
+	c, err := o.containerFor(ctx, t, s)
+	switch {
+	case err != nil:
+		o.fail(rep, &t, "refused", err)
+		*ok = false
+	case c != nil:
+		o.queueStop(c, t, &s)
+	default:
+		return false
+	}
+	return true
 }
 
 func (o *Options) whom(pid int) string {

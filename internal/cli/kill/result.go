@@ -15,9 +15,12 @@ import (
 // Result is kill's --json document: who was signalled (or would be, with
 // --dry-run) and what became of each port.
 type Result struct {
-	DryRun    bool         `json:"dry_run,omitempty"`
-	Signalled []Signalled  `json:"signalled"`
-	Ports     []PortResult `json:"ports"`
+	DryRun    bool        `json:"dry_run,omitempty"`
+	Signalled []Signalled `json:"signalled"`
+	// Containers are the containers stopped through their engine
+	// (kill --container), or, with --dry-run, to be stopped.
+	Containers []Container  `json:"containers,omitempty"`
+	Ports      []PortResult `json:"ports"`
 }
 
 // Signalled is one signal sent (or, with --dry-run, one that would be).

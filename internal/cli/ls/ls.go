@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/docker"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/netfilter"
@@ -55,7 +56,9 @@ type Options struct {
 	Interval                 time.Duration
 	Now                      func() time.Time
 
-	fresh map[string]bool // --watch: sockets new since the last frame
+	fresh   map[string]bool // --watch: sockets new since the last frame
+	engines *docker.Engines // the container engines read for this snapshot
+	noted   map[string]bool // engine problems already said on stderr
 }
 
 // NewCmdLs returns the ls command.
@@ -96,7 +99,7 @@ executable's base name, in any case.`,
 	fl.BoolVarP(&o.IPv6, "ipv6", "6", false, "IPv6 only")
 	fl.StringVar(&o.Port, "port", "", "only local port `P`")
 	fl.IntVar(&o.PID, "pid", 0, "only sockets held by process `N`")
-	fl.StringVar(&o.Container, "container", "", "only sockets held in the container whose `ID` starts so (as docker ps shows it)")
+	fl.StringVar(&o.Container, "container", "", "only sockets held in, or published by, the container `NAME` (or whose id starts so, as docker ps shows it)")
 	fl.StringVar(&o.Unit, "unit", "", "only sockets held by the systemd `UNIT` (nginx.service, or nginx)")
 	fl.StringVar(&o.Project, "project", "", "only sockets held by processes running in the checkout at `DIR`")
 	fl.StringVar(&o.Proc, "proc", "", "only sockets held by processes whose name, argv[0] or executable starts with `NAME` (any case)")
@@ -327,6 +330,7 @@ func (o *Options) snapshot(ctx context.Context, f sockets.Filter) ([]portolan.So
 	if err != nil {
 		return nil, nil, err
 	}
+	o.engines = nil // a --watch frame reads the engines afresh
 	if socks, err = o.byHolder(socks); err != nil {
 		return nil, nil, err
 	}

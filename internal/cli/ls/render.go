@@ -17,7 +17,7 @@ import (
 // a terminal, or tab-separated rows without a header on a pipe.
 func (o *Options) render(socks []portolan.Socket, names *serviceNames) error {
 	if o.JSON || o.IO.IsStdoutTTY() {
-		annotate(socks)
+		o.annotate(socks)
 	}
 	switch {
 	case o.Exposure:

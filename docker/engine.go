@@ -1,0 +1,269 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/procfs"
+)
+
+// Engines reads each engine's container list at most once: make one per
+// command (or per --watch frame). Safe for concurrent use.
+type Engines struct {
+	// SocketFor overrides the package's SocketFor (tests).
+	SocketFor func(engine string) (path, why string)
+
+	mu    sync.Mutex
+	snaps map[string]*snapshot
+}
+
+// snapshot is one engine's list, read once, and the restart policies
+// inspected so far.
+type snapshot struct {
+	client  *Client
+	list    []summary
+	why     string // why the list is missing
+	restart map[string]string
+}
+
+// engineOf maps a container's engine to the API that knows it; containerd
+// and CRI-O speak gRPC, which is not read.
+func engineOf(kind string) bool { return kind == "docker" || kind == "podman" }
+
+// snap returns engine's list, reading it on first use.
+func (e *Engines) snap(ctx context.Context, engine string) *snapshot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s, ok := e.snaps[engine]; ok {
+		return s
+	}
+	if e.snaps == nil {
+		e.snaps = map[string]*snapshot{}
+	}
+	find := SocketFor
+	if e.SocketFor != nil {
+		find = e.SocketFor
+	}
+	s := &snapshot{restart: map[string]string{}}
+	e.snaps[engine] = s
+	path, why := find(engine)
+	if path == "" {
+		s.why = why
+		return s
+	}
+	s.client = NewClient(path)
+	list, err := s.client.list(ctx)
+	if err != nil {
+		s.why = err.Error()
+		return s
+	}
+	s.list = list
+	return s
+}
+
+// Why returns the reasons engines could not be read, once each: what a
+// one-line note says when containers show their id only.
+func (e *Engines) Why() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, s := range e.snaps {
+		if s.why != "" && !slices.Contains(out, s.why) {
+			out = append(out, s.why)
+		}
+	}
+	return out
+}
+
+// Fill sets c's name, image, compose project and service, published ports
+// and restart policy from its engine, or c.NoEngine to why not.
+func (e *Engines) Fill(ctx context.Context, c *portolan.Container) {
+	if c == nil || c.Name != "" || c.NoEngine != "" {
+		return
+	}
+	if !engineOf(c.Engine) {
+		c.NoEngine = c.Engine + "'s API is not read"
+		return
+	}
+	s := e.snap(ctx, c.Engine)
+	if s.client == nil || s.list == nil {
+		c.NoEngine = s.why
+		return
+	}
+	for i := range s.list {
+		if s.list[i].ID == c.ID {
+			e.fill(ctx, s, &s.list[i], c)
+			return
+		}
+	}
+	c.NoEngine = "the engine on " + s.client.Socket + " does not list it"
+}
+
+// fill copies one listed container into c and inspects its restart
+// policy (cached per id).
+func (e *Engines) fill(ctx context.Context, s *snapshot, sum *summary, c *portolan.Container) {
+	c.ID = sum.ID
+	if len(sum.Names) > 0 {
+		c.Name = strings.TrimPrefix(sum.Names[0], "/")
+	}
+	c.Image = sum.Image
+	if p, sv := sum.Labels["com.docker.compose.project"], sum.Labels["com.docker.compose.service"]; p != "" || sv != "" {
+		c.Compose = &portolan.Compose{Project: p, Service: sv}
+	}
+	c.Ports = nil
+	for _, p := range sum.Ports {
+		if p.PublicPort == 0 {
+			continue // exposed, not published
+		}
+		proto, err := portolan.ParseProto(p.Type)
+		if err != nil {
+			continue
+		}
+		c.Ports = append(c.Ports, portolan.PublishedPort{Proto: proto, HostIP: p.IP, HostPort: portolan.Port(p.PublicPort), ContainerPort: portolan.Port(p.PrivatePort)})
+	}
+	e.mu.Lock()
+	r, ok := s.restart[sum.ID]
+	e.mu.Unlock()
+	if !ok {
+		r, _ = s.client.restartPolicy(ctx, sum.ID) // unknown is no policy
+		e.mu.Lock()
+		s.restart[sum.ID] = r
+		e.mu.Unlock()
+	}
+	if r != "" && r != "no" {
+		c.Restart = r
+	}
+}
+
+// Annotate completes the holders of socks: each container's details from
+// its engine, the container a docker-proxy forwards to, and, for a process
+// in a container with a restart policy, the engine as its supervisor.
+// Holders shared by several sockets are completed once.
+func (e *Engines) Annotate(ctx context.Context, socks []portolan.Socket) {
+	done := map[*portolan.Holder]bool{}
+	for i := range socks {
+		ow := socks[i].Owner
+		if ow == nil || ow.Holder == nil || done[ow.Holder] {
+			continue
+		}
+		h := ow.Holder
+		done[h] = true
+		e.Complete(ctx, ow.PID, h)
+	}
+}
+
+// Complete is Annotate for one process's holder.
+func (e *Engines) Complete(ctx context.Context, pid int, h *portolan.Holder) {
+	if c := h.Container; c != nil {
+		e.Fill(ctx, c)
+		if c.Restart != "" && h.Supervisor == nil {
+			h.Supervisor = &portolan.Supervisor{PID: shim(pid), Kind: c.Engine, Stop: c.Engine + " stop " + c.Label()}
+		}
+	}
+	if p := h.Published; p != nil && p.Container == nil {
+		p.Container = e.forwardedTo(ctx, p)
+	}
+}
+
+// forwardedTo finds the container a forwarder's published port belongs
+// to: the one publishing the host port whose address is the target's.
+func (e *Engines) forwardedTo(ctx context.Context, p *portolan.Published) *portolan.Container {
+	host, err1 := netip.ParseAddrPort(p.Host)
+	target, err2 := netip.ParseAddrPort(p.Target)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	s := e.snap(ctx, "docker")
+	var byPort *summary
+	for i := range s.list {
+		sum := &s.list[i]
+		if !publishes(sum, p.Proto, host.Port(), target.Port()) {
+			continue
+		}
+		if hasAddr(sum, target.Addr()) {
+			return e.container(ctx, s, sum)
+		}
+		if byPort == nil {
+			byPort = sum
+		}
+	}
+	if byPort != nil {
+		return e.container(ctx, s, byPort)
+	}
+	if s.why != "" {
+		return &portolan.Container{Engine: "docker", NoEngine: s.why}
+	}
+	return nil
+}
+
+// Publishing returns the containers of engine that publish port p (proto
+// TCP or UDP) on the host, with their details.
+func (e *Engines) Publishing(ctx context.Context, engine string, proto portolan.Proto, p portolan.Port) []*portolan.Container {
+	s := e.snap(ctx, engine)
+	var out []*portolan.Container
+	for i := range s.list {
+		if publishes(&s.list[i], proto, uint16(p), 0) {
+			c := e.container(ctx, s, &s.list[i])
+			c.Engine = engine
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Stop stops c through its engine, as `docker stop` does, with grace
+// before the engine's SIGKILL.
+func (e *Engines) Stop(ctx context.Context, c *portolan.Container, grace time.Duration) error {
+	s := e.snap(ctx, c.Engine)
+	if s.client == nil {
+		return fmt.Errorf("cannot stop container %s: %s", c.Label(), s.why)
+	}
+	return s.client.Stop(ctx, c.ID, grace)
+}
+
+func (e *Engines) container(ctx context.Context, s *snapshot, sum *summary) *portolan.Container {
+	c := &portolan.Container{Engine: "docker", ID: sum.ID}
+	e.fill(ctx, s, sum, c)
+	return c
+}
+
+// publishes: sum publishes hostPort/proto (to containerPort, unless 0).
+func publishes(sum *summary, proto portolan.Proto, hostPort, containerPort uint16) bool {
+	for _, p := range sum.Ports {
+		if p.PublicPort == hostPort && strings.EqualFold(p.Type, proto.String()) && (containerPort == 0 || p.PrivatePort == containerPort) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasAddr(sum *summary, a netip.Addr) bool {
+	for _, n := range sum.NetworkSettings.Networks {
+		if n.IPAddress == a.String() || n.GlobalIPv6Address == a.String() {
+			return true
+		}
+	}
+	return false
+}
+
+// shim is the container's runtime shim above pid (containerd-shim,
+// conmon): the process the engine supervises it through; 0 when not found.
+func shim(pid int) int {
+	for p, hops := pid, 0; p > 1 && hops < 64; hops++ {
+		st, err := procfs.ReadStat(p)
+		if err != nil {
+			return 0
+		}
+		if strings.HasPrefix(st.Comm, "containerd-shim") || st.Comm == "conmon" {
+			return p
+		}
+		p = st.PPID
+	}
+	return 0
+}
