@@ -24,6 +24,7 @@ const (
 	CauseEphemeral     CauseCode = "ephemeral"         // in the ephemeral range: a client may take it
 	CauseBrowserUnsafe CauseCode = "browser-unsafe"    // browsers refuse it
 	CauseDNAT          CauseCode = "dnat"              // a DNAT rule (Docker's published port) takes its connections
+	CausePublished     CauseCode = "published"         // a container publishes it (docker-proxy holds it, or DNAT forwards it)
 	CauseOSService     CauseCode = "os-service"        // a system daemon usually holds it
 	CauseRefused       CauseCode = "refused"           // connect: nothing listens on the address
 	CauseNoAnswer      CauseCode = "no-answer"         // connect: no reply (a firewall drop, a dead host)
@@ -68,6 +69,10 @@ type BindFacts struct {
 	// DNAT are the firewall's DNAT rules for the port (Docker's published
 	// ports): connections to it go to a container, not to a server here.
 	DNAT []string
+	// Published are the containers that publish the port through DNAT
+	// rules alone (no forwarder holds a socket), as their engine lists
+	// them. A forwarder's socket says so in its owner's holder.
+	Published []Published
 }
 
 // BindReport is the answer of `portolan why PORT` and GET /v1/why/{port}.
@@ -101,7 +106,13 @@ func ExplainBind(f BindFacts) BindReport {
 			outgoing = append(outgoing, s)
 		}
 	}
+	published := len(f.Published) > 0
 	for _, s := range listeners {
+		if s.Owner != nil && s.Owner.Holder != nil && s.Owner.Holder.Published != nil {
+			r.Causes = append(r.Causes, publishedCause(f.Port, s.Owner.PID, s.Owner.Holder.Published, true))
+			published = true
+			continue
+		}
 		r.Causes = append(r.Causes, listenerCause(s))
 	}
 	if len(listeners) == 0 && len(outgoing) > 0 {
@@ -137,7 +148,17 @@ func ExplainBind(f BindFacts) BindReport {
 			Summary: "the bind failed and no socket in this network namespace explains it: " + strings.Join(errs, "; "),
 			Fix:     "another network namespace or a container may publish it (docker ps, ss -N), or a security module refuses it"})
 	}
+	for i := range f.Published {
+		c := publishedCause(f.Port, 0, &f.Published[i], false)
+		if len(f.DNAT) > 0 {
+			c.Facts["rule"] = f.DNAT[0]
+		}
+		r.Causes = append(r.Causes, c)
+	}
 	for _, rule := range f.DNAT {
+		if published {
+			break // the published cause names the container
+		}
 		r.Causes = append(r.Causes, Cause{Code: CauseDNAT, Blocks: false,
 			Summary: fmt.Sprintf("a DNAT rule sends connections from other hosts to port %d elsewhere (a container's published port): a server here binds, but they never reach it.", f.Port),
 			Facts:   map[string]string{"rule": rule},
@@ -365,4 +386,48 @@ func listensOn(ls []Socket, a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// publishedCause says that a container publishes the port: held by its
+// forwarder (pid, blocking: the bind fails) or forwarded by DNAT rules
+// (a bind here works, but connections go to the container).
+func publishedCause(port Port, pid int, p *Published, held bool) Cause {
+	c := Cause{Code: CausePublished, Blocks: held, Facts: map[string]string{"via": p.Via, "target": p.Target}}
+	who := "a container"
+	if p.Host != "" {
+		c.Facts["host"] = p.Host
+	}
+	stop := "stop the container (docker ps names it)"
+	if k := p.Container; k != nil && k.Name != "" {
+		who = "container " + k.Name
+		c.Facts["container"], c.Facts["container_id"], c.Facts["engine"] = k.Name, k.ID, k.Engine
+		if k.Image != "" {
+			c.Facts["image"] = k.Image
+		}
+		if k.Compose != nil {
+			c.Facts["compose"] = k.Compose.Project + "/" + k.Compose.Service
+			who += " (compose " + c.Facts["compose"] + ")"
+		}
+		stop = fmt.Sprintf("stop the container (`portolan kill %d --container`, or `%s stop %s`)", port, k.Engine, k.Name)
+	} else if k != nil && k.NoEngine != "" {
+		c.Facts["no_engine"] = k.NoEngine
+	}
+	if held {
+		c.Summary = fmt.Sprintf("%d/%s is the published port of %s: %s (pid %d) holds %s and forwards it to the container's %s; signalling it would leave the container running without its port.",
+			port, p.Proto, who, p.Via, pid, p.Host, p.Target)
+	} else {
+		c.Summary = fmt.Sprintf("%d/%s is the published port of %s: the firewall's DNAT rules forward it to the container's %s (no process here holds it); a server here binds, but its clients reach the container.",
+			port, p.Proto, who, p.Target)
+	}
+	c.Fix = stop + ", publish it on another host port (-p OTHER:" + portOf(p.Target) + "), or choose another port (`portolan free`)"
+	return c
+}
+
+// portOf is the port of "addr:port" (the container's side of a
+// published port), or "PORT" when it is not there.
+func portOf(target string) string {
+	if ap, err := netip.ParseAddrPort(target); err == nil {
+		return fmt.Sprint(ap.Port())
+	}
+	return "PORT"
 }

@@ -46,13 +46,9 @@ func (e *Engines) snap(ctx context.Context, engine string) *snapshot {
 	if e.snaps == nil {
 		e.snaps = map[string]*snapshot{}
 	}
-	find := SocketFor
-	if e.SocketFor != nil {
-		find = e.SocketFor
-	}
 	s := &snapshot{restart: map[string]string{}}
 	e.snaps[engine] = s
-	path, why := find(engine)
+	path, why := e.socket(engine)
 	if path == "" {
 		s.why = why
 		return s
@@ -266,4 +262,38 @@ func shim(pid int) int {
 		p = st.PPID
 	}
 	return 0
+}
+
+// socket is e.SocketFor, or the package's SocketFor.
+func (e *Engines) socket(engine string) (path, why string) {
+	if e.SocketFor != nil {
+		return e.SocketFor(engine)
+	}
+	return SocketFor(engine)
+}
+
+// address is a docker container's address on its first network, or "".
+func (e *Engines) address(ctx context.Context, c *portolan.Container) string {
+	s := e.snap(ctx, "docker")
+	for i := range s.list {
+		if s.list[i].ID != c.ID {
+			continue
+		}
+		for _, n := range s.list[i].NetworkSettings.Networks {
+			if n.IPAddress != "" {
+				return n.IPAddress
+			}
+		}
+	}
+	return ""
+}
+
+// hostPort joins a published port's host address ("" or 0.0.0.0: every
+// address) and port.
+func hostPort(ip string, p portolan.Port) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		a = netip.IPv4Unspecified()
+	}
+	return netip.AddrPortFrom(a, uint16(p)).String()
 }

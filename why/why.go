@@ -33,6 +33,11 @@ type Sources struct {
 	// from another host to p on family 4 or 6: "allow", "deny",
 	// "docker-dnat" or "unknown", and the rule.
 	Firewall func(ctx context.Context, proto portolan.Proto, p portolan.Port, family int) (verdict, rule string)
+	// Containers completes the owners of the port's sockets with what
+	// they are (a docker-proxy's container) and returns the containers
+	// that publish p through DNAT rules alone (docker.Engines.Published
+	// in the binary).
+	Containers func(ctx context.Context, socks []portolan.Socket, p portolan.Port, proto portolan.Proto) []portolan.Published
 }
 
 // Bind explains whether a server can bind p here. proto is TCP, UDP or
@@ -81,6 +86,9 @@ func Bind(ctx context.Context, src Sources, p portolan.Port, proto portolan.Prot
 		if f.Assignments, err = src.Assignments(ctx, p); err != nil {
 			return portolan.BindReport{}, err
 		}
+	}
+	if src.Containers != nil {
+		f.Published = src.Containers(ctx, f.Sockets, p, proto)
 	}
 	if dnat != nil {
 		f.DNAT = <-dnat

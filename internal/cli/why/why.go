@@ -6,6 +6,7 @@ package why
 import (
 	"context"
 	"fmt"
+	"github.com/portolan-dev/portolan/docker"
 	"net"
 	"strings"
 	"time"
@@ -36,6 +37,9 @@ func NewCmdWhy(f *cmdutil.Factory, sections Sections) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Timeout: time.Second, Sources: why.Sources{
 		Sockets:  Sockets,
 		Firewall: cmdutil.Firewall(),
+		Containers: func(ctx context.Context, socks []portolan.Socket, p portolan.Port, proto portolan.Proto) []portolan.Published {
+			return (&docker.Engines{}).Published(ctx, socks, p, proto)
+		},
 		Host: func() (portolan.HostRanges, error) {
 			h, err := f.HostRanges()
 			return portolan.HostRanges(h), err
