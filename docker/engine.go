@@ -138,10 +138,12 @@ func (e *Engines) fill(ctx context.Context, s *snapshot, sum *summary, c *portol
 }
 
 // Annotate completes the holders of socks: each container's details from
-// its engine, the container a docker-proxy forwards to, and, for a process
+// its engine, the container a docker-proxy forwards to (or dockerd holds a
+// published port for, without the userland proxy), and, for a process
 // in a container with a restart policy, the engine as its supervisor.
 // Holders shared by several sockets are completed once.
 func (e *Engines) Annotate(ctx context.Context, socks []portolan.Socket) {
+	e.markHeld(ctx, socks)
 	done := map[*portolan.Holder]bool{}
 	for i := range socks {
 		ow := socks[i].Owner
@@ -272,9 +274,9 @@ func (e *Engines) socket(engine string) (path, why string) {
 	return SocketFor(engine)
 }
 
-// address is a docker container's address on its first network, or "".
-func (e *Engines) address(ctx context.Context, c *portolan.Container) string {
-	s := e.snap(ctx, "docker")
+// address is a container's address on its first network, or "".
+func (e *Engines) address(ctx context.Context, engine string, c *portolan.Container) string {
+	s := e.snap(ctx, engine)
 	for i := range s.list {
 		if s.list[i].ID != c.ID {
 			continue
@@ -294,6 +296,15 @@ func hostPort(ip string, p portolan.Port) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		a = netip.IPv4Unspecified()
+	}
+	return netip.AddrPortFrom(a, uint16(p)).String()
+}
+
+// netipJoin joins an address and a port ("10.213.0.2:8080", "[fd00::2]:80").
+func netipJoin(addr string, p portolan.Port) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return ""
 	}
 	return netip.AddrPortFrom(a, uint16(p)).String()
 }

@@ -14,6 +14,7 @@ import (
 // here. It is why's Sources.Containers.
 func (e *Engines) Published(ctx context.Context, socks []portolan.Socket, p portolan.Port, proto portolan.Proto) []portolan.Published {
 	forwarded := map[portolan.Proto]bool{}
+	e.markHeld(ctx, socks)
 	for i := range socks {
 		ow := socks[i].Owner
 		if ow == nil || !socks[i].Listening() {
@@ -51,7 +52,7 @@ func (e *Engines) Published(ctx context.Context, socks []portolan.Socket, p port
 			for _, pp := range c.Ports {
 				if pp.Proto == pr && pp.HostPort == p {
 					pub.Host = hostPort(pp.HostIP, p)
-					pub.Target = e.address(ctx, c) + ":" + pp.ContainerPort.String()
+					pub.Target = netipJoin(e.address(ctx, "docker", c), pp.ContainerPort)
 					break
 				}
 			}
@@ -59,4 +60,71 @@ func (e *Engines) Published(ctx context.Context, socks []portolan.Socket, p port
 		}
 	}
 	return out
+}
+
+// forwarders are the engine processes that hold a published port's socket
+// themselves, with the engine that knows the container: dockerd reserves
+// the port when it runs without the userland proxy (DNAT does the
+// forwarding), rootlesskit forwards rootless Docker's, rootlessport and
+// conmon rootless and rootful Podman's.
+var forwarders = map[string]string{"dockerd": "docker", "rootlesskit": "docker", "rootlessport": "podman", "conmon": "podman"}
+
+// Forwarder reports whether a process of this name holds sockets for the
+// containers an engine publishes.
+func Forwarder(name string) bool { return forwarders[name] != "" }
+
+// HeldFor returns the published port a socket held by an engine process
+// (Forwarder) is: the container its engine lists as publishing the
+// socket's port, with the container's address and port. Nil when the
+// owner is no forwarder, or its engine lists no such container (dockerd's
+// own API socket).
+func (e *Engines) HeldFor(ctx context.Context, s *portolan.Socket) *portolan.Published {
+	if s.Owner == nil {
+		return nil
+	}
+	engine := forwarders[s.Owner.Name]
+	if engine == "" {
+		return nil
+	}
+	port := portolan.Port(s.Local.Port())
+	for _, c := range e.Publishing(ctx, engine, s.Proto, port) {
+		pub := &portolan.Published{Via: s.Owner.Name, Proto: s.Proto, Host: s.Local.String(), Container: c}
+		for _, pp := range c.Ports {
+			if pp.Proto == s.Proto && pp.HostPort == port {
+				if a := e.address(ctx, engine, c); a != "" {
+					pub.Target = netipJoin(a, pp.ContainerPort)
+				}
+				break
+			}
+		}
+		return pub
+	}
+	return nil
+}
+
+// markHeld gives each socket an engine forwarder holds its own holder
+// with the published port it is (holders are shared per process, and a
+// forwarder holds the ports of many containers).
+func (e *Engines) markHeld(ctx context.Context, socks []portolan.Socket) {
+	for i := range socks {
+		ow := socks[i].Owner
+		if ow == nil || !Forwarder(ow.Name) || !socks[i].Listening() {
+			continue
+		}
+		if ow.Holder != nil && ow.Holder.Published != nil {
+			continue
+		}
+		pub := e.HeldFor(ctx, &socks[i])
+		if pub == nil {
+			continue
+		}
+		var h portolan.Holder
+		if ow.Holder != nil {
+			h = *ow.Holder
+		}
+		h.Published = pub
+		cp := *ow
+		cp.Holder = &h
+		socks[i].Owner = &cp
+	}
 }

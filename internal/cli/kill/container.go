@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/docker"
 	"github.com/portolan-dev/portolan/holder"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 )
@@ -60,7 +61,14 @@ func (o *Options) containerFor(ctx context.Context, t target, s portolan.Socket)
 	if h == nil {
 		return nil, nil
 	}
-	if p := h.Published; p != nil {
+	p := h.Published
+	if p == nil && docker.Forwarder(s.Owner.Name) {
+		if p = o.Engines.HeldFor(ctx, &s); p == nil {
+			return nil, portolan.Errorf(portolan.ECONFLICT, "port %s (%s %s) is held by %s (pid %d), a container engine's own process (its API, or a port it keeps for a container): kill does not signal the engine; docker ps (or podman ps) names the container that publishes it",
+				t, s.Proto, s.Local, cmdutil.Sanitize(s.Owner.Name), s.Owner.PID)
+		}
+	}
+	if p != nil {
 		c := p.Container
 		if c == nil || c.ID == "" {
 			why := "the engine does not list it"

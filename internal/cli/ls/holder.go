@@ -76,7 +76,7 @@ func (o *Options) annotate(socks []portolan.Socket) {
 
 func anyContainer(socks []portolan.Socket) bool {
 	for i := range socks {
-		if ow := socks[i].Owner; ow != nil && ow.Holder != nil && (ow.Holder.Container != nil || ow.Holder.Published != nil) {
+		if ow := socks[i].Owner; ow != nil && (docker.Forwarder(ow.Name) || ow.Holder != nil && (ow.Holder.Container != nil || ow.Holder.Published != nil)) {
 			return true
 		}
 	}
