@@ -123,6 +123,7 @@ func (e *Engines) markHeld(ctx context.Context, socks []portolan.Socket) {
 			h = *ow.Holder
 		}
 		h.Published = pub
+		h.Project = nil // the engine's working directory says nothing
 		cp := *ow
 		cp.Holder = &h
 		socks[i].Owner = &cp

@@ -19,6 +19,17 @@ import (
 // namespace, where its published ports are, with DOCKER_HOST on its socket.
 func portolanIn(t *testing.T, e *dockertest.Engine, tty bool, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return portolanRun(t, e, tty, nil, args...)
+}
+
+// portolanInWith is portolanIn with more environment.
+func portolanInWith(t *testing.T, e *dockertest.Engine, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	return portolanRun(t, e, false, env, args...)
+}
+
+func portolanRun(t *testing.T, e *dockertest.Engine, tty bool, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	var cmd *exec.Cmd
 	if tty {
 		// script gives the command a terminal: the table with its OWNER column.
@@ -29,6 +40,7 @@ func portolanIn(t *testing.T, e *dockertest.Engine, tty bool, args ...string) (s
 		cmd.Env = os.Environ()
 	}
 	cmd.Env = append(cmd.Env, "PORTOLAN_TEST_AS_CLI=1", "DOCKER_HOST=unix://"+e.Socket, "XDG_STATE_HOME="+t.TempDir(), "NO_COLOR=1")
+	cmd.Env = append(cmd.Env, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -46,7 +58,11 @@ func portolanIn(t *testing.T, e *dockertest.Engine, tty bool, args ...string) (s
 // end of the test.
 func runContainer(t *testing.T, e *dockertest.Engine, name string, args ...string) string {
 	t.Helper()
-	id, err := e.Docker(append([]string{"run", "-d", "--init", "--name", name}, args...)...)
+	run := []string{"run", "-d", "--init", "--name", name}
+	if e.Engine == "podman" {
+		run = append(run, "--init-path", "/usr/bin/docker-init") // Debian's podman lacks catatonit; docker.io's tini does the job
+	}
+	id, err := e.Docker(append(run, args...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,9 +83,14 @@ func running(t *testing.T, e *dockertest.Engine, name string) bool {
 // for one to appear (the container's server starts after docker run).
 func lsJSON(t *testing.T, e *dockertest.Engine, port string) []portolan.Socket {
 	t.Helper()
+	return lsJSONWith(t, e, port)
+}
+
+func lsJSONWith(t *testing.T, e *dockertest.Engine, port string, env ...string) []portolan.Socket {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		out, errOut, code := portolanIn(t, e, false, "ls", "--json", port)
+		out, errOut, code := portolanInWith(t, e, env, "ls", "--json", port)
 		var socks []portolan.Socket
 		if code == 0 {
 			if err := json.Unmarshal([]byte(out), &socks); err != nil {
@@ -248,5 +269,36 @@ func TestContainerWithoutEngineSocket(t *testing.T) {
 	if c == nil || c.ID != id || c.Name != "" || !strings.Contains(c.NoEngine, "absent.sock") ||
 		!strings.Contains(errb.String(), "containers show their id only") {
 		t.Fatalf("container %+v, stderr %q; want the id only, and why", c, errb.String())
+	}
+}
+
+// Rootful Podman serves the same API: conmon keeps the published port,
+// and ls, why and kill name the Podman container behind it; kill
+// --container stops it through Podman's API.
+func TestPodmanPublishedPort(t *testing.T) {
+	if why := dockertest.PodmanAvailable(); why != "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("dockertest: %s", why)
+		}
+		t.Skipf("dockertest: %s", why)
+	}
+	e := dockertest.Shared(t, dockertest.Options{Podman: true})
+	id := runContainer(t, e, "pod-web", "-p", "127.0.0.1:18085:8080", dockertest.Image, "/bin/httpd", "-f", "-p", "8080")
+	socks := lsJSONWith(t, e, "18085", "CONTAINER_HOST=unix://"+e.Socket)
+	if len(socks) != 1 || socks[0].Owner == nil || socks[0].Owner.Holder == nil || socks[0].Owner.Holder.Published == nil {
+		t.Fatalf("ls --json 18085: %+v; want the published port's holder", socks)
+	}
+	pub := socks[0].Owner.Holder.Published
+	if pub.Via != socks[0].Owner.Name || pub.Container == nil || pub.Container.Engine != "podman" || pub.Container.ID != id ||
+		pub.Container.Name != "pod-web" || !strings.HasPrefix(pub.Target, "10.215.0.") || !strings.HasSuffix(pub.Target, ":8080") {
+		t.Fatalf("holder.published = %+v (container %+v); want pod-web on 10.215.0.x:8080", pub, pub.Container)
+	}
+	out, errOut, code := portolanInWith(t, e, []string{"CONTAINER_HOST=unix://" + e.Socket}, "kill", "18085")
+	if code != 1 || !strings.Contains(errOut, "published by container pod-web") || !strings.Contains(errOut, "podman stop pod-web") {
+		t.Fatalf("kill 18085: %q %q exit %d", out, errOut, code)
+	}
+	out, errOut, code = portolanInWith(t, e, []string{"CONTAINER_HOST=unix://" + e.Socket}, "kill", "18085", "--container")
+	if code != 0 || !strings.Contains(out, "stopped container pod-web") || !strings.Contains(out, "port 18085 is free") || running(t, e, "pod-web") {
+		t.Fatalf("kill 18085 --container: %q %q exit %d", out, errOut, code)
 	}
 }

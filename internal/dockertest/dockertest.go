@@ -18,9 +18,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,6 +45,11 @@ type Options struct {
 	// Bridge is docker0's address and prefix (--bip), 10.213.0.1/24 by
 	// default; it lives in the namespace only.
 	Bridge string
+	// Podman starts rootful Podman's API service (podman system service)
+	// instead of dockerd, with its own storage, run root, CNI
+	// configuration and IPAM state under Dir; its network is Bridge's
+	// subnet (10.215.0.0/24 by default).
+	Podman bool
 }
 
 // Engine is a running dockerd.
@@ -49,6 +57,10 @@ type Engine struct {
 	Dir    string // everything it writes, removed by Close
 	Socket string // its API socket
 	NetNS  string // the namespace it runs in (ip netns name)
+	// Engine is "docker" or "podman": its CLI runs as CLI.
+	Engine string
+	cli    []string // the CLI with the flags that point it at this engine
+	env    []string
 	cmd    *exec.Cmd
 	done   chan error
 	closed bool
@@ -92,16 +104,15 @@ func Start(o Options) (e *Engine, err error) {
 	if err := run("ip", "-n", e.NetNS, "link", "set", "lo", "up"); err != nil {
 		return e, err
 	}
-	bip := o.Bridge
-	if bip == "" {
-		bip = "10.213.0.1/24"
-	}
 	e.cgroupsBefore = cgroupDirs()
-	args := []string{"--net=" + e.nsPath(), "--", "dockerd",
-		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
-		"--pidfile", filepath.Join(dir, "dockerd.pid"), "-H", "unix://" + e.Socket, "--bip", bip}
-	if o.NoUserlandProxy {
-		args = append(args, "--userland-proxy=false")
+	var args []string
+	if o.Podman {
+		args, err = e.podman(o)
+	} else {
+		args = e.dockerd(o)
+	}
+	if err != nil {
+		return e, err
 	}
 	log, err := os.Create(filepath.Join(dir, "dockerd.log"))
 	if err != nil {
@@ -110,7 +121,8 @@ func Start(o Options) (e *Engine, err error) {
 	defer log.Close()
 	// nsenter, not ip netns exec: that one also remounts /sys, which hides
 	// the cgroup mounts dockerd needs.
-	e.cmd = exec.Command("nsenter", args...)
+	e.cmd = exec.Command("nsenter", append([]string{"--net=" + e.nsPath(), "--"}, args...)...)
+	e.cmd.Env = append(os.Environ(), e.env...)
 	e.cmd.Stdout, e.cmd.Stderr = log, log
 	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := e.cmd.Start(); err != nil {
@@ -120,17 +132,17 @@ func Start(o Options) (e *Engine, err error) {
 	go func() { e.done <- e.cmd.Wait() }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := e.Docker("version", "--format", "{{.Server.Version}}"); err == nil {
+		if ping(e.Socket) {
 			break
 		}
 		select {
 		case err := <-e.done:
 			e.done <- err
-			return e, fmt.Errorf("dockerd exited (%v): %s", err, e.logTail())
+			return e, fmt.Errorf("%s exited (%v): %s", e.Engine, err, e.logTail())
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return e, fmt.Errorf("dockerd did not answer on %s within 30s: %s", e.Socket, e.logTail())
+			return e, fmt.Errorf("%s did not answer on %s within 30s: %s", e.Engine, e.Socket, e.logTail())
 		}
 	}
 	return e, e.importImage()
@@ -138,23 +150,39 @@ func Start(o Options) (e *Engine, err error) {
 
 func (e *Engine) nsPath() string { return "/run/netns/" + e.NetNS }
 
-// Docker runs the docker CLI against this engine and returns its output.
-func (e *Engine) Docker(args ...string) (string, error) {
-	return e.dockerIn(nil, args...)
+// dockerd returns dockerd's command line and points the docker CLI at it.
+func (e *Engine) dockerd(o Options) []string {
+	e.Engine = "docker"
+	bip := o.Bridge
+	if bip == "" {
+		bip = "10.213.0.1/24"
+	}
+	args := []string{"dockerd",
+		"--data-root", filepath.Join(e.Dir, "data"), "--exec-root", filepath.Join(e.Dir, "exec"),
+		"--pidfile", filepath.Join(e.Dir, "dockerd.pid"), "-H", "unix://" + e.Socket, "--bip", bip}
+	if o.NoUserlandProxy {
+		args = append(args, "--userland-proxy=false")
+	}
+	e.cli = []string{"docker", "-H", "unix://" + e.Socket}
+	e.env = []string{"DOCKER_CONFIG=" + filepath.Join(e.Dir, "cli")}
+	return args
 }
 
-func (e *Engine) dockerIn(stdin []byte, args ...string) (string, error) {
+// Docker runs the engine's CLI (docker, or podman inside the namespace,
+// where it sets up the container's network) and returns its output.
+func (e *Engine) Docker(args ...string) (string, error) {
+	return e.dockerIn(args...)
+}
+
+func (e *Engine) dockerIn(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", append([]string{"-H", "unix://" + e.Socket}, args...)...)
-	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+filepath.Join(e.Dir, "cli"))
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
+	cmd := exec.CommandContext(ctx, e.cli[0], append(e.cli[1:], args...)...)
+	cmd.Env = append(os.Environ(), e.env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return out.String(), fmt.Errorf("docker %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+		return out.String(), fmt.Errorf("%s %s: %v: %s", e.Engine, strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
 	}
 	return strings.TrimSpace(out.String()), nil
 }
@@ -199,7 +227,11 @@ func (e *Engine) importImage() error {
 	if err := tw.Close(); err != nil {
 		return err
 	}
-	_, err = e.dockerIn(buf.Bytes(), "import", "-", Image)
+	tarPath := filepath.Join(e.Dir, "rootfs.tar")
+	if err := os.WriteFile(tarPath, buf.Bytes(), 0o600); err != nil {
+		return err
+	}
+	_, err = e.Docker("import", tarPath, Image)
 	return err
 }
 
@@ -234,10 +266,15 @@ func (e *Engine) Close() error {
 		errs = append(errs, err)
 	}
 	if e.cgroupsBefore != nil {
+		var mine []string
 		for d := range cgroupDirs() {
 			if !e.cgroupsBefore[d] {
-				os.Remove(d) // only an empty one goes: another engine's containers stay
+				mine = append(mine, d)
 			}
+		}
+		sort.Slice(mine, func(i, j int) bool { return len(mine[i]) > len(mine[j]) }) // children first
+		for _, d := range mine {
+			os.Remove(d) // only an empty one goes: another engine's containers stay
 		}
 	}
 	if err := run("ip", "netns", "del", e.NetNS); err != nil && !strings.Contains(err.Error(), "No such file") {
@@ -301,13 +338,14 @@ func unmountUnder(dir string) {
 	}
 }
 
-// cgroupDirs lists the docker cgroup directories of every hierarchy.
+// cgroupDirs lists the engines' cgroup directories of every hierarchy.
 func cgroupDirs() map[string]bool {
 	m := map[string]bool{}
-	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/docker")
-	more, _ := filepath.Glob("/sys/fs/cgroup/docker")
-	for _, d := range append(dirs, more...) {
-		m[d] = true
+	for _, pat := range []string{"/sys/fs/cgroup/*/docker", "/sys/fs/cgroup/docker", "/sys/fs/cgroup/*/libpod_parent", "/sys/fs/cgroup/*/libpod_parent/conmon"} {
+		dirs, _ := filepath.Glob(pat)
+		for _, d := range dirs {
+			m[d] = true
+		}
 	}
 	return m
 }
@@ -318,4 +356,20 @@ func run(name string, args ...string) error {
 		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
 	}
 	return nil
+}
+
+// ping reports whether an engine answers GET /_ping on the unix socket.
+func ping(sock string) bool {
+	c, err := net.DialTimeout("unix", sock, time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte("GET /_ping HTTP/1.0\r\nHost: engine\r\n\r\n")); err != nil {
+		return false
+	}
+	b := make([]byte, 12)
+	n, _ := io.ReadFull(c, b)
+	return n == 12 && strings.HasPrefix(string(b), "HTTP/1.") && strings.HasSuffix(string(b), "200")
 }
