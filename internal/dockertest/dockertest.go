@@ -67,6 +67,10 @@ type Engine struct {
 	// cgroupsBefore are the docker cgroup directories that existed before
 	// it started: the others are its own, removed by Close.
 	cgroupsBefore map[string]bool
+	// leftDirs are host paths outside Dir that the engine or its plugins
+	// create (parents first) and that did not exist before: Close removes
+	// them, directories only when empty.
+	leftDirs []string
 }
 
 // Available says why an engine cannot be started here, or "".
@@ -163,6 +167,10 @@ func (e *Engine) dockerd(o Options) []string {
 	if o.NoUserlandProxy {
 		args = append(args, "--userland-proxy=false")
 	}
+	// containerd's shims keep their sockets in /run/containerd/s; dockerd
+	// 20.10 makes its trust key in /etc/docker and its plugin directory
+	// in /run/docker whatever the flags.
+	e.notBefore("/run/containerd", "/run/containerd/s", "/etc/docker", "/etc/docker/key.json", "/run/docker", "/run/docker/plugins")
 	e.cli = []string{"docker", "-H", "unix://" + e.Socket}
 	e.env = []string{"DOCKER_CONFIG=" + filepath.Join(e.Dir, "cli")}
 	return args
@@ -264,6 +272,9 @@ func (e *Engine) Close() error {
 	unmountUnder(e.Dir)
 	if err := os.RemoveAll(e.Dir); err != nil {
 		errs = append(errs, err)
+	}
+	for i := len(e.leftDirs) - 1; i >= 0; i-- {
+		os.Remove(e.leftDirs[i]) // a directory only when empty: deepest first
 	}
 	if e.cgroupsBefore != nil {
 		var mine []string
@@ -372,4 +383,13 @@ func ping(sock string) bool {
 	b := make([]byte, 12)
 	n, _ := io.ReadFull(c, b)
 	return n == 12 && strings.HasPrefix(string(b), "HTTP/1.") && strings.HasSuffix(string(b), "200")
+}
+
+// notBefore records, of paths (parents first), those that do not exist yet.
+func (e *Engine) notBefore(paths ...string) {
+	for _, p := range paths {
+		if _, err := os.Lstat(p); err != nil {
+			e.leftDirs = append(e.leftDirs, p)
+		}
+	}
 }

@@ -39,6 +39,11 @@ func (e *Engine) podman(o Options) ([]string, error) {
 		return nil, fmt.Errorf("dockertest: bridge %q: %v", bridge, err)
 	}
 	d := e.Dir
+	// What Podman and its plugins write outside Dir whatever the flags:
+	// CNI's result cache, runc's state root, the image blob-info cache.
+	// What did not exist before goes at Close.
+	e.notBefore("/var/lib/cni", "/var/lib/cni/results", "/run/runc", "/var/lib/containers", "/var/lib/containers/cache",
+		"/var/lib/containers/cache/blob-info-cache-v1.boltdb")
 	for _, sub := range []string{"cni", "tmp", "ipam"} {
 		if err := os.MkdirAll(filepath.Join(d, sub), 0o700); err != nil {
 			return nil, err
