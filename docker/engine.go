@@ -19,8 +19,9 @@ type Engines struct {
 	// SocketFor overrides the package's SocketFor (tests).
 	SocketFor func(engine string) (path, why string)
 
-	mu    sync.Mutex
-	snaps map[string]*snapshot
+	mu      sync.Mutex
+	snaps   map[string]*snapshot
+	pending []pending // filled containers whose restart policy is not read yet
 }
 
 // snapshot is one engine's list, read once, and the restart policies
@@ -80,6 +81,13 @@ func (e *Engines) Why() []string {
 // Fill sets c's name, image, compose project and service, published ports
 // and restart policy from its engine, or c.NoEngine to why not.
 func (e *Engines) Fill(ctx context.Context, c *portolan.Container) {
+	e.fillContainer(ctx, c)
+	e.resolve(ctx)
+}
+
+// fillContainer is Fill without the restart policy, which the next
+// resolve reads.
+func (e *Engines) fillContainer(ctx context.Context, c *portolan.Container) {
 	if c == nil || c.Name != "" || c.NoEngine != "" {
 		return
 	}
@@ -101,8 +109,8 @@ func (e *Engines) Fill(ctx context.Context, c *portolan.Container) {
 	c.NoEngine = "the engine on " + s.client.Socket + " does not list it"
 }
 
-// fill copies one listed container into c and inspects its restart
-// policy (cached per id).
+// fill copies one listed container into c; its restart policy is read by
+// the next resolve.
 func (e *Engines) fill(ctx context.Context, s *snapshot, sum *summary, c *portolan.Container) {
 	c.ID = sum.ID
 	if len(sum.Names) > 0 {
@@ -124,16 +132,52 @@ func (e *Engines) fill(ctx context.Context, s *snapshot, sum *summary, c *portol
 		c.Ports = append(c.Ports, portolan.PublishedPort{Proto: proto, HostIP: p.IP, HostPort: portolan.Port(p.PublicPort), ContainerPort: portolan.Port(p.PrivatePort)})
 	}
 	e.mu.Lock()
-	r, ok := s.restart[sum.ID]
+	e.pending = append(e.pending, pending{s, c})
 	e.mu.Unlock()
-	if !ok {
-		r, _ = s.client.restartPolicy(ctx, sum.ID) // unknown is no policy
-		e.mu.Lock()
-		s.restart[sum.ID] = r
-		e.mu.Unlock()
+}
+
+// pending is a container filled from the list whose restart policy is
+// still to be read.
+type pending struct {
+	s *snapshot
+	c *portolan.Container
+}
+
+// resolve reads the restart policy of every container filled since the
+// last call, each id once, up to 8 inspects at a time (an inspect is a
+// few milliseconds of the engine's time: ls of 20 containers should not
+// wait for 20 in a row).
+func (e *Engines) resolve(ctx context.Context) {
+	e.mu.Lock()
+	todo := e.pending
+	e.pending = nil
+	ask := map[string]*snapshot{}
+	for _, p := range todo {
+		if _, ok := p.s.restart[p.c.ID]; !ok {
+			ask[p.c.ID] = p.s
+		}
 	}
-	if r != "" && r != "no" {
-		c.Restart = r
+	e.mu.Unlock()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for id, s := range ask {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r, _ := s.client.restartPolicy(ctx, id) // unknown is no policy
+			e.mu.Lock()
+			s.restart[id] = r
+			e.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, p := range todo {
+		if r := p.s.restart[p.c.ID]; r != "" && r != "no" {
+			p.c.Restart = r
+		}
 	}
 }
 
@@ -144,28 +188,47 @@ func (e *Engines) fill(ctx context.Context, s *snapshot, sum *summary, c *portol
 // Holders shared by several sockets are completed once.
 func (e *Engines) Annotate(ctx context.Context, socks []portolan.Socket) {
 	e.markHeld(ctx, socks)
-	done := map[*portolan.Holder]bool{}
+	done := map[*portolan.Holder]int{}
 	for i := range socks {
 		ow := socks[i].Owner
-		if ow == nil || ow.Holder == nil || done[ow.Holder] {
+		if ow == nil || ow.Holder == nil {
 			continue
 		}
-		h := ow.Holder
-		done[h] = true
-		e.Complete(ctx, ow.PID, h)
+		if _, ok := done[ow.Holder]; ok {
+			continue
+		}
+		done[ow.Holder] = ow.PID
+		e.fillHolder(ctx, ow.Holder)
+	}
+	e.resolve(ctx)
+	for h, pid := range done {
+		supervised(pid, h)
 	}
 }
 
 // Complete is Annotate for one process's holder.
 func (e *Engines) Complete(ctx context.Context, pid int, h *portolan.Holder) {
+	e.fillHolder(ctx, h)
+	e.resolve(ctx)
+	supervised(pid, h)
+}
+
+// fillHolder fills a holder's container, or finds the one its forwarder
+// forwards to; the restart policies come with resolve.
+func (e *Engines) fillHolder(ctx context.Context, h *portolan.Holder) {
 	if c := h.Container; c != nil {
-		e.Fill(ctx, c)
-		if c.Restart != "" && h.Supervisor == nil {
-			h.Supervisor = &portolan.Supervisor{PID: shim(pid), Kind: c.Engine, Stop: c.Engine + " stop " + c.Label()}
-		}
+		e.fillContainer(ctx, c)
 	}
 	if p := h.Published; p != nil && p.Container == nil {
 		p.Container = e.forwardedTo(ctx, p)
+	}
+}
+
+// supervised makes the engine the supervisor of a process in a container
+// with a restart policy.
+func supervised(pid int, h *portolan.Holder) {
+	if c := h.Container; c != nil && c.Restart != "" && h.Supervisor == nil {
+		h.Supervisor = &portolan.Supervisor{PID: shim(pid), Kind: c.Engine, Stop: c.Engine + " stop " + c.Label()}
 	}
 }
 
@@ -212,6 +275,7 @@ func (e *Engines) Publishing(ctx context.Context, engine string, proto portolan.
 			out = append(out, c)
 		}
 	}
+	e.resolve(ctx)
 	return out
 }
 

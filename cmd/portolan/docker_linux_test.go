@@ -270,6 +270,21 @@ func TestContainerWithoutEngineSocket(t *testing.T) {
 		!strings.Contains(errb.String(), "containers show their id only") {
 		t.Fatalf("container %+v, stderr %q; want the id only, and why", c, errb.String())
 	}
+
+	// A published port stays the container's without the engine: kill
+	// names the container's address from docker-proxy's command line and
+	// signals nothing.
+	runContainer(t, e, "no-api-published", "-p", "127.0.0.1:18083:8080", dockertest.Image, "/bin/httpd", "-f", "-p", "8080")
+	proxy := lsJSON(t, e, "18083")[0].Owner.PID
+	noEngine := []string{"DOCKER_HOST=unix://" + e.Dir + "/absent.sock"}
+	out2, errOut, code := portolanInWith(t, e, noEngine, "kill", "18083", "--container")
+	if code != 1 || !strings.Contains(errOut, "is a container's published port: docker-proxy (pid ") || !strings.Contains(errOut, "absent.sock") ||
+		strings.Contains(out2, "sent") || !running(t, e, "no-api-published") {
+		t.Fatalf("kill 18083 --container without the engine: %q %q exit %d; want a refusal", out2, errOut, code)
+	}
+	if _, err := os.Stat("/proc/" + strconv.Itoa(proxy)); err != nil {
+		t.Fatalf("docker-proxy (pid %d) is gone", proxy)
+	}
 }
 
 // Rootful Podman serves the same API: conmon keeps the published port,
