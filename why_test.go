@@ -2,6 +2,7 @@ package portolan
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -58,5 +59,34 @@ func TestExplainConnect(t *testing.T) {
 	}})
 	if r.Connects || len(r.Causes) != 1 || r.Causes[0].Code != CauseFamilySplit || !r.Causes[0].Blocks {
 		t.Errorf("split: %+v", r)
+	}
+}
+
+// A container's published port: held by docker-proxy it blocks and names
+// the container instead of the proxy; forwarded by DNAT rules alone it
+// warns, carries the rule, and replaces the bare dnat note.
+func TestExplainBindPublished(t *testing.T) {
+	host := HostRanges{Ephemeral: Range{Lo: 32768, Hi: 60999}, UnprivilegedStart: 1024}
+	shop := &Container{Engine: "docker", ID: "816f37a6fa034c90293df1754afa66a21b84867c40421898a7f35d63d46f5510", Name: "shop-api-1",
+		Image: "shop/api:1", Compose: &Compose{Project: "shop", Service: "api"}}
+	pub := &Published{Via: "docker-proxy", Proto: TCP, Host: "127.0.0.1:18080", Target: "10.213.0.2:8080", Container: shop}
+	proxy := Socket{Proto: TCP, Local: netip.MustParseAddrPort("127.0.0.1:18080"), State: StateListen,
+		Owner: &Process{PID: 812, Name: "docker-proxy", Holder: &Holder{Published: pub}}}
+	r := ExplainBind(BindFacts{Port: 18080, Proto: TCP, Host: host, Sockets: []Socket{proxy}, CanBindLow: true,
+		Tries: []BindTry{{Proto: TCP, Addr: "0.0.0.0", Error: "address already in use"}}, DNAT: []string{"ip nat DOCKER: ... --dport 18080 -j DNAT"}})
+	c := codes(r)
+	p := c[CausePublished]
+	if r.Causes[0].Code != CausePublished || !p.Blocks || c[CauseListener].Code != "" || c[CauseDNAT].Code != "" ||
+		p.Facts["container"] != "shop-api-1" || p.Facts["compose"] != "shop/api" || p.Facts["target"] != "10.213.0.2:8080" || p.Facts["via"] != "docker-proxy" {
+		t.Errorf("docker-proxy's port: %+v", r.Causes)
+	}
+	r = ExplainBind(BindFacts{Port: 18090, Proto: TCP, Host: host, CanBindLow: true, Tries: []BindTry{{Proto: TCP, Addr: "0.0.0.0", OK: true}},
+		DNAT:      []string{"ip nat DOCKER: -p tcp --dport 18090 -j DNAT --to-destination 10.214.0.2:8080"},
+		Published: []Published{{Via: "dnat", Proto: TCP, Host: "0.0.0.0:18090", Target: "10.214.0.2:8080", Container: shop}}})
+	c = codes(r)
+	p = c[CausePublished]
+	if !r.WillBind || p.Blocks || c[CauseDNAT].Code != "" || !strings.Contains(p.Facts["rule"], "--dport 18090") ||
+		!strings.Contains(p.Fix, "portolan kill 18090 --container") || !strings.Contains(p.Fix, "-p OTHER:8080") {
+		t.Errorf("DNAT-only port: %+v", r.Causes)
 	}
 }
