@@ -8,6 +8,8 @@ package mcpserver
 import (
 	"context"
 	"fmt"
+	"github.com/portolan-dev/portolan/docker"
+	"github.com/portolan-dev/portolan/holder"
 	"net"
 	"net/netip"
 	"os"
@@ -105,6 +107,7 @@ func kill(ctx context.Context, p portolan.Port, proto portolan.Proto, confirm bo
 		return r, portolan.Errorf(portolan.ENOTFOUND, "nothing listens on port %d", p)
 	}
 	ancestors := ancestry()
+	engines := &docker.Engines{}
 	seen := map[int]bool{}
 	for _, s := range socks {
 		if s.Owner == nil {
@@ -124,6 +127,8 @@ func kill(ctx context.Context, p portolan.Port, proto portolan.Proto, confirm bo
 			v.Reason = "it is this MCP server or its parent chain (the agent)"
 		case o.UID != uint32(os.Geteuid()):
 			v.Reason = fmt.Sprintf("it belongs to another user (uid %d)", o.UID)
+		default:
+			v.Reason = publishedReason(ctx, engines, s)
 		}
 		if v.Reason != "" {
 			r.Refused = append(r.Refused, v)
@@ -139,6 +144,31 @@ func kill(ctx context.Context, p portolan.Port, proto portolan.Proto, confirm bo
 		r.Signalled = append(r.Signalled, v)
 	}
 	return r, nil
+}
+
+// publishedReason refuses a container engine's forwarder: docker-proxy
+// (or dockerd, conmon) holds a container's published port, and signalling
+// it would leave the container running without its port. "" for any other
+// process.
+func publishedReason(ctx context.Context, engines *docker.Engines, s portolan.Socket) string {
+	var pub *portolan.Published
+	if h, err := holder.Of(s.Owner.PID, holder.Options{}); err == nil && h.Published != nil {
+		engines.Complete(ctx, s.Owner.PID, &h)
+		pub = h.Published
+	} else if docker.Forwarder(s.Owner.Name) {
+		pub = engines.HeldFor(ctx, &s)
+		if pub == nil {
+			return "it is a container engine's own process (" + cmdutil.Sanitize(s.Owner.Name) + "), never signalled"
+		}
+	}
+	if pub == nil {
+		return ""
+	}
+	if c := pub.Container; c != nil && c.Name != "" {
+		return fmt.Sprintf("it holds the published port of container %s, which would keep running without it: stop the container (%s stop %s, or portolan kill %d --container)",
+			cmdutil.Sanitize(c.Name), c.Engine, cmdutil.Sanitize(c.Name), s.Local.Port())
+	}
+	return fmt.Sprintf("it holds a container's published port (forwarded to %s), and the container would keep running without it: stop the container (docker ps names it)", pub.Target)
 }
 
 // ancestry is this process and every ancestor up to pid 1.

@@ -55,7 +55,11 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if !stopEngines() && code == 0 {
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // session starts `portolan mcp` (this binary) over real pipes and connects

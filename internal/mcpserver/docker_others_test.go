@@ -1,0 +1,5 @@
+//go:build !linux
+
+package mcpserver_test
+
+func stopEngines() bool { return true }
