@@ -370,34 +370,6 @@ func (o *Options) find(ctx context.Context, targets []target, rep *report) ([]*v
 	return victims, held, nil
 }
 
-// supervisor is o.Supervisor, or the holder's supervisor (a container's
-// restart policy included).
-func (o *Options) supervisor(ctx context.Context, pid int) *portolan.Supervisor {
-	if o.Supervisor != nil {
-		return o.Supervisor(pid)
-	}
-	if h := o.holderOf(ctx, pid); h != nil {
-		return h.Supervisor
-	}
-	return nil
-}
-
-// isContainers handles a socket that is a container's (see containerFor):
-// true when it was queued for the container's stop or refused.
-func (o *Options) isContainers(ctx context.Context, t target, s portolan.Socket, rep *report, ok *bool) bool {
-	c, err := o.containerFor(ctx, t, s)
-	switch {
-	case err != nil:
-		o.fail(rep, &t, "refused", err)
-		*ok = false
-	case c != nil:
-		o.queueStop(c, t, &s)
-	default:
-		return false
-	}
-	return true
-}
-
 func (o *Options) whom(pid int) string {
 	switch pid {
 	case 1:
