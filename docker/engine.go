@@ -33,9 +33,9 @@ type snapshot struct {
 	restart map[string]string
 }
 
-// engineOf maps a container's engine to the API that knows it; containerd
+// hasAPI: the container's engine serves the API read here; containerd
 // and CRI-O speak gRPC, which is not read.
-func engineOf(kind string) bool { return kind == "docker" || kind == "podman" }
+func hasAPI(kind string) bool { return kind == "docker" || kind == "podman" }
 
 // snap returns engine's list, reading it on first use.
 func (e *Engines) snap(ctx context.Context, engine string) *snapshot {
@@ -91,7 +91,7 @@ func (e *Engines) fillContainer(ctx context.Context, c *portolan.Container) {
 	if c == nil || c.Name != "" || c.NoEngine != "" {
 		return
 	}
-	if !engineOf(c.Engine) {
+	if !hasAPI(c.Engine) {
 		c.NoEngine = c.Engine + "'s API is not read"
 		return
 	}
