@@ -9,6 +9,7 @@ import (
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/dockertest"
 	"github.com/portolan-dev/portolan/mcp"
 )
@@ -50,5 +51,11 @@ func TestKillRefusesAContainersPublishedPort(t *testing.T) {
 	}
 	if _, err := os.Stat("/proc/" + strconv.Itoa(r.Refused[0].PID)); err != nil {
 		t.Errorf("docker-proxy (pid %d) is gone", r.Refused[0].PID)
+	}
+	// why names the container too.
+	var w struct{ Report portolan.BindReport }
+	call(t, s, "why", map[string]any{"target": "18086"}, &w)
+	if c := w.Report.Causes; len(c) == 0 || c[0].Code != portolan.CausePublished || c[0].Facts["container"] != "mcp-web" {
+		t.Errorf("why 18086 = %+v; want first the published cause naming mcp-web", c)
 	}
 }

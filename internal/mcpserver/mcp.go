@@ -196,6 +196,9 @@ func whyTool(f *cmdutil.Factory) func(ctx context.Context, target string) (any, 
 			return sockets.List(ctx, fl)
 		},
 		Firewall: cmdutil.Firewall(),
+		Containers: func(ctx context.Context, socks []portolan.Socket, p portolan.Port, proto portolan.Proto) []portolan.Published {
+			return (&docker.Engines{}).Published(ctx, socks, p, proto)
+		},
 		Host: func() (portolan.HostRanges, error) {
 			h, err := f.HostRanges()
 			return portolan.HostRanges(h), err
