@@ -28,14 +28,19 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/portolan-dev/portolan/internal/procfs"
 )
 
 // Image is the name the imported busybox image gets.
 const Image = "ptl-busybox:test"
 
-// nsPrefix names this package's namespaces; the pid after it tells a
-// live run's from one a killed run left.
-const nsPrefix = "ptldock-"
+// nsPrefix and dirPrefix name this package's namespaces and directories;
+// the pid after them tells a live run's from one a killed run left.
+const (
+	nsPrefix  = "ptldock-"
+	dirPrefix = "ptl-dockerd-"
+)
 
 // Options shape the engine.
 type Options struct {
@@ -92,7 +97,7 @@ func Start(o Options) (e *Engine, err error) {
 		return nil, errors.New(why)
 	}
 	reapStale()
-	dir, err := os.MkdirTemp("", "ptl-dockerd-")
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", dirPrefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
@@ -277,16 +282,7 @@ func (e *Engine) Close() error {
 		os.Remove(e.leftDirs[i]) // a directory only when empty: deepest first
 	}
 	if e.cgroupsBefore != nil {
-		var mine []string
-		for d := range cgroupDirs() {
-			if !e.cgroupsBefore[d] {
-				mine = append(mine, d)
-			}
-		}
-		sort.Slice(mine, func(i, j int) bool { return len(mine[i]) > len(mine[j]) }) // children first
-		for _, d := range mine {
-			os.Remove(d) // only an empty one goes: another engine's containers stay
-		}
+		removeEmpty(cgroupDirs(), e.cgroupsBefore)
 	}
 	if err := run("ip", "netns", "del", e.NetNS); err != nil && !strings.Contains(err.Error(), "No such file") {
 		errs = append(errs, err)
@@ -314,21 +310,45 @@ func killIn(ns string) {
 }
 
 // reapStale removes what a killed test run left: namespaces of this
-// package whose creator is gone, with the processes still in them.
+// package whose creator is gone, with the processes still in them, then
+// their directories (unmounted first).
 func reapStale() {
 	ents, _ := os.ReadDir("/run/netns")
+	reaped := false
 	for _, ent := range ents {
-		rest, ok := strings.CutPrefix(ent.Name(), nsPrefix)
-		if !ok {
-			continue
+		if stale(ent.Name(), nsPrefix) {
+			killIn(ent.Name())
+			run("ip", "netns", "del", ent.Name())
+			reaped = true
 		}
-		pid, err := strconv.Atoi(strings.SplitN(rest, "-", 2)[0])
-		if err != nil || syscall.Kill(pid, 0) == nil {
-			continue
-		}
-		killIn(ent.Name())
-		run("ip", "netns", "del", ent.Name())
 	}
+	if reaped {
+		// Its engine's cgroup directories, once empty (an empty one is
+		// made again by any engine that needs it).
+		removeEmpty(cgroupDirs(), nil)
+	}
+	ents, _ = os.ReadDir(os.TempDir())
+	for _, ent := range ents {
+		if ent.IsDir() && stale(ent.Name(), dirPrefix) {
+			dir := filepath.Join(os.TempDir(), ent.Name())
+			unmountUnder(dir)
+			os.RemoveAll(dir)
+		}
+	}
+}
+
+// stale: name is prefix, a pid and more, and that pid is gone.
+func stale(name, prefix string) bool {
+	rest, ok := strings.CutPrefix(name, prefix)
+	if !ok {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.SplitN(rest, "-", 2)[0])
+	if err != nil || pid <= 0 {
+		return false
+	}
+	st, err := procfs.ReadStat(pid) // a killed run may linger as a zombie
+	return procfs.IsGone(err) || err == nil && st.Exited()
 }
 
 // unmountUnder lazily unmounts every mount below dir, deepest first.
@@ -359,6 +379,21 @@ func cgroupDirs() map[string]bool {
 		}
 	}
 	return m
+}
+
+// removeEmpty removes the cgroup directories of dirs not in keep, children
+// first; a directory still holding processes or children stays.
+func removeEmpty(dirs, keep map[string]bool) {
+	var rm []string
+	for d := range dirs {
+		if !keep[d] {
+			rm = append(rm, d)
+		}
+	}
+	sort.Slice(rm, func(i, j int) bool { return len(rm[i]) > len(rm[j]) })
+	for _, d := range rm {
+		os.Remove(d)
+	}
 }
 
 func run(name string, args ...string) error {
