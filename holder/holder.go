@@ -140,7 +140,7 @@ func restarts(unit string, o Options) bool {
 func Label(h portolan.Holder) string {
 	var parts []string
 	switch {
-	case h.Published != nil && h.Published.Container != nil:
+	case h.Published != nil && h.Published.Container != nil && h.Published.Container.ID != "":
 		parts = append(parts, ContainerLabel(h.Published.Container), "published to "+h.Published.Target)
 	case h.Published != nil:
 		parts = append(parts, "container at "+h.Published.Target+" (published by "+h.Published.Via+")")

@@ -90,6 +90,8 @@ func TestContainerLabel(t *testing.T) {
 			Container: &portolan.Container{Engine: "docker", ID: id, Name: "shop-api-1", Compose: &portolan.Compose{Project: "shop", Service: "api"}}}},
 			"container shop-api-1 (compose shop/api) published to 10.213.0.2:8080"},
 		{portolan.Holder{Published: &portolan.Published{Via: "docker-proxy", Target: "10.213.0.2:8080"}}, "container at 10.213.0.2:8080 (published by docker-proxy)"},
+		{portolan.Holder{Published: &portolan.Published{Via: "docker-proxy", Target: "10.213.0.2:8080", Container: &portolan.Container{Engine: "docker", NoEngine: "no docker socket"}}},
+			"container at 10.213.0.2:8080 (published by docker-proxy)"},
 	} {
 		if got := Label(c.h); got != c.want {
 			t.Errorf("Label(%+v) = %q, want %q", c.h, got, c.want)
