@@ -2,6 +2,7 @@ package portolan
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -17,6 +18,32 @@ type Socket struct {
 	UID    uint32         `json:"uid"`             // the socket's owner, known even when the process is hidden
 	Owner  *Process       `json:"owner,omitempty"` // nil when no process holds it or /proc hides it
 	Hidden bool           `json:"pid_hidden,omitempty"`
+	// NetNS is the network namespace the socket lives in, set when a
+	// listing reads more than this process's own (ls --netns).
+	NetNS *NetNS `json:"netns,omitempty"`
+}
+
+// NetNS names a network namespace: its inode (what ip netns identify and
+// readlink /proc/PID/ns/net shows), its ip netns name when it has one, and
+// what runs in it ("host", "container docker 3f2a…", "pid 812 (nginx)").
+type NetNS struct {
+	Inode   uint64 `json:"inode"`
+	Name    string `json:"name,omitempty"`
+	Context string `json:"context,omitempty"`
+}
+
+// Label is how a table names the namespace: its name, else its context,
+// else its inode.
+func (n *NetNS) Label() string {
+	switch {
+	case n == nil:
+		return "-"
+	case n.Name != "":
+		return n.Name
+	case n.Context != "":
+		return n.Context
+	}
+	return "net:[" + strconv.FormatUint(n.Inode, 10) + "]"
 }
 
 // SocketState is a socket's state by the kernel's name for it, as ss(8)

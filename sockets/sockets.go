@@ -88,6 +88,7 @@ type query struct {
 	proc       string
 	withOwners bool
 	procNet    bool // read /proc/net even when netlink answers (tests)
+	threadNet  bool // read the calling thread's namespace (DumpHere)
 }
 
 // Kernel socket states (include/net/tcp_states.h). UDP uses ESTABLISHED for

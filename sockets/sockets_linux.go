@@ -106,7 +106,7 @@ func dump(ctx context.Context, q *query) ([]portolan.Socket, error) {
 				return nil, err
 			}
 		}
-		if err := readProcNet(t.file, keep); err != nil {
+		if err := readProcNet(q.tableFile(t), keep); err != nil {
 			return nil, err
 		}
 	}

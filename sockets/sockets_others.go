@@ -28,3 +28,13 @@ func Holders(context.Context, portolan.Port, portolan.Proto) ([]portolan.Socket,
 // StartTicks identifies a process across pid reuse on Linux; here it is
 // not supported yet.
 func StartTicks(int) (uint64, error) { return 0, unsupported() }
+
+// DumpHere lists the sockets of the calling thread's network namespace on
+// Linux; here it is not supported yet.
+func DumpHere(context.Context, Filter) ([]portolan.Socket, error) { return nil, unsupported() }
+
+// AttachOwners finds the holders of sockets on Linux; here it is not
+// supported yet.
+func AttachOwners(context.Context, Filter, []portolan.Socket) ([]portolan.Socket, error) {
+	return nil, unsupported()
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/netfilter"
+	"github.com/portolan-dev/portolan/netns"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/sockets"
 	"github.com/spf13/cobra"
@@ -52,9 +53,13 @@ type Options struct {
 	JSON                     bool
 	Exposure                 bool                      // add each listener's reach and the firewall's verdict
 	rules                    func() *netfilter.Ruleset // --exposure: read while the sockets are listed
-	Watch                    bool
-	Interval                 time.Duration
-	Now                      func() time.Time
+	// NetNS reads other network namespaces: all, an ip netns name, a
+	// pid or a namespace file.
+	NetNS    string
+	multiNS  bool // more than one namespace: the NETNS column
+	Watch    bool
+	Interval time.Duration
+	Now      func() time.Time
 
 	fresh   map[string]bool // --watch: sockets new since the last frame
 	engines *docker.Engines // the container engines read for this snapshot
@@ -77,7 +82,8 @@ executable's base name, in any case.`,
 		Example: `  portolan ls                   what listens here
   portolan ls 8080              who holds port 8080 (also :8080, --port 8080)
   portolan ls -a --tcp -6       every IPv6 TCP socket, connections included
-  portolan ls --proc node --json`,
+  portolan ls --proc node --json
+  portolan ls --netns all       every network namespace's sockets: containers, ip netns`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Args = args
 			if _, set := os.LookupEnv("GOGC"); !set && !o.Watch {
@@ -106,6 +112,7 @@ executable's base name, in any case.`,
 	fl.StringSliceVar(&o.States, "state", nil, "only state `S` (listen, unconn, established, time-wait, ...; repeatable)")
 	fl.BoolVarP(&o.Watch, "watch", "w", false, "refresh until interrupted (in place on a terminal)")
 	fl.DurationVar(&o.Interval, "interval", defaultInterval, "refresh interval for --watch (100ms-1h)")
+	fl.StringVar(&o.NetNS, "netns", "", "the sockets of network namespace `NS`: all (every namespace, this one included), an ip netns name, a pid, or a file such as /run/netns/NAME")
 	fl.BoolVar(&o.Exposure, "exposure", false, "add the exposure column: loopback, lan or all, with the firewall's verdict (fw: allow|deny|docker-dnat|unknown)")
 	cmdutil.AddJSONFlag(cmd, &o.JSON)
 	return cmd
@@ -123,6 +130,8 @@ func checkFlags(cmd *cobra.Command, o *Options) error {
 		return cmdutil.FlagErrorf("--proc is empty: want a process name, e.g. nginx")
 	case fl.Changed("container") && o.Container == "", fl.Changed("unit") && o.Unit == "", fl.Changed("project") && o.Project == "":
 		return cmdutil.FlagErrorf("--container, --unit and --project take a value: an id prefix, a unit name, a directory")
+	case fl.Changed("netns") && o.NetNS == "":
+		return cmdutil.FlagErrorf("--netns is empty: want %s", netns.Forms)
 	case fl.Changed("state") && len(o.States) == 0:
 		return cmdutil.FlagErrorf("--state is empty: want listen, unconn, established, time-wait, ...")
 	case fl.Changed("port") && len(o.Args) > 0:
@@ -182,6 +191,11 @@ func Run(ctx context.Context, o *Options) error {
 	f, err := o.filter()
 	if err != nil {
 		return err
+	}
+	if o.NetNS != "" {
+		if err := o.useNetNS(); err != nil {
+			return err
+		}
 	}
 	if o.Exposure {
 		o.rules = cmdutil.StartFirewall(ctx)

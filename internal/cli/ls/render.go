@@ -48,6 +48,9 @@ func (o *Options) renderTable(socks []portolan.Socket, names *serviceNames) erro
 	if withOwner {
 		head = append(head, "owner")
 	}
+	if o.multiNS {
+		head = append(head, "netns")
+	}
 	t := tableprinter.New(o.IO, head...)
 	if wide {
 		t.Flexible(6, 8, 9, 10) // service, process, user and owner give way, addresses never
@@ -66,6 +69,9 @@ func (o *Options) renderTable(socks []portolan.Socket, names *serviceNames) erro
 				label = orDash(cmdutil.Sanitize(holder.Label(*ow.Holder)))
 			}
 			c = append(c, label)
+		}
+		if o.multiNS {
+			c = append(c, cmdutil.Sanitize(socks[i].NetNS.Label()))
 		}
 		if o.fresh[socketKey(&socks[i])] {
 			for j := range c {
@@ -97,6 +103,11 @@ func (o *Options) renderPlain(socks []portolan.Socket, names *serviceNames) erro
 	var b []byte
 	for i := range socks {
 		b = appendPlain(b[:0], &socks[i], names, wide)
+		if o.multiNS { // the namespace is the last cell
+			b = append(b[:len(b)-1], '\t')
+			b = cmdutil.AppendSanitized(b, socks[i].NetNS.Label())
+			b = append(b, '\n')
+		}
 		if _, err := w.Write(b); err != nil {
 			return err
 		}
