@@ -25,6 +25,7 @@ const (
 	CauseBrowserUnsafe CauseCode = "browser-unsafe"    // browsers refuse it
 	CauseDNAT          CauseCode = "dnat"              // a DNAT rule (Docker's published port) takes its connections
 	CausePublished     CauseCode = "published"         // a container publishes it (docker-proxy holds it, or DNAT forwards it)
+	CauseOtherNetNS    CauseCode = "other-netns"       // held in another network namespace: no conflict here
 	CauseOSService     CauseCode = "os-service"        // a system daemon usually holds it
 	CauseRefused       CauseCode = "refused"           // connect: nothing listens on the address
 	CauseNoAnswer      CauseCode = "no-answer"         // connect: no reply (a firewall drop, a dead host)
@@ -73,6 +74,9 @@ type BindFacts struct {
 	// rules alone (no forwarder holds a socket), as their engine lists
 	// them. A forwarder's socket says so in its owner's holder.
 	Published []Published
+	// Elsewhere are the listeners on the port in the host's other network
+	// namespaces (containers, ip netns), each with its NetNS.
+	Elsewhere []Socket
 }
 
 // BindReport is the answer of `portolan why PORT` and GET /v1/why/{port}.
@@ -155,6 +159,11 @@ func ExplainBind(f BindFacts) BindReport {
 		}
 		r.Causes = append(r.Causes, c)
 	}
+	for _, s := range f.Elsewhere {
+		if s.Proto.Matches(f.Proto) {
+			r.Causes = append(r.Causes, otherNetNSCause(s))
+		}
+	}
 	for _, rule := range f.DNAT {
 		if published {
 			break // the published cause names the container
@@ -228,6 +237,40 @@ func listenerCause(s Socket) Cause {
 		c.Summary = fmt.Sprintf("%s/%s is held by %s on %s only: a bind to 127.0.0.1:%d works, a bind to [::]:%d fails.", s.Local, s.Proto, who, a, port, port)
 	}
 	c.Fix = fmt.Sprintf("stop it (`portolan kill %d`), choose another port (`portolan free`), or bind only an address it does not hold", port)
+	if s.Owner != nil {
+		c.Facts["pid"] = fmt.Sprint(s.Owner.PID)
+		c.Facts["process"] = s.Owner.Name
+	}
+	return c
+}
+
+// otherNetNSCause says that a listener in another network namespace is
+// not in the way here, and how to reach it.
+func otherNetNSCause(s Socket) Cause {
+	ns := s.NetNS
+	if ns == nil {
+		ns = &NetNS{}
+	}
+	who := "a process this user cannot see"
+	if s.Owner != nil {
+		who = fmt.Sprintf("%s (pid %d)", s.Owner.Name, s.Owner.PID)
+	}
+	where := "network namespace " + ns.Label()
+	if ns.Name != "" && ns.Context != "" {
+		where += " (" + ns.Context + ")"
+	}
+	c := Cause{Code: CauseOtherNetNS, Sockets: []Socket{s},
+		Summary: fmt.Sprintf("%s/%s is held in another %s by %s: not a conflict for a bind here, and connections to this host's addresses do not reach it.",
+			s.Local, s.Proto, where, who),
+		Facts: map[string]string{"netns_inode": fmt.Sprint(ns.Inode), "address": s.Local.Addr().String()},
+		Fix: fmt.Sprintf("to reach it, connect to the namespace's own address (`ip -n NAME addr`, `docker inspect`) or publish the port "+
+			"(`docker run -p %d:%d`); `portolan ls --netns all %d` lists it", s.Local.Port(), s.Local.Port(), s.Local.Port())}
+	if ns.Name != "" {
+		c.Facts["netns"] = ns.Name
+	}
+	if ns.Context != "" {
+		c.Facts["context"] = ns.Context
+	}
 	if s.Owner != nil {
 		c.Facts["pid"] = fmt.Sprint(s.Owner.PID)
 		c.Facts["process"] = s.Owner.Name

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,11 @@ func (s *Server) getWhy(w http.ResponseWriter, r *http.Request) error {
 	rep, err := s.cfg.Why(r.Context(), p, proto)
 	if err != nil {
 		return err
+	}
+	if role != RoleAdmin {
+		// Another namespace's listeners name containers and processes
+		// that GET /v1/sockets never shows: admins only.
+		rep.Causes = slices.DeleteFunc(rep.Causes, func(c portolan.Cause) bool { return c.Code == portolan.CauseOtherNetNS })
 	}
 	for i := range rep.Causes {
 		if len(rep.Causes[i].Sockets) > 0 {

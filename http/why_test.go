@@ -45,3 +45,26 @@ func TestWhyRoute(t *testing.T) {
 		}
 	}
 }
+
+// A listener in another network namespace is an admin's fact: readers
+// never learn which containers and processes run in the host's other
+// namespaces, admins get the other-netns cause with the command line
+// masked.
+func TestWhyOtherNetNSIsAdminOnly(t *testing.T) {
+	other := secretListener
+	other.NetNS = &portolan.NetNS{Inode: 4026532999, Name: "shop", Context: "container docker 3f2a1b"}
+	e := newEnv(t, nil, func(c *porthttp.Config) {
+		c.Why = func(ctx context.Context, p portolan.Port, proto portolan.Proto) (portolan.BindReport, error) {
+			return why.Bind(ctx, why.Sources{Elsewhere: func(context.Context, portolan.Port, portolan.Proto) ([]portolan.Socket, error) {
+				return []portolan.Socket{other}, nil
+			}}, p, proto)
+		}
+	})
+	if b := getAs(t, e.url+"/v1/why/7780", ""); strings.Contains(b, "other-netns") || strings.Contains(b, "shop") || strings.Contains(b, argvSecret) {
+		t.Errorf("anonymous = %s; want no other namespace", b)
+	}
+	b := getAs(t, e.url+"/v1/why/7780", adminToken)
+	if !strings.Contains(b, `"code":"other-netns"`) || !strings.Contains(b, "container docker 3f2a1b") || strings.Contains(b, argvSecret) {
+		t.Errorf("admin = %s; want the other-netns cause, the secret masked", b)
+	}
+}

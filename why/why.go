@@ -24,6 +24,9 @@ type Sources struct {
 	// Sockets lists every socket whose local port is p, in every state,
 	// with owners (sockets.List in the binary).
 	Sockets func(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]portolan.Socket, error)
+	// Elsewhere lists the listeners on p in the host's other network
+	// namespaces (netns.Elsewhere in the binary).
+	Elsewhere func(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]portolan.Socket, error)
 	// Host returns this host's ranges.
 	Host func() (portolan.HostRanges, error)
 	// Leases and Assignments return the store's records on p.
@@ -76,6 +79,11 @@ func Bind(ctx context.Context, src Sources, p portolan.Port, proto portolan.Prot
 		if f.Sockets, err = src.Sockets(ctx, p, proto); err != nil {
 			return portolan.BindReport{}, err
 		}
+	}
+	if src.Elsewhere != nil {
+		// Another namespace is context, not proof: one that cannot be
+		// read leaves the answer about this one intact.
+		f.Elsewhere, _ = src.Elsewhere(ctx, p, proto)
 	}
 	if src.Leases != nil {
 		if f.Leases, err = src.Leases(ctx, p); err != nil {

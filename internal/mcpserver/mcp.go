@@ -21,6 +21,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/killutil"
 	"github.com/portolan-dev/portolan/internal/procfs"
 	"github.com/portolan-dev/portolan/mcp"
+	"github.com/portolan-dev/portolan/netns"
 	"github.com/portolan-dev/portolan/probe"
 	"github.com/portolan-dev/portolan/sockets"
 	"github.com/portolan-dev/portolan/why"
@@ -199,6 +200,7 @@ func whyTool(f *cmdutil.Factory) func(ctx context.Context, target string) (any, 
 		Containers: func(ctx context.Context, socks []portolan.Socket, p portolan.Port, proto portolan.Proto) []portolan.Published {
 			return (&docker.Engines{}).Published(ctx, socks, p, proto)
 		},
+		Elsewhere: netns.Elsewhere,
 		Host: func() (portolan.HostRanges, error) {
 			h, err := f.HostRanges()
 			return portolan.HostRanges(h), err

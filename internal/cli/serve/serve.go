@@ -32,6 +32,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/reporter"
 	"github.com/portolan-dev/portolan/internal/secretfile"
 	"github.com/portolan-dev/portolan/lease"
+	"github.com/portolan-dev/portolan/netns"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/sockets"
 	"github.com/portolan-dev/portolan/webhook"
@@ -285,7 +286,7 @@ func Run(ctx context.Context, o *Options) error {
 		Names:       namesOf(leases),
 		Assignments: assigns,
 		Why: func(ctx context.Context, p portolan.Port, proto portolan.Proto) (portolan.BindReport, error) {
-			return why.Bind(ctx, why.Sources{Sockets: whySockets, Host: func() (portolan.HostRanges, error) { return portolan.HostRanges(host), nil }}, p, proto)
+			return why.Bind(ctx, why.Sources{Sockets: whySockets, Elsewhere: netns.Elsewhere, Host: func() (portolan.HostRanges, error) { return portolan.HostRanges(host), nil }}, p, proto)
 		},
 		Health: pinger(store),
 		Fleet:  fleetOf(store),

@@ -14,6 +14,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/netns"
 	"github.com/portolan-dev/portolan/sockets"
 	"github.com/portolan-dev/portolan/why"
 	"github.com/spf13/cobra"
@@ -40,6 +41,7 @@ func NewCmdWhy(f *cmdutil.Factory, sections Sections) *cobra.Command {
 		Containers: func(ctx context.Context, socks []portolan.Socket, p portolan.Port, proto portolan.Proto) []portolan.Published {
 			return (&docker.Engines{}).Published(ctx, socks, p, proto)
 		},
+		Elsewhere: netns.Elsewhere,
 		Host: func() (portolan.HostRanges, error) {
 			h, err := f.HostRanges()
 			return portolan.HostRanges(h), err

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/testnet"
+	"github.com/portolan-dev/portolan/netns"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/why"
 )
@@ -461,5 +463,38 @@ table ip nat {
 	c, ok := causes(d.Causes)[portolan.CauseNoAnswer]
 	if !ok || !strings.Contains(c.Facts["firewall"], "tcp dport 6000 drop") {
 		t.Errorf("causes = %+v, tries %+v; want no-answer naming the drop rule", d.Causes, d.Tries)
+	}
+}
+
+// A listener in another network namespace (an ip netns the test makes):
+// the port binds here, and the other-netns note names the namespace, its
+// holder and the fix; the verdict is checked by binding.
+func TestWhyOtherNetNS(t *testing.T) {
+	ns := newNS(t)
+	l := listenIn(t, ns, "tcp", "127.0.0.1:0")
+	port := portolan.Port(l.Addr().(*net.TCPAddr).Port)
+	ios, _, out, _ := iostreams.Test()
+	o := &Options{IO: ios, JSON: true, Arg: port.String() + "/tcp", Timeout: 300 * time.Millisecond,
+		Sources: why.Sources{Sockets: Sockets, Elsewhere: netns.Elsewhere}}
+	if err := Run(context.Background(), o); err != nil {
+		t.Fatalf("why %d: %v (another process holds it on the host too?)\n%s", port, err, out.Bytes())
+	}
+	var r portolan.BindReport
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v: %s", err, out.Bytes())
+	}
+	c, ok := causes(r.Causes)[portolan.CauseOtherNetNS]
+	switch {
+	case !r.WillBind || !ok:
+		t.Fatalf("why %d: will_bind %v, causes %+v; want it to bind with an other-netns note", port, r.WillBind, r.Causes)
+	case c.Blocks || c.Facts["netns"] != ns.Name || c.Facts["pid"] != strconv.Itoa(os.Getpid()) || c.Fix == "":
+		t.Fatalf("other-netns cause: %+v", c)
+	case !strings.Contains(c.Summary, ns.Name) || len(c.Sockets) != 1 || c.Sockets[0].NetNS == nil:
+		t.Fatalf("other-netns cause does not name %s: %+v", ns.Name, c)
+	}
+	for _, tr := range why.TryBinds(port, portolan.TCP) {
+		if !tr.OK {
+			t.Fatalf("why said %d binds here, but %s: %s", port, tr.Addr, tr.Error)
+		}
 	}
 }
