@@ -150,7 +150,7 @@ func ExplainBind(f BindFacts) BindReport {
 		}
 		r.Causes = append(r.Causes, Cause{Code: CauseBindFailed, Blocks: true,
 			Summary: "the bind failed and no socket in this network namespace explains it: " + strings.Join(errs, "; "),
-			Fix:     "another network namespace or a container may publish it (docker ps, ss -N), or a security module refuses it"})
+			Fix:     fmt.Sprintf("another network namespace or a container may publish it (`portolan ls --netns all %d`, docker ps), or a security module refuses it", f.Port)})
 	}
 	for i := range f.Published {
 		c := publishedCause(f.Port, 0, &f.Published[i], false)
@@ -256,15 +256,20 @@ func otherNetNSCause(s Socket) Cause {
 		who = fmt.Sprintf("%s (pid %d)", s.Owner.Name, s.Owner.PID)
 	}
 	where := "network namespace " + ns.Label()
-	if ns.Name != "" && ns.Context != "" {
+	if ns.Name != "" && ns.Context != "" && !strings.HasPrefix(ns.Context, "pid ") {
 		where += " (" + ns.Context + ")"
 	}
+	port := s.Local.Port()
+	reach := "`ip -n NAME addr`, `docker inspect`"
+	if ns.Name != "" {
+		reach = "`ip -n " + ns.Name + " addr`"
+	}
 	c := Cause{Code: CauseOtherNetNS, Sockets: []Socket{s},
-		Summary: fmt.Sprintf("%s/%s is held in another %s by %s: not a conflict for a bind here, and connections to this host's addresses do not reach it.",
+		Summary: fmt.Sprintf("%s/%s is held in %s by %s: not a conflict for a bind here, and connections to this host's addresses do not reach it.",
 			s.Local, s.Proto, where, who),
 		Facts: map[string]string{"netns_inode": fmt.Sprint(ns.Inode), "address": s.Local.Addr().String()},
-		Fix: fmt.Sprintf("to reach it, connect to the namespace's own address (`ip -n NAME addr`, `docker inspect`) or publish the port "+
-			"(`docker run -p %d:%d`); `portolan ls --netns all %d` lists it", s.Local.Port(), s.Local.Port(), s.Local.Port())}
+		Fix: fmt.Sprintf("to reach it, connect to the namespace's own address (%s) or publish the port from it "+
+			"(`docker run -p %d:%d`, a DNAT rule); `portolan ls --netns all %d` lists it", reach, port, port, port)}
 	if ns.Name != "" {
 		c.Facts["netns"] = ns.Name
 	}

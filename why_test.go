@@ -90,3 +90,24 @@ func TestExplainBindPublished(t *testing.T) {
 		t.Errorf("DNAT-only port: %+v", r.Causes)
 	}
 }
+
+// A listener in another network namespace is a note, never a block: the
+// bind verdict stays the tries', and the note names the namespace.
+func TestExplainBindOtherNetNS(t *testing.T) {
+	s := Socket{Proto: TCP, Local: netip.MustParseAddrPort("127.0.0.1:5173"), State: StateListen,
+		Owner: &Process{PID: 42, Name: "vite"}, NetNS: &NetNS{Inode: 4026532177, Name: "shop", Context: "container docker 3f2a"}}
+	r := ExplainBind(BindFacts{Port: 5173, Proto: TCP, Elsewhere: []Socket{s},
+		Tries: []BindTry{{Proto: TCP, Addr: "0.0.0.0", OK: true}}})
+	if !r.WillBind || len(r.Causes) != 1 {
+		t.Fatalf("report %+v: want it to bind with one note", r)
+	}
+	c := r.Causes[0]
+	if c.Code != CauseOtherNetNS || c.Blocks || c.Facts["netns"] != "shop" || c.Facts["context"] != "container docker 3f2a" ||
+		!strings.Contains(c.Summary, "shop (container docker 3f2a)") || !strings.Contains(c.Fix, "ip -n shop addr") {
+		t.Fatalf("cause %+v", c)
+	}
+	r = ExplainBind(BindFacts{Port: 5173, Proto: UDP, Elsewhere: []Socket{s}, Tries: []BindTry{{Proto: UDP, Addr: "0.0.0.0", OK: true}}})
+	if len(r.Causes) != 0 {
+		t.Fatalf("a TCP listener elsewhere explains nothing about UDP: %+v", r.Causes)
+	}
+}
