@@ -106,7 +106,11 @@ func Within(path string, inode uint64, fn func() error) error {
 		defer unix.Close(home)
 		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
 			runtime.UnlockOSThread()
-			done <- fmt.Errorf("cannot enter %s (setns needs CAP_SYS_ADMIN): %w", path, err)
+			if errors.Is(err, unix.EPERM) {
+				done <- portolan.Errorf(portolan.EFORBIDDEN, "cannot enter the network namespace %s: that needs root (CAP_SYS_ADMIN)", path)
+			} else {
+				done <- fmt.Errorf("cannot enter %s: %w", path, err)
+			}
 			return
 		}
 		ferr := fn()

@@ -132,6 +132,8 @@ func checkFlags(cmd *cobra.Command, o *Options) error {
 		return cmdutil.FlagErrorf("--container, --unit and --project take a value: an id prefix, a unit name, a directory")
 	case fl.Changed("netns") && o.NetNS == "":
 		return cmdutil.FlagErrorf("--netns is empty: want %s", netns.Forms)
+	case o.NetNS != "" && o.Exposure:
+		return cmdutil.FlagErrorf("--exposure judges this namespace's addresses and firewall: it cannot be combined with --netns %s", o.NetNS)
 	case fl.Changed("state") && len(o.States) == 0:
 		return cmdutil.FlagErrorf("--state is empty: want listen, unconn, established, time-wait, ...")
 	case fl.Changed("port") && len(o.Args) > 0:
