@@ -8,7 +8,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,7 +36,41 @@ func TestMain(m *testing.M) {
 		time.Sleep(time.Minute)
 		os.Exit(0)
 	}
+	if spec := os.Getenv("PORTOLAN_NETNS_READ"); spec != "" {
+		nss, err := Select(spec)
+		if err == nil {
+			_, err = Sockets(context.Background(), nss, sockets.Filter{})
+		}
+		fmt.Println(portolan.ErrorCode(err), err)
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
+}
+
+// A user without CAP_SYS_ADMIN is told that entering another namespace
+// needs root (EFORBIDDEN), not handed a raw errno; nothing is listed.
+func TestUnprivilegedIsForbidden(t *testing.T) {
+	ns := testnet.New(t, testnet.Options{})
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("needs setpriv (util-linux)")
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	self, _ := os.Executable()
+	b, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "netns.test")
+	if err := os.WriteFile(exe, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--", exe)
+	cmd.Env = append(os.Environ(), "PORTOLAN_NETNS_READ=/run/netns/"+ns.Name)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), portolan.EFORBIDDEN+" ") || !strings.Contains(string(out), "needs root") {
+		t.Fatalf("unprivileged read of %s: %v %q; want %s naming root", ns.Name, err, out, portolan.EFORBIDDEN)
+	}
 }
 
 // listenChild starts this binary listening on addr inside ns.
