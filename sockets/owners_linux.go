@@ -174,19 +174,24 @@ func (s *ownerScan) run(ctx context.Context) error {
 
 // produce walks the processes, newest first (a port's holder is more
 // often a recent server than an old daemon), those running as a wanted
-// socket's uid before the rest, and hands out their descriptors.
+// socket's uid before the rest, and hands out their descriptors. A large
+// table that a bisection can search (a few wanted sockets) is only
+// bisected on the first pass and read in full on a second one, so an old
+// holder is found in a few links each of the large tables before it, not
+// after reading every one of their descriptors.
 func (s *ownerScan) produce(ctx context.Context, tasks chan<- fdRange) error {
 	if s.onlyPID > 0 {
-		s.sendProcess(s.onlyPID, tasks)
+		s.sendProcess(s.onlyPID, tasks, bisectThenRead)
 		return nil
 	}
 	pids, err := s.pids()
 	if err != nil {
 		return err
 	}
+	var large []int
 	for _, pid := range pids {
 		if s.done() {
-			break
+			return nil
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -194,7 +199,18 @@ func (s *ownerScan) produce(ctx context.Context, tasks chan<- fdRange) error {
 		if s.onlyName != "" && !commMatches(pid, s.onlyName) {
 			continue
 		}
-		s.sendProcess(pid, tasks)
+		if s.sendProcess(pid, tasks, bisectFirst) {
+			large = append(large, pid)
+		}
+	}
+	for _, pid := range large {
+		if s.done() {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.sendProcess(pid, tasks, readOnly)
 	}
 	return nil
 }
@@ -248,23 +264,26 @@ func (s *ownerScan) pids() ([]int, error) {
 
 // sendProcess opens /proc/PID/fd and queues its descriptors: probe spans
 // below the count of open descriptors, then one listed span for the rest.
-// Kernels before 6.2 report a size of 0 and get one listed span.
-func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange) {
+// Kernels before 6.2 report a size of 0 and get one listed span. It
+// reports whether it left a large table for a second pass (bisectFirst).
+func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange, mode sendMode) bool {
 	dir, err := openFDDir(pid)
 	if err != nil {
 		if err == unix.EACCES || err == unix.EPERM {
 			s.denied.Add(1)
 		}
-		return
+		return false
 	}
 	var st unix.Stat_t
 	n := 0
 	if unix.Fstat(dir, &st) == nil {
 		n = int(st.Size)
 	}
-	if n > spanFDs && s.guide(dir, n, int32(pid)) {
-		unix.Close(dir)
-		return
+	if n > spanFDs && mode != readOnly {
+		if done, tried := s.guide(dir, n, int32(pid)); done || tried && mode == bisectFirst {
+			unix.Close(dir)
+			return !done
+		}
 	}
 	for lo := 0; lo < n; lo += spanFDs {
 		t := fdRange{pid: int32(pid), dir: -1, lo: lo, hi: min(lo+spanFDs, n), probe: true}
@@ -274,7 +293,17 @@ func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange) {
 		tasks <- t
 	}
 	tasks <- fdRange{pid: int32(pid), dir: dir, lo: n, hi: -1}
+	return false
 }
+
+// sendMode is what sendProcess does with a large descriptor table.
+type sendMode int
+
+const (
+	bisectThenRead sendMode = iota // bisect, then read whatever it missed
+	bisectFirst                    // bisect; leave the rest for a second pass
+	readOnly                       // read it all: its bisection already ran
+)
 
 // guide looks for a few wanted inodes in a large descriptor table by
 // bisection before the spans read it all. Socket inode numbers grow as
@@ -284,8 +313,9 @@ func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange) {
 // out in per-CPU batches of 1,024, so sockets opened while the opener moved
 // between CPUs interleave two ranges. Where the order does not hold the
 // bisection simply misses, and the spans that follow find the socket.
-// It reports whether every wanted inode now has an owner.
-func (s *ownerScan) guide(dir, n int, pid int32) bool {
+// It reports whether every wanted inode now has an owner, and whether
+// there was anything to look for.
+func (s *ownerScan) guide(dir, n int, pid int32) (done, tried bool) {
 	s.mu.Lock()
 	var targets []uint64
 	if s.ready && !s.every && len(s.index) <= 4 {
@@ -323,7 +353,7 @@ func (s *ownerScan) guide(dir, n int, pid int32) bool {
 			}
 		}
 	}
-	return s.done()
+	return s.done(), len(targets) > 0
 }
 
 func openFDDir(pid int) (int, error) {
