@@ -1,7 +1,9 @@
 package sockets
 
 import (
+	"cmp"
 	"context"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -178,7 +180,10 @@ func (s *ownerScan) run(ctx context.Context) error {
 // table that a bisection can search (a few wanted sockets) is only
 // bisected on the first pass and read in full on a second one, so an old
 // holder is found in a few links each of the large tables before it, not
-// after reading every one of their descriptors.
+// after reading every one of their descriptors. Where the bisection missed
+// (sockets out of inode order), the second pass reads first the tables
+// whose sockets came nearest the wanted inode: sockets are numbered as
+// they are made, and a process's sockets were mostly made together.
 func (s *ownerScan) produce(ctx context.Context, tasks chan<- fdRange) error {
 	if s.onlyPID > 0 {
 		s.sendProcess(s.onlyPID, tasks, bisectThenRead)
@@ -188,7 +193,7 @@ func (s *ownerScan) produce(ctx context.Context, tasks chan<- fdRange) error {
 	if err != nil {
 		return err
 	}
-	var large []int
+	var large []deferred
 	for _, pid := range pids {
 		if s.done() {
 			return nil
@@ -199,18 +204,19 @@ func (s *ownerScan) produce(ctx context.Context, tasks chan<- fdRange) error {
 		if s.onlyName != "" && !commMatches(pid, s.onlyName) {
 			continue
 		}
-		if s.sendProcess(pid, tasks, bisectFirst) {
-			large = append(large, pid)
+		if later, near := s.sendProcess(pid, tasks, bisectFirst); later {
+			large = append(large, deferred{pid, near})
 		}
 	}
-	for _, pid := range large {
+	slices.SortStableFunc(large, func(a, b deferred) int { return cmp.Compare(a.near, b.near) })
+	for _, d := range large {
 		if s.done() {
 			break
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		s.sendProcess(pid, tasks, readOnly)
+		s.sendProcess(d.pid, tasks, readOnly)
 	}
 	return nil
 }
@@ -265,14 +271,15 @@ func (s *ownerScan) pids() ([]int, error) {
 // sendProcess opens /proc/PID/fd and queues its descriptors: probe spans
 // below the count of open descriptors, then one listed span for the rest.
 // Kernels before 6.2 report a size of 0 and get one listed span. It
-// reports whether it left a large table for a second pass (bisectFirst).
-func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange, mode sendMode) bool {
+// reports whether it left a large table for a second pass (bisectFirst),
+// and how near its bisection came to a wanted inode.
+func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange, mode sendMode) (later bool, near uint64) {
 	dir, err := openFDDir(pid)
 	if err != nil {
 		if err == unix.EACCES || err == unix.EPERM {
 			s.denied.Add(1)
 		}
-		return false
+		return false, 0
 	}
 	var st unix.Stat_t
 	n := 0
@@ -280,9 +287,9 @@ func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange, mode sendMode) bo
 		n = int(st.Size)
 	}
 	if n > spanFDs && mode != readOnly {
-		if done, tried := s.guide(dir, n, int32(pid)); done || tried && mode == bisectFirst {
+		if done, tried, near := s.guide(dir, n, int32(pid)); done || tried && mode == bisectFirst {
 			unix.Close(dir)
-			return !done
+			return !done, near
 		}
 	}
 	for lo := 0; lo < n; lo += spanFDs {
@@ -293,7 +300,13 @@ func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange, mode sendMode) bo
 		tasks <- t
 	}
 	tasks <- fdRange{pid: int32(pid), dir: dir, lo: n, hi: -1}
-	return false
+	return false, 0
+}
+
+// deferred is a large table left for the second pass.
+type deferred struct {
+	pid  int
+	near uint64 // how near its bisection came to a wanted inode
 }
 
 // sendMode is what sendProcess does with a large descriptor table.
@@ -313,9 +326,10 @@ const (
 // out in per-CPU batches of 1,024, so sockets opened while the opener moved
 // between CPUs interleave two ranges. Where the order does not hold the
 // bisection simply misses, and the spans that follow find the socket.
-// It reports whether every wanted inode now has an owner, and whether
-// there was anything to look for.
-func (s *ownerScan) guide(dir, n int, pid int32) (done, tried bool) {
+// It reports whether every wanted inode now has an owner, whether there
+// was anything to look for, and the smallest distance between a wanted
+// inode and one it read.
+func (s *ownerScan) guide(dir, n int, pid int32) (done, tried bool, near uint64) {
 	s.mu.Lock()
 	var targets []uint64
 	if s.ready && !s.every && len(s.index) <= 4 {
@@ -327,6 +341,7 @@ func (s *ownerScan) guide(dir, n int, pid int32) (done, tried bool) {
 	}
 	s.mu.Unlock()
 	w := worker{s: s}
+	near = math.MaxUint64
 	for _, x := range targets {
 		lo, hi := 0, n+16 // a dense table holds 0..n-1; allow a few gaps
 		for range 32 {
@@ -341,6 +356,9 @@ func (s *ownerScan) guide(dir, n int, pid int32) (done, tried bool) {
 					break
 				}
 			}
+			if at >= 0 {
+				near = min(near, max(x, y)-min(x, y))
+			}
 			switch {
 			case at < 0:
 				hi = mid - 1
@@ -353,7 +371,7 @@ func (s *ownerScan) guide(dir, n int, pid int32) (done, tried bool) {
 			}
 		}
 	}
-	return s.done(), len(targets) > 0
+	return s.done(), len(targets) > 0, near
 }
 
 func openFDDir(pid int) (int, error) {
