@@ -3,6 +3,7 @@ package portolan
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -171,6 +172,18 @@ func TestHostState(t *testing.T) {
 	}{{0, HostFresh}, {30 * time.Second, HostFresh}, {31 * time.Second, HostStale}, {101 * time.Second, HostGone}} {
 		if got := h.StateAt(now.Add(c.after)); got != c.want {
 			t.Errorf("after %v: %s, want %s", c.after, got, c.want)
+		}
+	}
+}
+
+func TestValidHostID(t *testing.T) {
+	long := strings.Repeat("a", 128)
+	for id, want := range map[string]bool{
+		"3f2c9a0e1b7d4c6f8a5e2d1c0b9a8f7e": true, "db-1.example:eu_west": true, long: true,
+		"": false, long + "a": false, "-db": false, ".db": false, "db 1": false, "db/1": false, "dé": false,
+	} {
+		if got := ValidHostID(id); got != want {
+			t.Errorf("ValidHostID(%q) = %v, want %v", id, got, want)
 		}
 	}
 }

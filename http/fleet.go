@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -18,8 +17,6 @@ const (
 	maxReportListeners = 20000
 	maxEventsPage      = 1000
 )
-
-var hostIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
 
 // reportBody is POST /v1/hosts/{id}/report's body: a portolan.FleetReport.
 type reportBody struct{ portolan.FleetReport }
@@ -78,7 +75,7 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	if !hostIDPattern.MatchString(id) {
+	if !portolan.ValidHostID(id) {
 		return portolan.Errorf(portolan.EINVALID, "host id %s is not valid: want 1-128 letters, digits, '.', '_', ':' or '-'", quote(id))
 	}
 	var b reportBody

@@ -1,7 +1,9 @@
 package sockets
 
 import (
+	"cmp"
 	"context"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -174,19 +176,27 @@ func (s *ownerScan) run(ctx context.Context) error {
 
 // produce walks the processes, newest first (a port's holder is more
 // often a recent server than an old daemon), those running as a wanted
-// socket's uid before the rest, and hands out their descriptors.
+// socket's uid before the rest, and hands out their descriptors. A large
+// table that a bisection can search (a few wanted sockets) is only
+// bisected on the first pass and read in full on a second one, so an old
+// holder is found in a few links each of the large tables before it, not
+// after reading every one of their descriptors. Where the bisection missed
+// (sockets out of inode order), the second pass reads first the tables
+// whose sockets came nearest the wanted inode: sockets are numbered as
+// they are made, and a process's sockets were mostly made together.
 func (s *ownerScan) produce(ctx context.Context, tasks chan<- fdRange) error {
 	if s.onlyPID > 0 {
-		s.sendProcess(s.onlyPID, tasks)
+		s.sendProcess(s.onlyPID, tasks, bisectThenRead)
 		return nil
 	}
 	pids, err := s.pids()
 	if err != nil {
 		return err
 	}
+	var large []deferred
 	for _, pid := range pids {
 		if s.done() {
-			break
+			return nil
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -194,7 +204,19 @@ func (s *ownerScan) produce(ctx context.Context, tasks chan<- fdRange) error {
 		if s.onlyName != "" && !commMatches(pid, s.onlyName) {
 			continue
 		}
-		s.sendProcess(pid, tasks)
+		if later, near := s.sendProcess(pid, tasks, bisectFirst); later {
+			large = append(large, deferred{pid, near})
+		}
+	}
+	slices.SortStableFunc(large, func(a, b deferred) int { return cmp.Compare(a.near, b.near) })
+	for _, d := range large {
+		if s.done() {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.sendProcess(d.pid, tasks, readOnly)
 	}
 	return nil
 }
@@ -248,23 +270,27 @@ func (s *ownerScan) pids() ([]int, error) {
 
 // sendProcess opens /proc/PID/fd and queues its descriptors: probe spans
 // below the count of open descriptors, then one listed span for the rest.
-// Kernels before 6.2 report a size of 0 and get one listed span.
-func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange) {
+// Kernels before 6.2 report a size of 0 and get one listed span. It
+// reports whether it left a large table for a second pass (bisectFirst),
+// and how near its bisection came to a wanted inode.
+func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange, mode sendMode) (later bool, near uint64) {
 	dir, err := openFDDir(pid)
 	if err != nil {
 		if err == unix.EACCES || err == unix.EPERM {
 			s.denied.Add(1)
 		}
-		return
+		return false, 0
 	}
 	var st unix.Stat_t
 	n := 0
 	if unix.Fstat(dir, &st) == nil {
 		n = int(st.Size)
 	}
-	if n > spanFDs && s.guide(dir, n, int32(pid)) {
-		unix.Close(dir)
-		return
+	if n > spanFDs && mode != readOnly {
+		if done, tried, near := s.guide(dir, n, int32(pid)); done || tried && mode == bisectFirst {
+			unix.Close(dir)
+			return !done, near
+		}
 	}
 	for lo := 0; lo < n; lo += spanFDs {
 		t := fdRange{pid: int32(pid), dir: -1, lo: lo, hi: min(lo+spanFDs, n), probe: true}
@@ -274,7 +300,23 @@ func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange) {
 		tasks <- t
 	}
 	tasks <- fdRange{pid: int32(pid), dir: dir, lo: n, hi: -1}
+	return false, 0
 }
+
+// deferred is a large table left for the second pass.
+type deferred struct {
+	pid  int
+	near uint64 // how near its bisection came to a wanted inode
+}
+
+// sendMode is what sendProcess does with a large descriptor table.
+type sendMode int
+
+const (
+	bisectThenRead sendMode = iota // bisect, then read whatever it missed
+	bisectFirst                    // bisect; leave the rest for a second pass
+	readOnly                       // read it all: its bisection already ran
+)
 
 // guide looks for a few wanted inodes in a large descriptor table by
 // bisection before the spans read it all. Socket inode numbers grow as
@@ -284,8 +326,10 @@ func (s *ownerScan) sendProcess(pid int, tasks chan<- fdRange) {
 // out in per-CPU batches of 1,024, so sockets opened while the opener moved
 // between CPUs interleave two ranges. Where the order does not hold the
 // bisection simply misses, and the spans that follow find the socket.
-// It reports whether every wanted inode now has an owner.
-func (s *ownerScan) guide(dir, n int, pid int32) bool {
+// It reports whether every wanted inode now has an owner, whether there
+// was anything to look for, and the smallest distance between a wanted
+// inode and one it read.
+func (s *ownerScan) guide(dir, n int, pid int32) (done, tried bool, near uint64) {
 	s.mu.Lock()
 	var targets []uint64
 	if s.ready && !s.every && len(s.index) <= 4 {
@@ -297,6 +341,7 @@ func (s *ownerScan) guide(dir, n int, pid int32) bool {
 	}
 	s.mu.Unlock()
 	w := worker{s: s}
+	near = math.MaxUint64
 	for _, x := range targets {
 		lo, hi := 0, n+16 // a dense table holds 0..n-1; allow a few gaps
 		for range 32 {
@@ -311,6 +356,9 @@ func (s *ownerScan) guide(dir, n int, pid int32) bool {
 					break
 				}
 			}
+			if at >= 0 {
+				near = min(near, max(x, y)-min(x, y))
+			}
 			switch {
 			case at < 0:
 				hi = mid - 1
@@ -323,7 +371,7 @@ func (s *ownerScan) guide(dir, n int, pid int32) bool {
 			}
 		}
 	}
-	return s.done()
+	return s.done(), len(targets) > 0, near
 }
 
 func openFDDir(pid int) (int, error) {

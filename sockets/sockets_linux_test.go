@@ -411,3 +411,55 @@ func TestOwnerInALargeTable(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnerInAnOlderLargeTable: two processes with thousands of sockets;
+// the wanted listener is the older one's, which the scan reaches second.
+// The newer table is bisected, not read in full, before the older one is.
+func TestOwnerInAnOlderLargeTable(t *testing.T) {
+	older := sockhold.Start(t, "many:1000")
+	sockhold.Start(t, "many:4000")
+	comm, err := os.ReadFile("/proc/" + itoa(uint64(older.PID)) + "/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	socks := mustList(t, Filter{Port: older.Ports[500], Families: []int{4}, Protos: []portolan.Proto{portolan.TCP}})
+	sc := newOwnerScan(socks, false)
+	sc.onlyName = strings.TrimSpace(string(comm)) // the two children (and this test)
+	if err := sc.run(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	// Two bisections and the test process's own few descriptors; reading
+	// the newer table first would cost thousands of links. Another
+	// package's test binary of the same name may run alongside: allow it
+	// a table of its own.
+	if n := sc.links.Load(); len(socks) != 1 || sc.owner(socks[0].Inode) != int32(older.PID) || n > 600 {
+		t.Errorf("owner %d after %d links; want %d after at most 600", sc.owner(socks[0].Inode), n, older.PID)
+	}
+}
+
+// TestOwnerOutOfOrderInAnOlderTable: the wanted listener reuses a low
+// descriptor of an older process (out of inode order: its bisection
+// misses) and a newer process holds four thousand sockets made well
+// after it. The second pass reads the older table first, its bisection
+// having come nearest the wanted inode.
+func TestOwnerOutOfOrderInAnOlderTable(t *testing.T) {
+	older := sockhold.Start(t, "many:1000", "refill:50")
+	spacer := sockhold.Start(t, "many:6000") // inode numbers between the two
+	spacer.Stop()
+	sockhold.Start(t, "many:4000")
+	comm, err := os.ReadFile("/proc/" + itoa(uint64(older.PID)) + "/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	socks := mustList(t, Filter{Port: older.Ports[25], Families: []int{4}, Protos: []portolan.Proto{portolan.TCP}})
+	sc := newOwnerScan(socks, false)
+	sc.onlyName = strings.TrimSpace(string(comm))
+	if err := sc.run(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	// The older table in full (~1,050 links) and two bisections; the
+	// newer table first would add its four thousand.
+	if n := sc.links.Load(); len(socks) != 1 || sc.owner(socks[0].Inode) != int32(older.PID) || n > 3000 {
+		t.Errorf("owner %d after %d links; want %d after at most 3000", sc.owner(socks[0].Inode), n, older.PID)
+	}
+}

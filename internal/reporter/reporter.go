@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -143,8 +142,6 @@ func backoff(interval, maxWait time.Duration, n int) time.Duration {
 	return d - time.Duration(rand.Int64N(int64(d/4)+1))
 }
 
-var machineIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-
 // MachineID reads a host's stable id from the first line of path
 // (/etc/machine-id): it survives renames and reinstalls of the agent.
 func MachineID(path string) (string, error) {
@@ -153,7 +150,7 @@ func MachineID(path string) (string, error) {
 		return "", portolan.Errorf(portolan.EINVALID, "cannot read the machine id %s: %s; want a file such as /etc/machine-id (--machine-id-file)", path, err)
 	}
 	id, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
-	if !machineIDPattern.MatchString(id) {
+	if !portolan.ValidHostID(id) {
 		return "", portolan.Errorf(portolan.EINVALID, "machine id in %s is not valid: want 1-128 letters, digits, '.', '_', ':' or '-'", path)
 	}
 	return id, nil
