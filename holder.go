@@ -106,3 +106,17 @@ type ProjectDir struct {
 	Worktree string `json:"worktree"` // the worktree's top level
 	Branch   string `json:"branch,omitempty"`
 }
+
+// IsContainerID reports whether s is a full container id as Docker,
+// Podman and containerd write it: 64 lowercase hex digits.
+func IsContainerID(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -22,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/portolan-dev/portolan"
 )
 
 // Timeout bounds each read of the engine: a hung daemon must not hang ls.
@@ -111,7 +113,7 @@ func (c *Client) list(ctx context.Context) ([]summary, error) {
 // restartPolicy reads a container's restart policy ("no", "always",
 // "unless-stopped", "on-failure").
 func (c *Client) restartPolicy(ctx context.Context, id string) (string, error) {
-	if !isID(id) {
+	if !portolan.IsContainerID(id) {
 		return "", fmt.Errorf("%q is not a container id", id)
 	}
 	var in inspect
@@ -124,7 +126,7 @@ func (c *Client) restartPolicy(ctx context.Context, id string) (string, error) {
 // grace, rounded up to seconds (0: the container's own stop timeout). It
 // waits for the engine's answer, up to the grace and a margin.
 func (c *Client) Stop(ctx context.Context, id string, grace time.Duration) error {
-	if !isID(id) {
+	if !portolan.IsContainerID(id) {
 		return fmt.Errorf("%q is not a container id", id)
 	}
 	path, wait := "http://engine/containers/"+id+"/stop", 5*time.Minute
@@ -201,15 +203,3 @@ func (c *Client) status(resp *http.Response) error {
 	return fmt.Errorf("engine on %s: %s: %s", c.Socket, resp.Status, m.Message)
 }
 
-// isID reports whether s is a full container id: 64 lowercase hex digits.
-func isID(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}

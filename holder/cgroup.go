@@ -69,12 +69,12 @@ func container(s string, segs []string, i int) *portolan.Container {
 	} {
 		if id, ok := strings.CutPrefix(s, f.prefix); ok {
 			id = strings.TrimSuffix(id, ".scope")
-			if isID(id) {
+			if portolan.IsContainerID(id) {
 				return &portolan.Container{Engine: f.engine, ID: id}
 			}
 		}
 	}
-	if isID(s) && i > 0 {
+	if portolan.IsContainerID(s) && i > 0 {
 		switch segs[i-1] {
 		case "docker":
 			return &portolan.Container{Engine: "docker", ID: s}
@@ -113,15 +113,3 @@ func podOf(s string, segs []string) *portolan.Pod {
 	return &portolan.Pod{UID: uid, QoS: qos}
 }
 
-// isID reports whether s is a full container id: 64 lowercase hex digits.
-func isID(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}

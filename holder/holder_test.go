@@ -57,7 +57,7 @@ func FuzzFromCgroup(f *testing.F) {
 	f.Add("9:name=systemd:/user.slice/user@1000.service/x.service")
 	f.Fuzz(func(t *testing.T, text string) {
 		c, pod, unit := FromCgroup(text)
-		if c != nil && (!isID(c.ID) || !strings.Contains(text, c.ID)) {
+		if c != nil && (!portolan.IsContainerID(c.ID) || !strings.Contains(text, c.ID)) {
 			t.Fatalf("container id %q not from %q", c.ID, text)
 		}
 		if pod != nil && len(pod.UID) != 36 {
