@@ -202,4 +202,3 @@ func (c *Client) status(resp *http.Response) error {
 	}
 	return fmt.Errorf("engine on %s: %s: %s", c.Socket, resp.Status, m.Message)
 }
-

@@ -112,4 +112,3 @@ func podOf(s string, segs []string) *portolan.Pod {
 	}
 	return &portolan.Pod{UID: uid, QoS: qos}
 }
-
