@@ -24,6 +24,21 @@ type Exposure struct {
 	Rule     string `json:"rule,omitempty"`
 }
 
+// Reachability is an Exposure without its socket: what a listener's
+// document carries about its reach (Socket.Exposure).
+type Reachability struct {
+	Scope    string `json:"scope"`
+	Reach    Reach  `json:"reach"`
+	Firewall string `json:"firewall,omitempty"`
+	Rule     string `json:"rule,omitempty"`
+	Exposed  bool   `json:"exposed"` // Exposure.Exposed: beyond loopback and not denied
+}
+
+// Reachability returns e without its socket.
+func (e Exposure) Reachability() *Reachability {
+	return &Reachability{Scope: e.Scope, Reach: e.Reach, Firewall: e.Firewall, Rule: e.Rule, Exposed: e.Exposed()}
+}
+
 // Exposed reports whether another host can reach the listener: beyond
 // loopback and not denied by the firewall (an unknown firewall counts as
 // exposed: the safe answer for a hardening check).

@@ -21,6 +21,10 @@ type Socket struct {
 	// NetNS is the network namespace the socket lives in, set when a
 	// listing reads more than this process's own (ls --netns).
 	NetNS *NetNS `json:"netns,omitempty"`
+	// Exposure is how far a listener reaches and the firewall's verdict:
+	// portolan's inference, set only by callers that work it out (the
+	// API's listeners, for the page).
+	Exposure *Reachability `json:"exposure,omitempty"`
 }
 
 // NetNS names a network namespace: its inode (what ip netns identify and

@@ -47,7 +47,7 @@ func Of(pid int, o Options) (portolan.Holder, error) {
 		h.Age = now().Sub(start).Round(time.Second)
 	}
 	h.Orphan = orphan(pid, st)
-	h.Supervisor = supervisor(st.PPID, h.Unit, o)
+	h.Supervisor = supervisor(pid, st.PPID, h.Unit, o)
 	if cwd, err := os.Readlink(procfs.Path(pid, "cwd")); err == nil && h.Published == nil { // a forwarder's directory is its daemon's
 		if co, err := checkout.Of(cwd); err == nil && co.Git {
 			h.Project = &portolan.ProjectDir{Top: co.Project, Worktree: co.Worktree, Branch: co.Branch}
@@ -68,18 +68,22 @@ func orphan(pid int, st procfs.Stat) bool {
 }
 
 // supervisor walks up from ppid to the nearest ancestor that restarts what
-// it runs; a systemd unit with Restart= counts when no closer one does.
-func supervisor(ppid int, unit string, o Options) *portolan.Supervisor {
-	for p, hops := ppid, 0; p > 1 && hops < 64; hops++ {
+// it runs; a systemd unit with Restart= counts when no closer one does. The
+// process just below the supervisor is the program it runs: its
+// environment names it to pm2 and supervisord (the stop command needs that
+// name).
+func supervisor(pid, ppid int, unit string, o Options) *portolan.Supervisor {
+	for below, p, hops := pid, ppid, 0; p > 1 && hops < 64; hops++ {
 		st, err := procfs.ReadStat(p)
 		if err != nil {
 			break
 		}
 		cmd, _ := os.ReadFile(procfs.Path(p, "cmdline"))
-		if kind, stop := kindOf(st.Comm, procfs.SplitCmdline(cmd)); kind != "" {
-			return &portolan.Supervisor{PID: p, Kind: kind, Stop: stop}
+		argv := procfs.SplitCmdline(cmd)
+		if kind := kindOf(st.Comm, argv); kind != "" {
+			return &portolan.Supervisor{PID: p, Kind: kind, Stop: stopCommand(kind, p, argv, below)}
 		}
-		p = st.PPID
+		below, p = p, st.PPID
 	}
 	if unit != "" && strings.HasSuffix(unit, ".service") && restarts(unit, o) {
 		return &portolan.Supervisor{PID: 1, Kind: "systemd", Stop: "systemctl stop " + unit}
@@ -87,28 +91,112 @@ func supervisor(ppid int, unit string, o Options) *portolan.Supervisor {
 	return nil
 }
 
-// kindOf recognises a supervisor by its name and command line.
-func kindOf(comm string, argv []string) (kind, stop string) {
+// kindOf recognises a supervisor by its name and command line: pm2's God
+// daemon renames itself ("PM2 v6.0.5: God Daemon (/home/u/.pm2)"),
+// nodemon runs as "node .../nodemon ...", supervisord as "python3
+// /usr/bin/supervisord -c CONF".
+func kindOf(comm string, argv []string) string {
 	joined := strings.Join(argv, " ")
 	switch {
-	case strings.HasPrefix(comm, "PM2") || strings.Contains(joined, "PM2 v") && strings.Contains(joined, "God Daemon"):
-		return "pm2", "pm2 stop all (or pm2 stop NAME; pm2 list names them)"
-	case strings.Contains(joined, "nodemon"):
-		return "nodemon", "stop the nodemon process (Ctrl-C in its terminal, or portolan kill on its pid)"
-	case comm == "supervisord" || strings.Contains(joined, "supervisord"):
-		return "supervisord", "supervisorctl stop NAME (supervisorctl status names them)"
+	case strings.HasPrefix(comm, "PM2") || strings.HasPrefix(joined, "PM2 v") && strings.Contains(joined, "God Daemon"):
+		return "pm2"
+	case comm == "supervisord" || len(argv) > 1 && filepath.Base(argv[1]) == "supervisord" || len(argv) > 0 && filepath.Base(argv[0]) == "supervisord":
+		return "supervisord"
 	case comm == "runsv":
-		if len(argv) > 1 {
-			return "runit", "sv down " + argv[len(argv)-1]
-		}
-		return "runit", "sv down SERVICE"
+		return "runit"
 	case comm == "s6-supervise":
-		if len(argv) > 1 {
-			return "s6", "s6-svc -d " + argv[len(argv)-1]
-		}
-		return "s6", "s6-svc -d SERVICEDIR"
+		return "s6"
 	}
-	return "", ""
+	for _, a := range argv[:min(len(argv), 2)] {
+		if filepath.Base(a) == "nodemon" || strings.HasSuffix(a, "/nodemon/bin/nodemon.js") {
+			return "nodemon"
+		}
+	}
+	return ""
+}
+
+// stopCommand is the command that stops the program below the supervisor
+// for good. The program's name comes from its environment (pm2 sets name=,
+// supervisord SUPERVISOR_PROCESS_NAME and _GROUP_NAME), which /proc shows
+// only to its user and root: NAME stands in when it is hidden.
+func stopCommand(kind string, sup int, argv []string, below int) string {
+	switch kind {
+	case "pm2":
+		name := envOf(below, "name")
+		if name == "" {
+			name = "NAME"
+		}
+		cmd := "pm2 stop " + quote(name)
+		// The God daemon's title names its PM2_HOME; a home other than
+		// ~/.pm2 must be given to the pm2 client too.
+		if len(argv) > 0 {
+			i, j := strings.LastIndexByte(argv[0], '('), strings.LastIndexByte(argv[0], ')')
+			if i >= 0 && j > i && filepath.Base(argv[0][i+1:j]) != ".pm2" {
+				cmd = "PM2_HOME=" + quote(argv[0][i+1:j]) + " " + cmd
+			}
+		}
+		return cmd
+	case "supervisord":
+		name := envOf(below, "SUPERVISOR_PROCESS_NAME")
+		if g := envOf(below, "SUPERVISOR_GROUP_NAME"); g != "" && g != name {
+			name = g + ":" + name
+		}
+		if name == "" {
+			name = "NAME"
+		}
+		cmd := "supervisorctl "
+		for i, a := range argv {
+			switch {
+			case (a == "-c" || a == "--configuration") && i+1 < len(argv):
+				cmd += "-c " + quote(argv[i+1]) + " "
+			case strings.HasPrefix(a, "--configuration="):
+				cmd += "-c " + quote(strings.TrimPrefix(a, "--configuration=")) + " "
+			}
+		}
+		return cmd + "stop " + quote(name)
+	case "nodemon":
+		return "kill " + strconv.Itoa(sup) + " (nodemon; or Ctrl-C in its terminal)"
+	case "runit":
+		if len(argv) > 1 {
+			return "sv down " + argv[len(argv)-1]
+		}
+		return "sv down SERVICE"
+	case "s6":
+		if len(argv) > 1 {
+			return "s6-svc -d " + argv[len(argv)-1]
+		}
+		return "s6-svc -d SERVICEDIR"
+	}
+	return ""
+}
+
+// quote makes s one shell word: as is when it holds only safe bytes, else
+// in single quotes.
+func quote(s string) string {
+	safe := s != ""
+	for i := 0; i < len(s) && safe; i++ {
+		c := s[i]
+		safe = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_./:@%+=,", c) >= 0
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// envOf returns the value of key in pid's environment, or "" when it is
+// not set or /proc hides it.
+func envOf(pid int, key string) string {
+	b, err := os.ReadFile(procfs.Path(pid, "environ"))
+	if err != nil {
+		return ""
+	}
+	for _, kv := range procfs.SplitCmdline(b) {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // restarts reports whether unit's file sets Restart= to anything but no.

@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"path"
 	"strings"
 
 	"github.com/portolan-dev/portolan"
@@ -31,12 +32,40 @@ func redactSockets(socks []portolan.Socket, role Role) []portolan.Socket {
 			p.Cmdline = nil
 			if role == RoleAdmin {
 				p.User, p.Cmdline = o.User, redactArgs(o.Cmdline)
+			} else {
+				p.Holder = redactHolder(o.Holder)
 			}
 			sk.Owner = &p
+		}
+		if e := sk.Exposure; e != nil && role != RoleAdmin && e.Rule != "" {
+			r := *e
+			r.Rule = "" // the firewall's rule text describes the host's defences
+			sk.Exposure = &r
 		}
 		out[i] = sk
 	}
 	return out
+}
+
+// redactHolder returns h as a reader who is not admin may see it. What
+// the program is (container, pod, unit, supervisor kind and pid, orphan,
+// age) is kept: it is what the page is for, and names no person. A
+// checkout's paths name home directories and a branch names work in
+// progress: readers get the worktree's base name ("shop", not
+// "/home/ann/src/shop") and no branch. A supervisor's stop command names
+// its config file or PM2_HOME: admin only.
+func redactHolder(h *portolan.Holder) *portolan.Holder {
+	if h == nil {
+		return nil
+	}
+	c := *h
+	if s := h.Supervisor; s != nil {
+		c.Supervisor = &portolan.Supervisor{PID: s.PID, Kind: s.Kind}
+	}
+	if p := h.Project; p != nil {
+		c.Project = &portolan.ProjectDir{Top: path.Base(p.Top), Worktree: path.Base(p.Worktree)}
+	}
+	return &c
 }
 
 // masked replaces a secret.

@@ -36,7 +36,7 @@ func TestKillLeavesASupervisedHolder(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	out, errOut, code := run(t, opts(port(p)))
-	if code != 1 || !strings.Contains(errOut, "runs under supervisord (pid ") || !strings.Contains(errOut, "supervisorctl stop") || strings.Contains(out, "sent TERM") {
+	if code != 1 || !strings.Contains(errOut, "runs under supervisord (pid ") || !strings.Contains(errOut, "supervisorctl ") || !strings.Contains(errOut, " stop NAME") || strings.Contains(out, "sent TERM") {
 		t.Fatalf("kill %d: %q %q exit %d; want a refusal naming supervisord", p, out, errOut, code)
 	}
 	o := opts(port(p))

@@ -4,11 +4,14 @@ import (
 	"context"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/holder"
 	"github.com/portolan-dev/portolan/sockets"
 )
 
 // QuerySockets is the "here" section of `portolan QUERY`: the listening
-// sockets on ports r with their owners, for TCP and UDP in both families.
+// sockets on ports r with their owners and what each owner is
+// (owner.holder: its container, unit, supervisor, checkout), for TCP and
+// UDP in both families.
 // The kernel filters the ports, and the owner scan stops once those few
 // sockets are found. SCTP and DCCP have no inventory yet: no sockets.
 func QuerySockets(ctx context.Context, r portolan.Range, proto portolan.Proto) ([]portolan.Socket, error) {
@@ -26,5 +29,7 @@ func QuerySockets(ctx context.Context, r portolan.Range, proto portolan.Proto) (
 	if r.Lo == 0 {
 		f.Ports.Lo = 1
 	}
-	return sockets.List(ctx, f)
+	socks, err := sockets.List(ctx, f)
+	holder.Annotate(socks, holder.Options{}) // the few holders of a port: cheap
+	return socks, err
 }

@@ -168,24 +168,4 @@ func appendPlain(b []byte, s *portolan.Socket, names *serviceNames, wide bool) [
 // annotate works out, once per process, what each socket's owner is (its
 // container, unit, supervisor, checkout): the OWNER column and --json's
 // owner.holder. Piped rows keep their fields.
-func annotate(socks []portolan.Socket) {
-	seen := map[int]*portolan.Holder{}
-	for i := range socks {
-		ow := socks[i].Owner
-		if ow == nil || ow.Holder != nil {
-			continue
-		}
-		h, ok := seen[ow.PID]
-		if !ok {
-			if got, err := holder.Of(ow.PID, holder.Options{}); err == nil {
-				h = &got
-			}
-			seen[ow.PID] = h
-		}
-		if h != nil {
-			cp := *ow
-			cp.Holder = h
-			socks[i].Owner = &cp
-		}
-	}
-}
+func annotate(socks []portolan.Socket) { holder.Annotate(socks, holder.Options{}) }

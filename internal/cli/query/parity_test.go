@@ -16,6 +16,7 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/assignment"
+	"github.com/portolan-dev/portolan/holder"
 	porthttp "github.com/portolan-dev/portolan/http"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
@@ -78,8 +79,12 @@ func TestCLIAndAPIAgree(t *testing.T) {
 		Registry: reg,
 		Host: porthttp.HostInfo{Ephemeral: host.Ephemeral, Reserved: host.Reserved, UnprivilegedStart: host.UnprivilegedStart,
 			Defaults: host.Defaults, Source: host.Source},
+		// As serve's scan: the listeners with their holders (serve adds
+		// each listener's exposure too, for the page; the CLI does not).
 		Sockets: func(ctx context.Context) ([]portolan.Socket, error) {
-			return sockets.List(ctx, sockets.Filter{WithOwners: true})
+			socks, err := sockets.List(ctx, sockets.Filter{WithOwners: true})
+			holder.Annotate(socks, holder.Options{})
+			return socks, err
 		},
 		Leases:      storeLeases{store},
 		Assignments: &assignment.Service{Store: store, IANA: reg.ByPort},

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/holder"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
@@ -136,10 +137,25 @@ func renderSectionsTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answe
 	if len(r.Sockets) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, io.Bold("Here"))
-		t := tableprinter.New(io, "proto", "local", "state", "pid", "process", "user")
+		head := []string{"proto", "local", "state", "pid", "process", "user"}
+		withOwner := false
+		for _, s := range r.Sockets {
+			withOwner = withOwner || ownerLabel(s) != ""
+		}
+		if withOwner {
+			head = append(head, "owner")
+		}
+		t := tableprinter.New(io, head...)
+		if withOwner {
+			t.Flexible(6)
+		}
 		for _, s := range r.Sockets {
 			pid, name, user := ownerCells(s)
-			t.AddRow(s.Proto.String(), s.Local.String(), s.State.String(), pid, cmdutil.Sanitize(name), cmdutil.Sanitize(user))
+			c := []string{s.Proto.String(), s.Local.String(), s.State.String(), pid, cmdutil.Sanitize(name), cmdutil.Sanitize(user)}
+			if withOwner {
+				c = append(c, cmdutil.Sanitize(orDash(ownerLabel(s))))
+			}
+			t.AddRow(c...)
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -296,6 +312,22 @@ func (p *plainRows) render(w goio.Writer, r *portolan.Answer) error {
 
 // ownerCells names a socket's holder; a process that /proc hides from this
 // user is said to be hidden, with the socket's uid, rather than left blank.
+// ownerLabel is what the socket's owner is, as ls's OWNER column says it
+// ("nginx.service", "under pm2 pid 812 ~/src/shop [main]").
+func ownerLabel(s portolan.Socket) string {
+	if s.Owner == nil || s.Owner.Holder == nil {
+		return ""
+	}
+	return holder.Label(*s.Owner.Holder)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 func ownerCells(s portolan.Socket) (pid, name, user string) {
 	switch {
 	case s.Owner != nil:

@@ -279,9 +279,7 @@ func Run(ctx context.Context, o *Options) error {
 		SearchCommon: registry.SearchCommonUses,
 		Host: porthttp.HostInfo{Ephemeral: host.Ephemeral, Reserved: host.Reserved,
 			UnprivilegedStart: host.UnprivilegedStart, Defaults: host.Defaults, Source: host.Source},
-		Sockets: func(ctx context.Context) ([]portolan.Socket, error) {
-			return sockets.List(ctx, sockets.Filter{WithOwners: true})
-		},
+		Sockets:     listeners,
 		Leases:      leases,
 		Names:       namesOf(leases),
 		Assignments: assigns,
