@@ -27,6 +27,12 @@ const (
 // the store.
 func realServer(t testing.TB) (string, portolan.Store) {
 	t.Helper()
+	return realServerWith(t, nil)
+}
+
+// realServerWith is realServer with its configuration changed by edit.
+func realServerWith(t testing.TB, edit func(*porthttp.Config)) (string, portolan.Store) {
+	t.Helper()
 	reg, err := registry.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +52,7 @@ func realServer(t testing.TB) (string, portolan.Store) {
 	}
 	leases := lease.New(store, lease.Options{Assigned: reg.Assigned, Held: sockets.InUse})
 	t.Cleanup(func() { leases.Close() })
-	srv := porthttp.NewServer(porthttp.Config{
+	cfg := porthttp.Config{
 		Registry: reg,
 		Search: func(q string, limit int) []portolan.Service {
 			var out []portolan.Service
@@ -67,7 +73,11 @@ func realServer(t testing.TB) (string, portolan.Store) {
 		Names:       leases,
 		Fleet:       store,
 		UI:          ui.Handler(),
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv := porthttp.NewServer(cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

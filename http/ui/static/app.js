@@ -153,7 +153,8 @@ function renderSockets() {
   const f = $('#listeners-filter').value.trim().toLowerCase();
   const match = !f ? page.sockets : page.sockets.filter((s) => {
     const o = s.owner || {};
-    return [s.local + '/' + s.protocol, o.name, o.user, String(o.pid || ''), (o.cmdline || []).join(' ')].some((v) => (v || '').toLowerCase().includes(f));
+    return [s.local + '/' + s.protocol, o.name, o.user, String(o.pid || ''), (o.cmdline || []).join(' '), details.holderText(o.holder),
+      s.exposure && s.exposure.exposed ? 'exposed' : ''].some((v) => (v || '').toLowerCase().includes(f));
   });
   if (!match.length) return note('#listeners-body', 'No listener matches “' + f + '”.');
   const shown = match.slice(0, MAX_ROWS);
@@ -247,8 +248,9 @@ function index() {
   for (const n of page.names || []) add(n.port, 'named: ' + n.name + ' in ' + n.worktree);
   for (const s of page.sockets) {
     const p = Number(s.local.split(':').pop());
-    const who = s.owner ? s.owner.name + ' (pid ' + s.owner.pid + ')' : 'owner unknown';
-    const line = 'listening: ' + who + ' ' + s.protocol;
+    const held = s.owner ? details.holderText(s.owner.holder) : '';
+    const who = s.owner ? s.owner.name + ' (pid ' + s.owner.pid + (held ? ', ' + held : '') + ')' : 'owner unknown';
+    const line = 'listening: ' + who + ' ' + s.protocol + (s.exposure && s.exposure.exposed ? ' — exposed: ' + s.exposure.reach : '');
     if (!(by.get(p) || []).includes(line)) add(p, line);
   }
   page.by = by;

@@ -77,14 +77,46 @@ function commonUses(cus) {
 export function socketRow(s, open) {
   const o = s.owner;
   const port = Number(String(s.local).split(':').pop());
+  const held = o ? holderText(o.holder) : '';
+  const stop = o && o.holder && o.holder.supervisor && o.holder.supervisor.stop;
   return [
     portButton(port, port + '/' + s.protocol, open),
-    h('span', { class: 'mono' }, s.local),
+    h('span', {}, h('span', { class: 'mono' }, s.local), exposureBadge(s.exposure)),
     o ? h('span', {}, h('strong', {}, o.name), h('span', { class: 'pid' }, ' pid ' + o.pid),
+      held ? h('span', { class: 'sub holder', title: stop ? 'stop it with: ' + stop : held }, held) : null,
       o.cmdline && o.cmdline.length ? h('span', { class: 'sub mono cmd', title: o.cmdline.join(' ') }, o.cmdline.join(' ')) : null)
       : (s.pid_hidden ? 'hidden from this user' : '—'),
     o && o.user ? o.user : String(s.uid),
   ];
+}
+
+// holderText says what holds the socket, as `portolan ls` says it in its
+// OWNER column: "nginx.service", "under pm2 pid 812 shop [feat-x] orphan".
+export function holderText(hd) {
+  if (!hd) return '';
+  const parts = [];
+  if (hd.container) parts.push('container ' + hd.container.engine + ' ' + hd.container.id.slice(0, 12));
+  else if (hd.pod) parts.push('pod ' + hd.pod.uid.slice(0, 12));
+  else if (hd.unit) parts.push(hd.unit);
+  const sup = hd.supervisor;
+  if (sup && sup.kind !== 'systemd') parts.push('under ' + sup.kind + ' pid ' + sup.pid);
+  if (sup && sup.kind === 'systemd' && !hd.unit) parts.push('under systemd');
+  if (hd.project) parts.push(hd.project.worktree + (hd.project.branch ? ' [' + hd.project.branch + ']' : ''));
+  if (hd.orphan) parts.push('orphan');
+  return parts.join(' ');
+}
+
+// exposureBadge marks a listener that other hosts can reach, in colour and
+// in words (the colour alone says nothing to a screen reader): "exposed:
+// all interfaces", "exposed: local network", with the firewall's verdict
+// when it is not a plain allow. Beyond loopback but denied by the firewall
+// is said quietly; loopback says nothing.
+export function exposureBadge(e) {
+  if (!e || e.reach === 'loopback') return null;
+  const where = e.reach === 'all' ? (e.scope === 'wildcard' ? 'all interfaces' : 'public address') : 'local network';
+  if (!e.exposed) return h('span', { class: 'badge muted exposure', title: e.rule || '' }, where + ', firewall denies');
+  const fw = { unknown: ', firewall unknown', 'docker-dnat': ', Docker bypasses the firewall' }[e.firewall] || '';
+  return h('span', { class: 'badge exposure exposed exposed-' + e.reach, title: e.rule || '' }, 'exposed: ' + where + fw);
 }
 
 export function leaseRow(l, open) {
