@@ -95,15 +95,24 @@ export function socketRow(s, open) {
 export function holderText(hd) {
   if (!hd) return '';
   const parts = [];
-  if (hd.container) parts.push('container ' + hd.container.engine + ' ' + hd.container.id.slice(0, 12));
+  const pub = hd.published;
+  if (pub && pub.container && pub.container.id) parts.push(containerText(pub.container), 'published to ' + pub.target);
+  else if (pub) parts.push('container at ' + pub.target + ' (published by ' + pub.via + ')');
+  else if (hd.container) parts.push(containerText(hd.container));
   else if (hd.pod) parts.push('pod ' + hd.pod.uid.slice(0, 12));
   else if (hd.unit) parts.push(hd.unit);
   const sup = hd.supervisor;
-  if (sup && sup.kind !== 'systemd') parts.push('under ' + sup.kind + ' pid ' + sup.pid);
+  if (sup && !['systemd', 'docker', 'podman'].includes(sup.kind)) parts.push('under ' + sup.kind + ' pid ' + sup.pid);
   if (sup && sup.kind === 'systemd' && !hd.unit) parts.push('under systemd');
   if (hd.project) parts.push(hd.project.worktree + (hd.project.branch ? ' [' + hd.project.branch + ']' : ''));
   if (hd.orphan) parts.push('orphan');
   return parts.join(' ');
+}
+
+function containerText(c) {
+  if (!c.name) return 'container ' + c.engine + ' ' + c.id.slice(0, 12);
+  return 'container ' + c.name + (c.compose ? ' (compose ' + c.compose.project + '/' + c.compose.service + ')' : '') +
+    (c.restart ? ' restart ' + c.restart : '');
 }
 
 // exposureBadge marks a listener that other hosts can reach, in colour and

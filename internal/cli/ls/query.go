@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/portolan-dev/portolan"
-	"github.com/portolan-dev/portolan/holder"
+	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/sockets"
 )
 
@@ -30,6 +30,6 @@ func QuerySockets(ctx context.Context, r portolan.Range, proto portolan.Proto) (
 		f.Ports.Lo = 1
 	}
 	socks, err := sockets.List(ctx, f)
-	holder.Annotate(socks, holder.Options{}) // the few holders of a port: cheap
+	cmdutil.Holders(ctx, socks) // the few holders of a port: cheap
 	return socks, err
 }
