@@ -25,7 +25,70 @@ type Options struct {
 
 // Of works out what process pid is. What /proc hides from the caller is
 // left out; an error only when the process itself cannot be read.
-func Of(pid int, o Options) (portolan.Holder, error) {
+func Of(pid int, o Options) (portolan.Holder, error) { return of(pid, o, nil) }
+
+// cache keeps, across the processes of one Annotate, what their shared
+// ancestors are and what their working directories' checkouts are: a
+// host's processes mostly descend from a few and run in a few directories.
+type cache struct {
+	procs    map[int]ancestor
+	projects map[string]*portolan.ProjectDir
+}
+
+// ancestor is one process on the way up to a supervisor.
+type ancestor struct {
+	ppid int
+	kind string   // kindOf's answer; "" for none
+	argv []string // kept for a supervisor's stop command
+	err  bool     // unreadable: the walk stops here
+}
+
+func newCache() *cache {
+	return &cache{procs: map[int]ancestor{}, projects: map[string]*portolan.ProjectDir{}}
+}
+
+// ancestor reads p's parent and supervisor kind, once per cache.
+func (c *cache) ancestor(p int) ancestor {
+	if c != nil {
+		if a, ok := c.procs[p]; ok {
+			return a
+		}
+	}
+	var a ancestor
+	if st, err := procfs.ReadStat(p); err != nil {
+		a.err = true
+	} else {
+		cmd, _ := os.ReadFile(procfs.Path(p, "cmdline"))
+		argv := procfs.SplitCmdline(cmd)
+		a.ppid, a.kind = st.PPID, kindOf(st.Comm, argv)
+		if a.kind != "" {
+			a.argv = argv
+		}
+	}
+	if c != nil {
+		c.procs[p] = a
+	}
+	return a
+}
+
+// project is the checkout of cwd, once per cache.
+func (c *cache) project(cwd string) *portolan.ProjectDir {
+	if c != nil {
+		if p, ok := c.projects[cwd]; ok {
+			return p
+		}
+	}
+	var p *portolan.ProjectDir
+	if co, err := checkout.Of(cwd); err == nil && co.Git {
+		p = &portolan.ProjectDir{Top: co.Project, Worktree: co.Worktree, Branch: co.Branch}
+	}
+	if c != nil {
+		c.projects[cwd] = p
+	}
+	return p
+}
+
+func of(pid int, o Options, c *cache) (portolan.Holder, error) {
 	var h portolan.Holder
 	st, err := procfs.ReadStat(pid)
 	if err != nil {
@@ -47,10 +110,11 @@ func Of(pid int, o Options) (portolan.Holder, error) {
 		h.Age = now().Sub(start).Round(time.Second)
 	}
 	h.Orphan = orphan(pid, st)
-	h.Supervisor = supervisor(pid, st.PPID, h.Unit, o)
+	h.Supervisor = supervisor(pid, st.PPID, h.Unit, o, c)
 	if cwd, err := os.Readlink(procfs.Path(pid, "cwd")); err == nil && h.Published == nil { // a forwarder's directory is its daemon's
-		if co, err := checkout.Of(cwd); err == nil && co.Git {
-			h.Project = &portolan.ProjectDir{Top: co.Project, Worktree: co.Worktree, Branch: co.Branch}
+		if p := c.project(cwd); p != nil {
+			cp := *p // each holder its own: callers may change theirs
+			h.Project = &cp
 		}
 	}
 	return h, nil
@@ -72,18 +136,16 @@ func orphan(pid int, st procfs.Stat) bool {
 // process just below the supervisor is the program it runs: its
 // environment names it to pm2 and supervisord (the stop command needs that
 // name).
-func supervisor(pid, ppid int, unit string, o Options) *portolan.Supervisor {
+func supervisor(pid, ppid int, unit string, o Options, c *cache) *portolan.Supervisor {
 	for below, p, hops := pid, ppid, 0; p > 1 && hops < 64; hops++ {
-		st, err := procfs.ReadStat(p)
-		if err != nil {
+		a := c.ancestor(p)
+		if a.err {
 			break
 		}
-		cmd, _ := os.ReadFile(procfs.Path(p, "cmdline"))
-		argv := procfs.SplitCmdline(cmd)
-		if kind := kindOf(st.Comm, argv); kind != "" {
-			return &portolan.Supervisor{PID: p, Kind: kind, Stop: stopCommand(kind, p, argv, below)}
+		if a.kind != "" {
+			return &portolan.Supervisor{PID: p, Kind: a.kind, Stop: stopCommand(a.kind, p, a.argv, below)}
 		}
-		below, p = p, st.PPID
+		below, p = p, a.ppid
 	}
 	if unit != "" && strings.HasSuffix(unit, ".service") && restarts(unit, o) {
 		return &portolan.Supervisor{PID: 1, Kind: "systemd", Stop: "systemctl stop " + unit}
