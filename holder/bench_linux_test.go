@@ -11,7 +11,7 @@ import (
 )
 
 // benchSockets opens 2,000 loopback listeners and 4,000 connections to
-// them: 10,000 sockets, as bench/owner.sh holds, closed when b ends.
+// them: 10,000 sockets, as bench/holder.sh holds, closed when b ends.
 func benchSockets(b *testing.B) {
 	b.Helper()
 	var closers []func() error
