@@ -305,7 +305,7 @@ func Label(h portolan.Holder) string {
 		parts = append(parts, "under "+h.Supervisor.Kind+" pid "+strconv.Itoa(h.Supervisor.PID))
 	}
 	if h.Project != nil {
-		p := h.Project.Worktree
+		p := tilde(h.Project.Worktree)
 		if h.Project.Branch != "" {
 			p += " [" + h.Project.Branch + "]"
 		}
@@ -313,8 +313,39 @@ func Label(h portolan.Holder) string {
 	}
 	if h.Orphan {
 		parts = append(parts, "orphan")
+		if h.Age > 0 {
+			parts = append(parts, Age(h.Age))
+		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// tilde writes a path under this user's home as ~/..., as a shell would.
+func tilde(p string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" || home == "/" {
+		return p
+	}
+	if p == home {
+		return "~"
+	}
+	if rest, ok := strings.CutPrefix(p, home+"/"); ok {
+		return "~/" + rest
+	}
+	return p
+}
+
+// Age is a duration as people read an age: 45s, 12m, 3h, 5d.
+func Age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d/time.Second)) + "s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + "h"
+	}
+	return strconv.Itoa(int(d/(24*time.Hour))) + "d"
 }
 
 // ContainerLabel names a container as a table shows it: "container

@@ -188,3 +188,19 @@ func TestOfOrphanProjectSupervisor(t *testing.T) {
 		t.Errorf("this test process: %+v, %v", mine, err)
 	}
 }
+
+// The OWNER label reads as the example: a checkout under home as
+// ~/..., its branch, and an orphan's age.
+func TestLabelTildeAndAge(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	h := portolan.Holder{Project: &portolan.ProjectDir{Top: home + "/src/shop", Worktree: home + "/src/shop", Branch: "feat-x"}, Orphan: true, Age: 3*time.Hour + 12*time.Minute}
+	if got := Label(h); got != "~/src/shop [feat-x] orphan 3h" {
+		t.Errorf("Label = %q", got)
+	}
+	for d, want := range map[time.Duration]string{45 * time.Second: "45s", 12 * time.Minute: "12m", 47 * time.Hour: "47h", 72 * time.Hour: "3d"} {
+		if got := Age(d); got != want {
+			t.Errorf("Age(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
