@@ -90,6 +90,10 @@ func (c *Container) Label() string {
 type Pod struct {
 	UID string `json:"uid"`
 	QoS string `json:"qos"` // guaranteed, burstable or besteffort
+	// Namespace and Name come from the kubelet's log directory
+	// (/var/log/pods/NAMESPACE_NAME_UID) when this host has one.
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
 }
 
 // Supervisor is a process that restarts the holder when it exits.

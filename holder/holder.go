@@ -21,6 +21,9 @@ type Options struct {
 	UnitDirs []string
 	// Now is the clock for Age (default time.Now).
 	Now func() time.Time
+	// PodLogDir is the kubelet's pod log directory, whose entries
+	// NAMESPACE_NAME_UID name the pods (default /var/log/pods).
+	PodLogDir string
 }
 
 // Of works out what process pid is. What /proc hides from the caller is
@@ -96,6 +99,9 @@ func of(pid int, o Options, c *cache) (portolan.Holder, error) {
 	}
 	if b, err := os.ReadFile(procfs.Path(pid, "cgroup")); err == nil {
 		h.Container, h.Pod, h.Unit = FromCgroup(string(b))
+		if h.Pod != nil {
+			podName(h.Pod, o.PodLogDir)
+		}
 	}
 	if st.Comm == "docker-proxy" {
 		if cmd, err := os.ReadFile(procfs.Path(pid, "cmdline")); err == nil {
@@ -294,6 +300,8 @@ func Label(h portolan.Holder) string {
 		parts = append(parts, ContainerLabel(h.Published.Container), "published to "+h.Published.Target)
 	case h.Published != nil:
 		parts = append(parts, "container at "+h.Published.Target+" (published by "+h.Published.Via+")")
+	case h.Pod != nil && h.Pod.Name != "": // a pod's container: the pod is what people run
+		parts = append(parts, "pod "+h.Pod.Namespace+"/"+h.Pod.Name)
 	case h.Container != nil:
 		parts = append(parts, ContainerLabel(h.Container))
 	case h.Pod != nil:
@@ -318,6 +326,28 @@ func Label(h portolan.Holder) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// podName fills a pod's namespace and name from the kubelet's log
+// directory, whose entries are NAMESPACE_NAME_UID (names cannot hold "_").
+func podName(p *portolan.Pod, dir string) {
+	if dir == "" {
+		dir = "/var/log/pods"
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		rest, ok := strings.CutSuffix(e.Name(), "_"+p.UID)
+		if !ok {
+			continue
+		}
+		if ns, name, ok := strings.Cut(rest, "_"); ok && ns != "" && name != "" {
+			p.Namespace, p.Name = ns, name
+			return
+		}
+	}
 }
 
 // tilde writes a path under this user's home as ~/..., as a shell would.

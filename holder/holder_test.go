@@ -96,7 +96,8 @@ func TestOfRealCgroups(t *testing.T) {
 			return h.Unit == "shop-api.service" && h.Supervisor != nil && h.Supervisor.Kind == "systemd" && h.Supervisor.Stop == "systemctl stop shop-api.service"
 		}},
 		{"/sys/fs/cgroup/systemd", "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1b2c3d4e_5f6a_7b8c_9d0e_1f2a3b4c5d6e.slice/cri-containerd-" + id + ".scope", func(h portolan.Holder) bool {
-			return h.Container != nil && h.Container.Engine == "containerd" && h.Pod != nil && h.Pod.QoS == "burstable"
+			return h.Container != nil && h.Container.Engine == "containerd" && h.Pod != nil && h.Pod.QoS == "burstable" &&
+				h.Pod.Namespace == "default" && h.Pod.Name == "api-7c9f8d" && strings.HasPrefix(Label(h), "pod default/api-7c9f8d")
 		}},
 	} {
 		if _, err := os.Stat(filepath.Join(c.root, "cgroup.procs")); err != nil {
@@ -119,7 +120,11 @@ func TestOfRealCgroups(t *testing.T) {
 		})
 		units := t.TempDir()
 		os.WriteFile(filepath.Join(units, "shop-api.service"), []byte("[Service]\nExecStart=/usr/bin/sleep 60\nRestart=always\n"), 0o644)
-		h, err := Of(child.Process.Pid, Options{UnitDirs: []string{units}})
+		// The kubelet's log directory names the pod: NAMESPACE_NAME_UID.
+		pods := t.TempDir()
+		os.Mkdir(filepath.Join(pods, "kube-system_coredns-5d78c9_0a0b0c0d-0000-0000-0000-000000000000"), 0o755)
+		os.Mkdir(filepath.Join(pods, "default_api-7c9f8d_1b2c3d4e-5f6a-7b8c-9d0e-1f2a3b4c5d6e"), 0o755)
+		h, err := Of(child.Process.Pid, Options{UnitDirs: []string{units}, PodLogDir: pods})
 		if err != nil {
 			t.Fatal(err)
 		}
