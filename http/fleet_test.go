@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/portolan-dev/portolan"
 	porthttp "github.com/portolan-dev/portolan/http"
 	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/webhook"
 )
 
 const (
@@ -140,7 +142,16 @@ func TestFleetAPI(t *testing.T) {
 // /metrics carries the fleet's gauges: hosts by state and drift by kind,
 // every label value present.
 func TestFleetMetrics(t *testing.T) {
-	e, _ := fleetEnv(t, nil)
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	e := newEnv(t, store, func(c *porthttp.Config) {
+		c.Fleet = store
+		c.Tokens.Add(agentTokenA, "web-1", porthttp.RoleAgent)
+		c.Webhook = func() webhook.Stats { return webhook.Stats{Sent: 7, Retried: 2, Dropped: 1, Rejected: 1, Queued: 3} }
+	})
 	rep := e.url + "/v1/hosts/m-1/report"
 	for seq := 1; seq <= 2; seq++ {
 		if code, resp, _ := call(t, "POST", rep, agentTokenA, reportJSON("m-1", uint64(seq), 0, true, 8080)); code != 200 {
@@ -155,9 +166,21 @@ func TestFleetMetrics(t *testing.T) {
 		`portolan_fleet_hosts{state="gone"} 0` + "\n",
 		`portolan_fleet_drift{kind="unregistered"} 1` + "\n",
 		`portolan_fleet_drift{kind="down"} 0` + "\n",
+		"portolan_webhook_sent_total 7\n", "portolan_webhook_retries_total 2\n",
+		"portolan_webhook_dropped_total 2\n", "portolan_webhook_queued 3\n",
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+	// The families come sorted by name, as the reference client writes them.
+	var names []string
+	for _, line := range strings.Split(m, "\n") {
+		if n, ok := strings.CutPrefix(line, "# TYPE "); ok && strings.HasPrefix(n, "portolan_") {
+			names = append(names, strings.Fields(n)[0])
+		}
+	}
+	if !slices.IsSorted(names) {
+		t.Errorf("metric families out of order: %v", names)
 	}
 }

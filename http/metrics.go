@@ -9,6 +9,7 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/promtext"
+	"github.com/portolan-dev/portolan/webhook"
 )
 
 // metrics are the server's Prometheus series, per server so that two
@@ -25,6 +26,8 @@ type metrics struct {
 	liveLeases func() float64
 	// fleet counts hosts by state and drift by kind; nil: no fleet.
 	fleet func() (hosts, drift map[string]float64)
+	// webhook reports the webhook sender's counters; nil: no webhook.
+	webhook func() webhook.Stats
 }
 
 // latencyBuckets are the upper bounds of the request latency histogram.
@@ -50,12 +53,6 @@ func (m *metrics) handler() http.Handler {
 		p := promtext.NewWriter(w)
 		p.Counters(m.conflicts)
 		p.Single("portolan_assignments_created_total", "Assignments stored.", "counter", float64(m.assignOK.Value()))
-		p.Histograms(m.latency)
-		p.Counters(m.requests)
-		p.Single("portolan_leases_granted_total", "Ports leased (HTTP and portserver socket).", "counter", float64(m.granted.Value()))
-		p.Single("portolan_leases_live", "Leases held now.", "gauge", m.liveLeases())
-		p.Single("portolan_leases_reclaimed_total", "Leases reclaimed because the owner died or the TTL passed.", "counter", float64(m.reclaimed.Value()))
-		p.Single("portolan_leases_released_total", "Leases ended by an explicit release.", "counter", float64(m.released.Value()))
 		if m.fleet != nil {
 			hosts, drift := m.fleet()
 			p.Gauges("portolan_fleet_drift", "Active drift items across the fleet, by kind.", "kind",
@@ -64,6 +61,19 @@ func (m *metrics) handler() http.Handler {
 			p.Gauges("portolan_fleet_hosts", "Hosts that report to this server, by state.", "state",
 				[]string{string(portolan.HostFresh), string(portolan.HostGone), string(portolan.HostStale)},
 				func(k string) float64 { return hosts[k] })
+		}
+		p.Histograms(m.latency)
+		p.Counters(m.requests)
+		p.Single("portolan_leases_granted_total", "Ports leased (HTTP and portserver socket).", "counter", float64(m.granted.Value()))
+		p.Single("portolan_leases_live", "Leases held now.", "gauge", m.liveLeases())
+		p.Single("portolan_leases_reclaimed_total", "Leases reclaimed because the owner died or the TTL passed.", "counter", float64(m.reclaimed.Value()))
+		p.Single("portolan_leases_released_total", "Leases ended by an explicit release.", "counter", float64(m.released.Value()))
+		if m.webhook != nil {
+			st := m.webhook()
+			p.Single("portolan_webhook_dropped_total", "Fleet events the webhook queue dropped (full, or refused by the receiver with a 4xx).", "counter", float64(st.Dropped+st.Rejected))
+			p.Single("portolan_webhook_queued", "Fleet events waiting for the webhook receiver.", "gauge", float64(st.Queued))
+			p.Single("portolan_webhook_retries_total", "Webhook deliveries retried.", "counter", float64(st.Retried))
+			p.Single("portolan_webhook_sent_total", "Fleet events the webhook receiver accepted.", "counter", float64(st.Sent))
 		}
 		p.Go()
 		p.Process()

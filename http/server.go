@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/webhook"
 )
 
 // Registry is what the server asks of the IANA registry (the registry
@@ -76,6 +77,9 @@ type Config struct {
 	// OnFleetEvents hears the events of each report once it is stored
 	// (webhooks); it must not block.
 	OnFleetEvents func([]portolan.FleetEvent)
+	// Webhook reports the webhook sender's counters for /metrics; nil:
+	// no webhook.
+	Webhook func() webhook.Stats
 	// PublicReads lets anyone who reaches the server read without a token;
 	// without it, anonymous reads come from this host only.
 	PublicReads bool
@@ -140,6 +144,7 @@ func NewServer(cfg Config) *Server {
 	if cfg.Fleet != nil {
 		s.metrics.fleet = s.fleetCounts
 	}
+	s.metrics.webhook = cfg.Webhook
 	if cfg.Leases != nil {
 		s.leases = countingLeases{cfg.Leases, s.metrics, s.state.invalidate}
 	}

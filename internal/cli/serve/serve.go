@@ -293,6 +293,7 @@ func Run(ctx context.Context, o *Options) error {
 				sendEvents(hook, evs)
 			}
 		},
+		Webhook:     webhookStats(hook),
 		Tokens:      toks,
 		UI:          webUI(),
 		Logger:      log,
@@ -494,4 +495,12 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// webhookStats is the sender's counters for /metrics, or nil without one.
+func webhookStats(hook *webhook.Sender) func() webhook.Stats {
+	if hook == nil {
+		return nil
+	}
+	return hook.Stats
 }
