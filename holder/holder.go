@@ -267,13 +267,17 @@ func envOf(pid int, key string) string {
 	return ""
 }
 
+// unitDirs is systemd's system unit search path, or the test's.
+func (o Options) unitDirs() []string {
+	if o.UnitDirs != nil {
+		return o.UnitDirs
+	}
+	return []string{"/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"}
+}
+
 // restarts reports whether unit's file sets Restart= to anything but no.
 func restarts(unit string, o Options) bool {
-	dirs := o.UnitDirs
-	if dirs == nil {
-		dirs = []string{"/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"}
-	}
-	for _, d := range dirs {
+	for _, d := range o.unitDirs() {
 		f, err := os.Open(filepath.Join(d, unit))
 		if err != nil {
 			continue

@@ -212,3 +212,23 @@ func StartTime(ticks uint64) time.Time {
 	}
 	return bt.Add(time.Duration(ticks) * (time.Second / UserHZ))
 }
+
+// IsNamespaceInit reports whether pid is pid 1 of its own pid namespace
+// (the last field of the NSpid line of /proc/PID/status): the init of this
+// host, or of a container.
+func IsNamespaceInit(pid int) bool {
+	if pid == 1 {
+		return true
+	}
+	b, err := os.ReadFile(Path(pid, "status"))
+	if err != nil {
+		return false
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if rest, ok := bytes.CutPrefix(line, []byte("NSpid:")); ok {
+			f := bytes.Fields(rest)
+			return len(f) > 0 && string(f[len(f)-1]) == "1"
+		}
+	}
+	return false
+}
