@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,5 +109,49 @@ func TestParseSocketUnit(t *testing.T) {
 	if u.service != "web.service" || len(u.listen) != 3 || u.listen[0].port != 8080 || u.listen[0].addr.IsValid() ||
 		u.listen[1].addr.String() != "::1" || u.listen[2].proto != portolan.UDP || u.listen[2].addr.IsValid() {
 		t.Errorf("parsed %+v", u)
+	}
+}
+
+// A process reparented to a subreaper (tini -s, as container inits run)
+// after its group's leader died is an orphan too, not only one that pid 1
+// adopted.
+func TestOrphanOfASubreaper(t *testing.T) {
+	tini, err := exec.LookPath("tini")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs tini (docker.io installs it; scripts/install-deps.sh)")
+		}
+		t.Skip("needs tini")
+	}
+	cmd := exec.Command(tini, "-s", "--", "sh", "-c", `setsid sh -c "sleep 60 & echo \$!"; exec sleep 60`)
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(line))
+	t.Cleanup(func() {
+		// tini's own child leads a group of its own: kill it by pid.
+		kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		for _, k := range strings.Fields(string(kids)) {
+			if n, err := strconv.Atoi(k); err == nil {
+				syscall.Kill(n, syscall.SIGKILL)
+			}
+		}
+		syscall.Kill(pid, syscall.SIGKILL)
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	var h portolan.Holder
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if h, err = Of(pid, Options{}); err == nil && h.Orphan {
+			break
+		}
+	}
+	if !h.Orphan {
+		t.Errorf("sleep %d, adopted by tini after its leader exited: not called an orphan (%+v)", pid, h)
 	}
 }

@@ -126,15 +126,28 @@ func of(pid int, o Options, c *cache) (portolan.Holder, error) {
 	return h, nil
 }
 
-// orphan: reparented to pid 1 while still in the process group of a leader
-// that is gone (a dev server whose nodemon or shell died). Daemons that pid
-// 1 starts lead their own group, so they are not orphans.
+// orphan: reparented to pid 1 or to a subreaper while still in the
+// process group of a leader that is gone (a dev server whose nodemon or
+// shell died). Daemons that pid 1 starts lead their own group, so they are
+// not orphans. /proc does not say which process is a subreaper, so the
+// usual ones are known by name.
 func orphan(pid int, st procfs.Stat) bool {
-	if st.PPID != 1 || st.PGRP == pid || st.PGRP == 0 {
+	if st.PGRP == pid || st.PGRP == 0 || st.PPID != 1 && !subreaper(st.PPID) {
 		return false
 	}
 	_, err := procfs.ReadStat(st.PGRP)
 	return procfs.IsGone(err)
+}
+
+// subreapers are the programs that adopt their descendants' orphans
+// (PR_SET_CHILD_SUBREAPER): container inits and shims, and systemd's user
+// manager.
+var subreapers = map[string]bool{"tini": true, "tini-static": true, "docker-init": true, "dumb-init": true,
+	"catatonit": true, "containerd-shim": true, "containerd-shim-runc-v2": true, "conmon": true, "s6-svscan": true, "systemd": true}
+
+func subreaper(pid int) bool {
+	b, err := os.ReadFile(procfs.Path(pid, "comm"))
+	return err == nil && subreapers[strings.TrimSpace(string(b))]
 }
 
 // supervisor walks up from ppid to the nearest ancestor that restarts what

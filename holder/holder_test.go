@@ -1,3 +1,5 @@
+//go:build linux
+
 package holder
 
 import (
@@ -6,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,10 +77,11 @@ func start(t *testing.T, dir string, name string, args ...string) *exec.Cmd {
 	t.Helper()
 	c := exec.Command(name, args...)
 	c.Dir = dir
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its children too die with it
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	t.Cleanup(func() { syscall.Kill(-c.Process.Pid, syscall.SIGKILL); c.Wait() })
 	return c
 }
 
@@ -148,8 +152,9 @@ func TestOfOrphanProjectSupervisor(t *testing.T) {
 			t.Fatalf("git %v: %v %s", args, err, out)
 		}
 	}
-	// setsid makes sh a group leader; its background sleep outlives it.
-	out, err := exec.Command("setsid", "sh", "-c", "cd "+repo+" && sleep 60 >/dev/null 2>&1 & echo $!").Output()
+	// setsid makes sh a group leader; its background sleep outlives it
+	// (exec: the background job is the sleep itself, so $! is its pid).
+	out, err := exec.Command("setsid", "sh", "-c", "cd "+repo+" && exec sleep 60 >/dev/null 2>&1 & echo $!").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
