@@ -42,6 +42,8 @@ type cache struct {
 type ancestor struct {
 	ppid int
 	kind string   // kindOf's answer; "" for none
+	// subreaper: a program that adopts its descendants' orphans.
+	subreaper bool
 	argv []string // kept for a supervisor's stop command
 	err  bool     // unreadable: the walk stops here
 }
@@ -63,7 +65,7 @@ func (c *cache) ancestor(p int) ancestor {
 	} else {
 		cmd, _ := os.ReadFile(procfs.Path(p, "cmdline"))
 		argv := procfs.SplitCmdline(cmd)
-		a.ppid, a.kind = st.PPID, kindOf(st.Comm, argv)
+		a.ppid, a.kind, a.subreaper = st.PPID, kindOf(st.Comm, argv), subreapers[st.Comm]
 		if a.kind != "" {
 			a.argv = argv
 		}
@@ -115,7 +117,7 @@ func of(pid int, o Options, c *cache) (portolan.Holder, error) {
 		}
 		h.Age = now().Sub(start).Round(time.Second)
 	}
-	h.Orphan = orphan(pid, st)
+	h.Orphan = orphan(pid, st, c)
 	h.Supervisor = supervisor(pid, st.PPID, h.Unit, o, c)
 	if cwd, err := os.Readlink(procfs.Path(pid, "cwd")); err == nil && h.Published == nil { // a forwarder's directory is its daemon's
 		if p := c.project(cwd); p != nil {
@@ -131,8 +133,8 @@ func of(pid int, o Options, c *cache) (portolan.Holder, error) {
 // shell died). Daemons that pid 1 starts lead their own group, so they are
 // not orphans. /proc does not say which process is a subreaper, so the
 // usual ones are known by name.
-func orphan(pid int, st procfs.Stat) bool {
-	if st.PGRP == pid || st.PGRP == 0 || st.PPID != 1 && !subreaper(st.PPID) {
+func orphan(pid int, st procfs.Stat, c *cache) bool {
+	if st.PGRP == pid || st.PGRP == 0 || st.PPID != 1 && !c.ancestor(st.PPID).subreaper {
 		return false
 	}
 	_, err := procfs.ReadStat(st.PGRP)
@@ -142,13 +144,9 @@ func orphan(pid int, st procfs.Stat) bool {
 // subreapers are the programs that adopt their descendants' orphans
 // (PR_SET_CHILD_SUBREAPER): container inits and shims, and systemd's user
 // manager.
+// (comm holds 15 bytes: containerd-shim-runc-v2 reads containerd-shim).
 var subreapers = map[string]bool{"tini": true, "tini-static": true, "docker-init": true, "dumb-init": true,
-	"catatonit": true, "containerd-shim": true, "containerd-shim-runc-v2": true, "conmon": true, "s6-svscan": true, "systemd": true}
-
-func subreaper(pid int) bool {
-	b, err := os.ReadFile(procfs.Path(pid, "comm"))
-	return err == nil && subreapers[strings.TrimSpace(string(b))]
-}
+	"catatonit": true, "containerd-shim": true, "conmon": true, "s6-svscan": true, "systemd": true}
 
 // supervisor walks up from ppid to the nearest ancestor that restarts what
 // it runs; a systemd unit with Restart= counts when no closer one does. The
