@@ -41,11 +41,11 @@ type cache struct {
 // ancestor is one process on the way up to a supervisor.
 type ancestor struct {
 	ppid int
-	kind string   // kindOf's answer; "" for none
+	kind string // kindOf's answer; "" for none
 	// subreaper: a program that adopts its descendants' orphans.
 	subreaper bool
-	argv []string // kept for a supervisor's stop command
-	err  bool     // unreadable: the walk stops here
+	argv      []string // kept for a supervisor's stop command
+	err       bool     // unreadable: the walk stops here
 }
 
 func newCache() *cache {
