@@ -171,14 +171,13 @@ func (db *DB) HostListeners(ctx context.Context, id string) ([]portolan.FleetLis
 func (db *DB) ListenersOn(ctx context.Context, port portolan.Port, proto portolan.Proto) ([]portolan.FleetListener, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	q := `SELECT ` + joinedCols + ` FROM fleet_listeners l JOIN fleet_hosts h ON h.id = l.host_id WHERE l.port = $1 AND l.phase <> 'new'`
+	q := `SELECT ` + namedCols + ` FROM fleet_listeners l JOIN fleet_hosts h ON h.id = l.host_id WHERE l.port = $1 AND l.phase <> 'new'`
 	args := []any{int32(port)}
 	if proto != portolan.ProtoAny {
 		q += " AND l.proto = $2"
 		args = append(args, protoText(proto))
 	}
-	ls, err := scanListeners(db.pool.Query(ctx, q+" ORDER BY h.name, l.host_id, l.proto, l.addr", args...))
-	return withNames(ls), err
+	return scanNamedListeners(db.pool.Query(ctx, q+" ORDER BY h.name, l.host_id, l.proto, l.addr", args...))
 }
 
 // FleetDrift returns the active drift of host hostID, or of every host.
@@ -220,19 +219,19 @@ func (db *DB) FleetEvents(ctx context.Context, since int64, limit int) ([]portol
 
 const listenerCols = "host_id, proto, addr, port, program, process, usr, reach, phase, first_seen, last_seen"
 
-// joinedCols are listenerCols with the host's name in place of the phase
-// (ListenersOn keeps only confirmed listeners), for the answers across hosts.
-const joinedCols = "l.host_id, l.proto, l.addr, l.port, l.program, l.process, l.usr, l.reach, h.name, l.first_seen, l.last_seen"
+// namedCols are listenerCols with the host's name after them, for the
+// answers across hosts (ListenersOn).
+const namedCols = "l.host_id, l.proto, l.addr, l.port, l.program, l.process, l.usr, l.reach, l.phase, l.first_seen, l.last_seen, h.name"
 
-// withNames moves the host name that joinedCols put in Phase to HostName.
-func withNames(ls []portolan.FleetListener) []portolan.FleetListener {
-	for i := range ls {
-		ls[i].HostName, ls[i].Phase = string(ls[i].Phase), portolan.PhaseUp
-	}
-	return ls
+func scanNamedListeners(rows pgx.Rows, err error) ([]portolan.FleetListener, error) {
+	return scanListenerRows(rows, err, true)
 }
 
 func scanListeners(rows pgx.Rows, err error) ([]portolan.FleetListener, error) {
+	return scanListenerRows(rows, err, false)
+}
+
+func scanListenerRows(rows pgx.Rows, err error, named bool) ([]portolan.FleetListener, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +241,11 @@ func scanListeners(rows pgx.Rows, err error) ([]portolan.FleetListener, error) {
 		var l portolan.FleetListener
 		var proto, addr, reach, phase string
 		var port int32
-		if err := rows.Scan(&l.HostID, &proto, &addr, &port, &l.Program, &l.Process, &l.User, &reach, &phase, &l.FirstSeen, &l.LastSeen); err != nil {
+		dest := []any{&l.HostID, &proto, &addr, &port, &l.Program, &l.Process, &l.User, &reach, &phase, &l.FirstSeen, &l.LastSeen}
+		if named {
+			dest = append(dest, &l.HostName)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		l.Proto, l.Port, l.Reach, l.Phase = parseProto(proto), portolan.Port(port), portolan.Reach(reach), portolan.Phase(phase)
