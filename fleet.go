@@ -233,6 +233,7 @@ type FleetStore interface {
 	// every protocol) across the fleet.
 	ListenersOn(ctx context.Context, port Port, proto Proto) ([]FleetListener, error)
 	FleetDrift(ctx context.Context, hostID string) ([]DriftItem, error)
-	// FleetEvents returns the events after id since, oldest first, at most limit.
-	FleetEvents(ctx context.Context, since int64, limit int) ([]FleetEvent, error)
+	// FleetEvents returns the events after id since, oldest first, at most
+	// limit; of host hostID only, when it is not empty.
+	FleetEvents(ctx context.Context, hostID string, since int64, limit int) ([]FleetEvent, error)
 }

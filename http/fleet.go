@@ -32,7 +32,7 @@ func (s *Server) fleetRoutes() {
 	s.handle("GET /v1/hosts/{id}/listeners", "host_listeners", accessRead, s.getHostListeners)
 	s.handle("GET /v1/fleet/where/{query...}", "fleet_where", accessRead, s.getFleetWhere)
 	s.handle("GET /v1/drift", "drift", accessRead, s.getDrift, "host")
-	s.handle("GET /v1/events", "events", accessRead, s.getEvents, "since", "limit")
+	s.handle("GET /v1/events", "events", accessRead, s.getEvents, "since", "limit", "host")
 }
 
 // fleetCounts are the fleet's gauges: hosts by state, drift by kind.
@@ -317,7 +317,7 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	evs, err := fs.FleetEvents(r.Context(), int64(since), limit)
+	evs, err := fs.FleetEvents(r.Context(), r.URL.Query().Get("host"), int64(since), limit)
 	if err != nil {
 		return err
 	}

@@ -43,9 +43,13 @@ func (c *Client) Drift(ctx context.Context, host string) ([]portolan.DriftItem, 
 	return d, c.do(ctx, "GET", "/v1/drift"+q, nil, &d)
 }
 
-// Events returns up to limit fleet events after id since, oldest first.
-func (c *Client) Events(ctx context.Context, since int64, limit int) ([]portolan.FleetEvent, error) {
+// Events returns up to limit fleet events after id since, oldest first;
+// of host only, when it is not empty.
+func (c *Client) Events(ctx context.Context, host string, since int64, limit int) ([]portolan.FleetEvent, error) {
 	var evs []portolan.FleetEvent
 	q := "?since=" + strconv.FormatInt(since, 10) + "&limit=" + strconv.Itoa(limit)
+	if host != "" {
+		q += "&host=" + url.QueryEscape(host)
+	}
 	return evs, c.do(ctx, "GET", "/v1/events"+q, nil, &evs)
 }

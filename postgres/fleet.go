@@ -193,11 +193,11 @@ func (db *DB) FleetDrift(ctx context.Context, hostID string) ([]portolan.DriftIt
 }
 
 // FleetEvents returns up to limit events after id since, oldest first.
-func (db *DB) FleetEvents(ctx context.Context, since int64, limit int) ([]portolan.FleetEvent, error) {
+func (db *DB) FleetEvents(ctx context.Context, hostID string, since int64, limit int) ([]portolan.FleetEvent, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	rows, err := db.pool.Query(ctx, `SELECT id, time, host_id, host_name, kind, proto, addr, port, program, drift, detail
-		FROM fleet_events WHERE id > $1 ORDER BY id LIMIT $2`, since, limit)
+		FROM fleet_events WHERE id > $1 AND ($2 = '' OR host_id = $2) ORDER BY id LIMIT $3`, since, hostID, limit)
 	if err != nil {
 		return nil, err
 	}

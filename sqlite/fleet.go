@@ -162,9 +162,9 @@ func (d *DB) FleetDrift(ctx context.Context, hostID string) ([]portolan.DriftIte
 }
 
 // FleetEvents returns up to limit events after id since, oldest first.
-func (d *DB) FleetEvents(ctx context.Context, since int64, limit int) ([]portolan.FleetEvent, error) {
+func (d *DB) FleetEvents(ctx context.Context, hostID string, since int64, limit int) ([]portolan.FleetEvent, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT id, time, host_id, host_name, kind, proto, addr, port, program, drift, detail
-		FROM fleet_events WHERE id > ? ORDER BY id LIMIT ?`, since, limit)
+		FROM fleet_events WHERE id > ? AND (? = '' OR host_id = ?) ORDER BY id LIMIT ?`, since, hostID, hostID, limit)
 	if err != nil {
 		return nil, err
 	}

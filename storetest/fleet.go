@@ -76,14 +76,20 @@ func testFleetRoundTrip(t *testing.T, s portolan.Store) {
 	if on, _ := fs.ListenersOn(ctx(t), 5432, portolan.UDP); len(on) != 0 {
 		t.Fatalf("listeners on 5432/udp: %+v", on)
 	}
-	evs, err := fs.FleetEvents(ctx(t), 0, 100)
+	evs, err := fs.FleetEvents(ctx(t), "", 0, 100)
 	if err != nil || len(evs) != 5 || evs[0].Kind != portolan.EventHostNew || evs[1].Kind != portolan.EventListenerUp {
 		t.Fatalf("events %+v, %v", evs, err)
 	}
 	if evs[1].HostName != "db-1" || evs[1].Port != 5432 || evs[1].Addr != netip.MustParseAddr("10.0.0.7") || !evs[1].Time.Equal(now.Add(10*time.Second)) {
 		t.Fatalf("listener-up event %+v", evs[1])
 	}
-	if rest, _ := fs.FleetEvents(ctx(t), evs[2].ID, 100); len(rest) != 2 || rest[0].ID != evs[3].ID {
+	if mine, _ := fs.FleetEvents(ctx(t), "m-1", 0, 100); len(mine) != 5 {
+		t.Fatalf("events of m-1: %d, want 5", len(mine))
+	}
+	if none, _ := fs.FleetEvents(ctx(t), "m-2", 0, 100); len(none) != 0 {
+		t.Fatalf("events of a host that never reported: %+v", none)
+	}
+	if rest, _ := fs.FleetEvents(ctx(t), "", evs[2].ID, 100); len(rest) != 2 || rest[0].ID != evs[3].ID {
 		t.Fatalf("events after %d: %+v", evs[2].ID, rest)
 	}
 	// A delta out of step is refused whole.
@@ -134,7 +140,7 @@ func testFleetConcurrentReports(t *testing.T, s portolan.Store) {
 			t.Errorf("%s: %d listeners, want %d", h.ID, h.Listeners, per)
 		}
 	}
-	evs, err := fs.FleetEvents(ctx(t), 0, 100000)
+	evs, err := fs.FleetEvents(ctx(t), "", 0, 100000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -200,7 +200,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	hold.stop()
 	spawn(t, f.a, nil, "holding", "hold", "0.0.0.0:7000")
 	time.Sleep(4 * interval)
-	evs, err := f.admin2.Events(ctx, 0, 1000)
+	evs, err := f.admin2.Events(ctx, "", 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	})
 
 	// 8. The webhook got exactly the stored events, each signed, none twice.
-	stored, err := f.admin2.Events(ctx, 0, 1000)
+	stored, err := f.admin2.Events(ctx, "", 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

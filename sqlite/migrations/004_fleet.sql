@@ -55,3 +55,4 @@ CREATE TABLE fleet_events (
     drift     TEXT NOT NULL DEFAULT '',
     detail    TEXT NOT NULL DEFAULT ''
 );
+CREATE INDEX fleet_events_host ON fleet_events (host_id, id);

@@ -140,7 +140,7 @@ func TestAgentReportsAcrossAServerRestart(t *testing.T) {
 		_, new := ls[port2]
 		return !old && new
 	})
-	evs, err := store.FleetEvents(context.Background(), 0, 1000)
+	evs, err := store.FleetEvents(context.Background(), "", 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

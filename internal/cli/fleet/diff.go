@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	porthttp "github.com/portolan-dev/portolan/http"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
 )
@@ -53,20 +54,20 @@ func Diff(ctx context.Context, o *Options, a, b string) error {
 			return err
 		}
 	}
-	var evs []portolan.FleetEvent
-	var since int64
-	for range maxEventPages {
-		page, err := c.Events(ctx, since, 1000)
-		if err != nil {
+	// Each host's events once, and only up to the latest time asked of it.
+	until := map[string]time.Time{}
+	for _, sd := range sides {
+		if sd.Time.After(until[sd.ID]) {
+			until[sd.ID] = sd.Time
+		}
+	}
+	evs := map[string][]portolan.FleetEvent{}
+	for id, t := range until {
+		if evs[id], err = history(ctx, c, id, t); err != nil {
 			return err
 		}
-		evs = append(evs, page...)
-		if len(page) < 1000 {
-			break
-		}
-		since = page[len(page)-1].ID
 	}
-	from, to := replay(evs, sides[0]), replay(evs, sides[1])
+	from, to := replay(evs[sides[0].ID], sides[0]), replay(evs[sides[1].ID], sides[1])
 	res := DiffResult{From: sides[0], To: sides[1], Changes: []Change{}}
 	for k, p := range to {
 		if _, ok := from[k]; !ok {
@@ -106,6 +107,25 @@ func Diff(ctx context.Context, o *Options, a, b string) error {
 	return nil
 }
 
+// history reads host id's events in pages up to the first one after
+// until; a history longer than maxEventPages pages is refused, never cut.
+func history(ctx context.Context, c *porthttp.Client, id string, until time.Time) ([]portolan.FleetEvent, error) {
+	var evs []portolan.FleetEvent
+	var since int64
+	for range maxEventPages {
+		page, err := c.Events(ctx, id, since, 1000)
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, page...)
+		if len(page) < 1000 || page[len(page)-1].Time.After(until) {
+			return evs, nil
+		}
+		since = page[len(page)-1].ID
+	}
+	return nil, portolan.Errorf(portolan.EUNSUPPORTED, "host %s has more than %d events before %s: want an earlier time, or read /v1/events?host=%s", id, maxEventPages*1000, until.Format(time.RFC3339), id)
+}
+
 // parseSide reads HOST@TIME.
 func parseSide(arg string, now time.Time, names map[string]string) (Side, error) {
 	host, when, ok := strings.Cut(arg, "@")
@@ -135,12 +155,12 @@ func parseSide(arg string, now time.Time, names map[string]string) (Side, error)
 	return Side{Host: names[id], ID: id, Time: t}, nil
 }
 
-// replay rebuilds a host's listeners at a time from the up and down events.
+// replay rebuilds a host's listeners at a time from its up and down events.
 func replay(evs []portolan.FleetEvent, s Side) map[portolan.ListenerKey]string {
 	out := map[portolan.ListenerKey]string{}
 	for _, e := range evs {
-		if e.HostID != s.ID || e.Time.After(s.Time) {
-			continue
+		if e.Time.After(s.Time) {
+			continue // two servers' clocks may differ a little: no early stop
 		}
 		k := portolan.ListenerKey{Proto: e.Proto, Addr: e.Addr, Port: e.Port}
 		switch e.Kind {
