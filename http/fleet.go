@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -136,7 +137,7 @@ func checkReport(id string, rep portolan.FleetReport) error {
 	case rep.Interval < 0 || rep.Interval > 24*time.Hour:
 		return portolan.Errorf(portolan.EINVALID, "interval_ns %d is out of range: want 0 to 24h", rep.Interval)
 	}
-	for _, l := range append(rep.Listeners, rep.Added...) {
+	for _, l := range slices.Concat(rep.Listeners, rep.Added) {
 		switch {
 		case !l.Addr.IsValid() || l.Proto == portolan.ProtoAny:
 			return portolan.Errorf(portolan.EINVALID, "listener %d has no address or protocol: want {\"protocol\":\"tcp\",\"address\":\"0.0.0.0\",\"port\":80,...}", l.Port)

@@ -75,11 +75,8 @@ func (o *Options) setup() (*porthttp.Client, portolan.FleetReport, error) {
 	if o.Server == "" {
 		o.Server = os.Getenv("PORTOLAN_ADDR")
 	}
-	if o.Server == "" {
+	if o.Server = cmdutil.ServerURL(o.Server); o.Server == "" {
 		return nil, rep, cmdutil.FlagErrorf("agent needs --server URL (or $PORTOLAN_ADDR): want e.g. http://portolan.internal:7780")
-	}
-	if !strings.Contains(o.Server, "://") {
-		o.Server = "http://" + o.Server
 	}
 	if !strings.HasPrefix(o.Server, "http://") && !strings.HasPrefix(o.Server, "https://") {
 		return nil, rep, cmdutil.FlagErrorf("--server %q is not an HTTP URL: want http://HOST:PORT", o.Server)

@@ -93,11 +93,21 @@ func (f *Factory) RemoteServer() (url, token string) {
 	if token == "" {
 		token = os.Getenv("PORTOLAN_TOKEN")
 	}
-	switch {
-	case url == "", strings.HasPrefix(url, "@"), strings.HasPrefix(url, "/"), strings.HasPrefix(url, "unix:"):
+	if url = ServerURL(url); url == "" {
 		return "", ""
-	case !strings.Contains(url, "://"):
-		url = "http://" + url
 	}
 	return url, token
+}
+
+// ServerURL is a server address as a URL: http://ADDR for an address
+// without a scheme, "" for none or for a Unix socket path (the
+// portserver), which is not an HTTP server.
+func ServerURL(addr string) string {
+	switch {
+	case addr == "", strings.HasPrefix(addr, "@"), strings.HasPrefix(addr, "/"), strings.HasPrefix(addr, "unix:"):
+		return ""
+	case !strings.Contains(addr, "://"):
+		return "http://" + addr
+	}
+	return addr
 }

@@ -90,6 +90,27 @@ func client(f *cmdutil.Factory) (*porthttp.Client, error) {
 	return porthttp.NewClient(url, token), nil
 }
 
+// QuerySection is the Fleet section of `portolan QUERY` (query.Options.Fleet):
+// the listeners on a port across the fleet of the server --server names;
+// none without a server, or from one that keeps no fleet.
+func QuerySection(f *cmdutil.Factory) func(context.Context, portolan.Port, portolan.Proto) ([]portolan.FleetListener, error) {
+	return func(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]portolan.FleetListener, error) {
+		url, token := f.RemoteServer()
+		if url == "" {
+			return nil, nil
+		}
+		q := p.String()
+		if proto != portolan.ProtoAny {
+			q += "/" + proto.String()
+		}
+		w, err := porthttp.NewClient(url, token).FleetWhere(ctx, q)
+		if portolan.ErrorCode(err) == portolan.EUNSUPPORTED {
+			return nil, nil
+		}
+		return w.Listeners, err
+	}
+}
+
 // Hosts prints the hosts: name, id, state, last report, listeners, drift.
 func Hosts(ctx context.Context, o *Options) error {
 	c, err := o.Client()

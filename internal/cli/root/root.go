@@ -2,11 +2,9 @@
 package root
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"github.com/portolan-dev/portolan"
-	porthttp "github.com/portolan-dev/portolan/http"
 	"github.com/portolan-dev/portolan/internal/cli/agent"
 	"github.com/portolan-dev/portolan/internal/cli/fleet"
 	"strconv"
@@ -81,21 +79,7 @@ that never collide, and serves it all to a team.`,
 	query.Attach(cmd, f, func(o *query.Options) {
 		o.Assignments, o.Leases = assignments.QuerySections(f)
 		o.Sockets = ls.QuerySockets
-		o.Fleet = func(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]portolan.FleetListener, error) {
-			url, token := f.RemoteServer()
-			if url == "" {
-				return nil, nil // the fleet lives on a server
-			}
-			q := p.String()
-			if proto != portolan.ProtoAny {
-				q += "/" + proto.String()
-			}
-			w, err := porthttp.NewClient(url, token).FleetWhere(ctx, q)
-			if portolan.ErrorCode(err) == portolan.EUNSUPPORTED {
-				return nil, nil // a server that keeps no fleet
-			}
-			return w.Listeners, err
-		}
+		o.Fleet = fleet.QuerySection(f)
 	})
 	cmdutil.AddServerFlags(cmd, f)
 	cmd.AddCommand(search.NewCmdSearch(f))

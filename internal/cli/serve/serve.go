@@ -7,7 +7,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -30,7 +29,6 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/reporter"
-	"github.com/portolan-dev/portolan/internal/secretfile"
 	"github.com/portolan-dev/portolan/lease"
 	"github.com/portolan-dev/portolan/netns"
 	"github.com/portolan-dev/portolan/registry"
@@ -458,14 +456,10 @@ func (o *Options) webhook(log *slog.Logger) (*webhook.Sender, error) {
 		}
 		return nil, nil
 	}
-	secret := []byte(os.Getenv("PORTOLAN_WEBHOOK_SECRET"))
 	if o.WebhookSecretFile != "" {
-		b, err := secretfile.Read(o.WebhookSecretFile, "webhook secret file")
-		if err != nil {
-			return nil, err
-		}
-		secret = bytes.TrimSpace(b)
+		return webhook.NewFromSecretFile(o.Webhook, o.WebhookSecretFile, webhook.Options{Logger: log})
 	}
+	secret := []byte(os.Getenv("PORTOLAN_WEBHOOK_SECRET"))
 	if len(secret) == 0 {
 		return nil, cmdutil.FlagErrorf("--webhook needs a signing secret: --webhook-secret-file F or $PORTOLAN_WEBHOOK_SECRET (16 bytes or more)")
 	}
