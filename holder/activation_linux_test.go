@@ -3,8 +3,6 @@ package holder
 import (
 	"bufio"
 	"fmt"
-	"io"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -16,22 +14,14 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 )
 
-// With PORTOLAN_HOLDER_LISTEN set the test binary listens on a loopback
-// port, prints it, and waits for stdin to close: under the name "systemd"
-// and as pid 1 of a new pid namespace it stands for systemd holding a
-// socket-activated port.
+// The test binary doubles as a socket holder (sockhold): under the name
+// "systemd" and as pid 1 of a new pid namespace it stands for systemd
+// holding a socket-activated port.
 func TestMain(m *testing.M) {
-	if os.Getenv("PORTOLAN_HOLDER_LISTEN") != "" {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			os.Exit(1)
-		}
-		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
-		io.Copy(io.Discard, os.Stdin)
-		os.Exit(0)
-	}
+	sockhold.Main()
 	os.Exit(m.Run())
 }
 
@@ -52,19 +42,8 @@ func TestSocketActivatedUnit(t *testing.T) {
 	if err := os.WriteFile(sd, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("unshare", "--pid", "--fork", sd, "-test.run=^$")
-	cmd.Env = append(os.Environ(), "PORTOLAN_HOLDER_LISTEN=1")
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, _ := strconv.Atoi(strings.TrimSpace(line))
+	child := sockhold.StartIn(t, []string{"unshare", "--pid", "--fork"}, sd, "tcp:127.0.0.1:0")
+	port := int(child.Ports[0])
 	// The listener's host pid: unshare's child, named systemd.
 	var pid int
 	for deadline := time.Now().Add(5 * time.Second); pid == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -75,7 +54,7 @@ func TestSocketActivatedUnit(t *testing.T) {
 				continue
 			}
 			st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-			if err == nil && strings.Contains(string(st), "(systemd) ") && strings.Contains(string(st), ") S "+strconv.Itoa(cmd.Process.Pid)+" ") {
+			if err == nil && strings.Contains(string(st), "(systemd) ") && strings.Contains(string(st), ") S "+strconv.Itoa(child.PID)+" ") {
 				pid = n
 			}
 		}

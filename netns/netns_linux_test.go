@@ -1,7 +1,6 @@
 package netns
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -17,25 +16,16 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/testnet"
+	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 	"github.com/portolan-dev/portolan/sockets"
 	"golang.org/x/sys/unix"
 )
 
-// With PORTOLAN_NETNS_LISTEN set the test binary listens on that TCP
-// address (inside the namespace ip netns exec put it in) until killed: a
-// holder that is another process.
+// The test binary doubles as a socket holder in another namespace
+// (sockhold) and, with PORTOLAN_NETNS_READ set, as a reader of namespaces
+// run as another user.
 func TestMain(m *testing.M) {
-	if a := os.Getenv("PORTOLAN_NETNS_LISTEN"); a != "" {
-		l, err := net.Listen("tcp", a)
-		if err != nil {
-			fmt.Println("listen:", err)
-			os.Exit(3)
-		}
-		fmt.Println("ready")
-		defer l.Close()
-		time.Sleep(time.Minute)
-		os.Exit(0)
-	}
+	sockhold.Main()
 	if spec := os.Getenv("PORTOLAN_NETNS_READ"); spec != "" {
 		nss, err := Select(spec)
 		if err == nil {
@@ -73,27 +63,6 @@ func TestUnprivilegedIsForbidden(t *testing.T) {
 	}
 }
 
-// listenChild starts this binary listening on addr inside ns.
-func listenChild(t *testing.T, ns *testnet.NS, addr string) *exec.Cmd {
-	t.Helper()
-	exe, _ := os.Executable()
-	cmd := exec.Command("ip", "netns", "exec", ns.Name, exe)
-	cmd.Env = append(os.Environ(), "PORTOLAN_NETNS_LISTEN="+addr)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	if line != "ready\n" {
-		t.Fatalf("child in %s: %q", ns.Name, line)
-	}
-	return cmd
-}
-
 func hostInode(t *testing.T) uint64 {
 	ino, err := inodeOf("/proc/self/ns/net")
 	if err != nil {
@@ -120,7 +89,7 @@ func TestEveryNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer la.Close()
-	child := listenChild(t, b, "127.0.0.1:7412")
+	child := sockhold.StartIn(t, []string{"ip", "netns", "exec", b.Name}, "", "tcp:127.0.0.1:7412")
 	host, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +126,7 @@ func TestEveryNamespace(t *testing.T) {
 		t.Fatalf("namespaces: %+v %+v %+v", sa.NetNS, sb.NetNS, sh.NetNS)
 	case sa.Owner == nil || sa.Owner.PID != os.Getpid():
 		t.Fatalf("7411's owner is this test (pid %d), got %+v", os.Getpid(), sa.Owner)
-	case sb.Owner == nil || sb.Owner.PID != child.Process.Pid:
+	case sb.Owner == nil || sb.Owner.PID != child.PID:
 		t.Fatalf("7412's owner is the child, got %+v", sb.Owner)
 	}
 

@@ -19,6 +19,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	porthttp "github.com/portolan-dev/portolan/http"
 	"github.com/portolan-dev/portolan/internal/testnet"
+	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 	"github.com/portolan-dev/portolan/postgres/pgtest"
 	"github.com/portolan-dev/portolan/webhook"
 )
@@ -195,10 +196,11 @@ func TestFleetEndToEnd(t *testing.T) {
 	eventually(t, 3*time.Second, "8080 never went away", func() (bool, string) { return len(f.where(8080)) == 0, "" })
 
 	// 4. A restart of the same program (new pid, same port) is no event.
-	hold := spawn(t, f.a, nil, "holding", "hold", "0.0.0.0:7000")
+	inA := []string{"ip", "netns", "exec", f.a.Name}
+	hold := sockhold.StartIn(t, inA, "", "tcp:0.0.0.0:7000")
 	eventually(t, 3*time.Second, "7000 never showed", func() (bool, string) { return len(f.where(7000)) == 1, "" })
-	hold.stop()
-	spawn(t, f.a, nil, "holding", "hold", "0.0.0.0:7000")
+	hold.Stop()
+	sockhold.StartIn(t, inA, "", "tcp:0.0.0.0:7000")
 	time.Sleep(4 * interval)
 	evs, err := f.admin2.Events(ctx, "", 0, 1000)
 	if err != nil {

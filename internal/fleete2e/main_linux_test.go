@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -24,15 +23,17 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/cli/serve"
 	"github.com/portolan-dev/portolan/internal/testnet"
+	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 	"github.com/portolan-dev/portolan/postgres/pgtest"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/spf13/cobra"
 )
 
-// The test binary doubles as `portolan serve`, `portolan agent` and a
-// process that holds a port ("hold ADDR"), chosen by PORTOLAN_E2E_CHILD;
-// each child stops when its stdin closes (the test ended or killed it).
+// The test binary doubles as `portolan serve` and `portolan agent`, chosen
+// by PORTOLAN_E2E_CHILD, and as a socket holder (sockhold); each child
+// stops when its stdin closes (the test ended or killed it).
 func TestMain(m *testing.M) {
+	sockhold.Main()
 	if args := os.Getenv("PORTOLAN_E2E_CHILD"); args != "" {
 		os.Exit(child(strings.Fields(args)))
 	}
@@ -43,16 +44,6 @@ func child(args []string) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { io.Copy(io.Discard, os.Stdin); cancel() }()
-	if args[0] == "hold" {
-		ln, err := net.Listen("tcp", args[1])
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "holding", ln.Addr())
-		<-ctx.Done()
-		return 0
-	}
 	f := &cmdutil.Factory{IOStreams: iostreams.System(), Registry: registry.Default, OpenStore: factory.OpenStore, StateDir: factory.StateDir}
 	var cmd *cobra.Command
 	switch args[0] {

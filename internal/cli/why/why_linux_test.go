@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/testnet"
+	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 	"github.com/portolan-dev/portolan/netns"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/why"
@@ -26,20 +26,10 @@ import (
 
 // The test binary is also the program under test: with PORTOLAN_WHY_CHILD
 // set it runs `why ARG --json` (inside the namespace `ip netns exec` put it
-// in) and exits with its status; with PORTOLAN_WHY_LISTEN it listens on
-// that TCP address until killed (a second process for the two-family case).
+// in) and exits with its status; it is also a socket holder (sockhold), a
+// second process for the two-family case.
 func TestMain(m *testing.M) {
-	if a := os.Getenv("PORTOLAN_WHY_LISTEN"); a != "" {
-		l, err := net.Listen("tcp", a)
-		if err != nil {
-			fmt.Println("listen:", err)
-			os.Exit(3)
-		}
-		fmt.Println("ready")
-		defer l.Close()
-		time.Sleep(time.Minute)
-		os.Exit(0)
-	}
+	sockhold.Main()
 	if a := os.Getenv("PORTOLAN_WHY_CHILD"); a != "" {
 		ios, _, out, errb := iostreams.Test()
 		o := &Options{IO: ios, JSON: true, Arg: a, Timeout: 300 * time.Millisecond, Sources: why.Sources{
@@ -193,21 +183,10 @@ func TestWhyListenerOneFamily(t *testing.T) {
 // one per family, each with its own pid.
 func TestWhyTwoProcessesTwoFamilies(t *testing.T) {
 	ns := newNS(t)
-	exe, _ := os.Executable()
 	pids := map[string]bool{}
 	for _, a := range []string{"127.0.0.1:5173", "[::1]:5173"} {
-		cmd := exec.Command("ip", "netns", "exec", ns.Name, exe)
-		cmd.Env = append(os.Environ(), "PORTOLAN_WHY_LISTEN="+a)
-		out, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		line := make([]byte, 6)
-		if _, err := io.ReadFull(out, line); err != nil || string(line) != "ready\n" {
-			t.Fatalf("listener %s: %q %v", a, line, err)
-		}
-		pids[fmt.Sprint(cmd.Process.Pid)] = true
+		child := sockhold.StartIn(t, []string{"ip", "netns", "exec", ns.Name}, "", "tcp:"+a)
+		pids[fmt.Sprint(child.PID)] = true
 	}
 	var r portolan.BindReport
 	if code := runWhy(t, ns, "", "5173/tcp", &r); code != 1 {

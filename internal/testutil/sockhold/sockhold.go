@@ -64,8 +64,29 @@ func Start(t testing.TB, specs ...string) *Child {
 // process attributes (e.g. credentials to run as another user).
 func StartExe(t testing.TB, exe string, attr *syscall.SysProcAttr, specs ...string) *Child {
 	t.Helper()
-	args := []string{"-test.run=^$", "sockhold"}
-	cmd := exec.Command(exe, args...)
+	return start(t, nil, exe, attr, specs)
+}
+
+// StartIn is Start through a command prefix that runs the holder
+// elsewhere: another network namespace (ip netns exec NAME) or as pid 1 of
+// a new pid namespace (unshare --pid --fork). exe "" is the test binary.
+// PID is the prefix's process when it forks (unshare), the holder's when
+// it execs (ip netns exec).
+func StartIn(t testing.TB, prefix []string, exe string, specs ...string) *Child {
+	t.Helper()
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return start(t, prefix, exe, nil, specs)
+}
+
+func start(t testing.TB, prefix []string, exe string, attr *syscall.SysProcAttr, specs []string) *Child {
+	t.Helper()
+	args := append(append(prefix[:len(prefix):len(prefix)], exe), "-test.run=^$", "sockhold")
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), envSpec+"="+strings.Join(specs, " "))
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = attr
@@ -84,7 +105,7 @@ func StartExe(t testing.TB, exe string, attr *syscall.SysProcAttr, specs ...stri
 		out.Close()
 		t.Fatalf("start socket holder: %v", err)
 	}
-	c := &Child{Cmd: cmd, PID: cmd.Process.Pid, Args: append([]string{exe}, args...), stdin: in, done: make(chan struct{})}
+	c := &Child{Cmd: cmd, PID: cmd.Process.Pid, Args: args[len(prefix):], stdin: in, done: make(chan struct{})}
 	go func() {
 		cmd.Wait()
 		close(c.done)
