@@ -16,6 +16,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/testnet"
+	"github.com/portolan-dev/portolan/internal/testutil/privcache"
 	"github.com/portolan-dev/portolan/sockets"
 )
 
@@ -37,16 +38,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	// The firewall cache of the namespaces these tests make stays out of
-	// the user's cache directory; children inherit it.
-	dir, err := os.MkdirTemp("", "portolan-cache-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_CACHE_HOME", dir)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(privcache.Run(m))
 }
 
 func run(t *testing.T, ns *testnet.NS, exe, failOn string, prefix ...string) (Result, int) {
