@@ -112,31 +112,15 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	if o.JSON {
-		if as == nil {
-			as = []portolan.Assignment{}
-		}
-		if err := cmdutil.WriteJSON(o.IO, as); err != nil {
-			return err
-		}
-	} else {
+	return cmdutil.List(o.IO, o.JSON, as, "no assignments", func() error {
 		tp := tableprinter.New(o.IO, "port", "name", "owner", "hosts", "created", "by", "note")
 		tp.Flexible(2, 3, 5, 6)
 		for _, a := range as {
 			tp.AddRow(fmt.Sprintf("%d/%s", a.Port, a.Proto), a.Name, a.Owner, a.Hosts,
 				a.Created.Local().Format(time.DateOnly), a.CreatedBy, a.Note)
 		}
-		if err := tp.Render(); err != nil {
-			return err
-		}
-	}
-	if len(as) == 0 {
-		if o.IO.IsStderrTTY() {
-			fmt.Fprintln(o.IO.ErrOut, "no assignments")
-		}
-		return cmdutil.Exit(cmdutil.ExitNotFound)
-	}
-	return nil
+		return tp.Render()
+	})
 }
 
 func runAudit(ctx context.Context, o *Options, svc portolan.AssignmentService) error {

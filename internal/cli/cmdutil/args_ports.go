@@ -7,6 +7,7 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/lease"
 	"github.com/spf13/cobra"
 )
 
@@ -48,6 +49,36 @@ func ParseLeaseProto(s string) (portolan.Proto, error) {
 		return portolan.UDP, nil
 	}
 	return 0, FlagErrorf("--proto %q is not one of tcp, udp, both", s)
+}
+
+// AddLeaseFlags adds the flags of a lease request that free and lease share
+// (-n, --range, --proto, --allow-assigned, --allow-unsafe), bound to r. The
+// func it returns, called in RunE, reads --proto into r and refuses an empty
+// --range.
+func AddLeaseFlags(cmd *cobra.Command, r *portolan.LeaseRequest, rangeHelp string) (parse func() error) {
+	var proto string
+	fl := cmd.Flags()
+	fl.IntVarP(&r.Count, "count", "n", 1, "how many distinct ports")
+	fl.StringVar(&r.Pool, "range", "user", rangeHelp)
+	fl.StringVar(&proto, "proto", "both", "free for tcp, udp or both")
+	fl.BoolVar(&r.Assigned, "allow-assigned", false, "allow ports IANA assigns to a service")
+	fl.BoolVar(&r.Unsafe, "allow-unsafe", false, "allow ports browsers refuse (6000, 10080, ...) or an OS service usually holds (macOS AirPlay 5000, 7000)")
+	return func() error {
+		p, err := ParseLeaseProto(proto)
+		if err != nil {
+			return err
+		}
+		r.Proto = p
+		return CheckRange(cmd, r.Pool)
+	}
+}
+
+// CheckCount refuses -n outside 1-lease.MaxCount before anything is asked.
+func CheckCount(n int) error {
+	if n < 1 || n > lease.MaxCount {
+		return FlagErrorf("-n %d is out of range: want 1-%d", n, lease.MaxCount)
+	}
+	return nil
 }
 
 // CheckRange refuses an empty --range, which the allocator would read as

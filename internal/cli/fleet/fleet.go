@@ -192,7 +192,7 @@ func Drift(ctx context.Context, o *Options) error {
 		tp := tableprinter.New(o.IO, "host", "kind", "port", "program", "detail", "since")
 		tp.Flexible(4)
 		for _, di := range d {
-			tp.AddRow(names[di.HostID], string(di.Kind), fmt.Sprintf("%d/%s", di.Port, di.Proto), dash(di.Program), di.Detail, ago(o.Now(), di.Since, o.IO.IsStdoutTTY()))
+			tp.AddRow(names[di.HostID], string(di.Kind), fmt.Sprintf("%d/%s", di.Port, di.Proto), tableprinter.Dash(di.Program), di.Detail, ago(o.Now(), di.Since, o.IO.IsStdoutTTY()))
 		}
 		if err := tp.Render(); err != nil {
 			return err
@@ -235,13 +235,6 @@ func shortID(id string) string {
 		return id[:12]
 	}
 	return id
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func portsText(ps []portolan.Port) string {

@@ -19,21 +19,17 @@ const DefaultHold = 30 * time.Second
 
 // Options are the inputs of one run.
 type Options struct {
-	IO       *iostreams.IOStreams
-	Leases   func() (portolan.LeaseService, error)
-	Count    int
-	Pool     string
-	Proto    portolan.Proto
-	Hold     time.Duration
-	Assigned bool
-	Unsafe   bool // allow traps: ports browsers refuse, ports OS services hold
-	JSON     bool
+	IO     *iostreams.IOStreams
+	Leases func() (portolan.LeaseService, error)
+	// LeaseRequest is what is asked: its TTL is the hold (--hold).
+	portolan.LeaseRequest
+	JSON bool
 }
 
 // NewCmdFree returns the free command.
 func NewCmdFree(f *cmdutil.Factory) *cobra.Command {
 	opts := &Options{IO: f.IOStreams}
-	var proto string
+	var parse func() error
 	cmd := &cobra.Command{
 		Use:   "free [-n N] [--range user|dynamic|LO-HI] [--proto tcp|udp|both]",
 		Short: "Print free ports that really bind, never the same to two callers",
@@ -49,24 +45,15 @@ one; without a daemon they take turns through a lock file in the state directory
   PORT=$(portolan free --proto tcp) ./server`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := cmdutil.ParseLeaseProto(proto)
-			if err != nil {
+			if err := parse(); err != nil {
 				return err
 			}
-			if err := cmdutil.CheckRange(cmd, opts.Pool); err != nil {
-				return err
-			}
-			opts.Proto, opts.Leases = p, f.LeaseService
+			opts.Leases = f.LeaseService
 			return Run(cmd.Context(), opts)
 		},
 	}
-	fl := cmd.Flags()
-	fl.IntVarP(&opts.Count, "count", "n", 1, "how many distinct ports")
-	fl.StringVar(&opts.Pool, "range", "user", "where to look: user (1024-49151 minus the ephemeral range), dynamic, or LO-HI")
-	fl.StringVar(&proto, "proto", "both", "free for tcp, udp or both")
-	fl.DurationVar(&opts.Hold, "hold", DefaultHold, "how long no one else may be given the ports")
-	fl.BoolVar(&opts.Assigned, "allow-assigned", false, "allow ports IANA assigns to a service")
-	fl.BoolVar(&opts.Unsafe, "allow-unsafe", false, "allow ports browsers refuse (6000, 10080, ...) or an OS service usually holds (macOS AirPlay 5000, 7000)")
+	parse = cmdutil.AddLeaseFlags(cmd, &opts.LeaseRequest, "where to look: user (1024-49151 minus the ephemeral range), dynamic, or LO-HI")
+	cmd.Flags().DurationVar(&opts.TTL, "hold", DefaultHold, "how long no one else may be given the ports")
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	cmdutil.AddServerFlags(cmd, f)
 	return cmd
@@ -74,18 +61,19 @@ one; without a daemon they take turns through a lock file in the state directory
 
 // Run leases the ports with a TTL of o.Hold and prints them, one a line.
 func Run(ctx context.Context, o *Options) error {
-	if o.Count < 1 || o.Count > 1000 {
-		return cmdutil.FlagErrorf("-n %d is out of range: want 1-1000", o.Count)
+	if err := cmdutil.CheckCount(o.Count); err != nil {
+		return err
 	}
-	if o.Hold <= 0 {
-		return cmdutil.FlagErrorf("--hold %s is not positive: want a duration such as 30s", o.Hold)
+	if o.TTL <= 0 {
+		return cmdutil.FlagErrorf("--hold %s is not positive: want a duration such as 30s", o.TTL)
 	}
 	svc, err := o.Leases()
 	if err != nil {
 		return err
 	}
-	ls, err := svc.Grant(ctx, portolan.LeaseRequest{Count: o.Count, Proto: o.Proto, Pool: o.Pool,
-		TTL: o.Hold, Label: "free", Assigned: o.Assigned, Unsafe: o.Unsafe})
+	req := o.LeaseRequest
+	req.PID, req.Label = 0, "free"
+	ls, err := svc.Grant(ctx, req)
 	if err != nil {
 		return err
 	}

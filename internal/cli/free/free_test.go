@@ -53,8 +53,8 @@ func run(t *testing.T, a portolan.LeaseService, o free.Options) (string, error) 
 	ios, _, out, _ := iostreams.Test()
 	o.IO = ios
 	o.Leases = func() (portolan.LeaseService, error) { return a, nil }
-	if o.Hold == 0 {
-		o.Hold = free.DefaultHold
+	if o.TTL == 0 {
+		o.TTL = free.DefaultHold
 	}
 	err := free.Run(context.Background(), &o)
 	return out.String(), err
@@ -62,7 +62,7 @@ func run(t *testing.T, a portolan.LeaseService, o free.Options) (string, error) 
 
 func TestFree(t *testing.T) {
 	a, db := service(t)
-	out, err := run(t, a, free.Options{Count: 3})
+	out, err := run(t, a, free.Options{LeaseRequest: portolan.LeaseRequest{Count: 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestFree(t *testing.T) {
 
 func TestFreeJSONAndPool(t *testing.T) {
 	a, _ := service(t)
-	out, err := run(t, a, free.Options{Count: 2, Pool: "27000-27009", Proto: portolan.TCP, JSON: true})
+	out, err := run(t, a, free.Options{JSON: true, LeaseRequest: portolan.LeaseRequest{Count: 2, Pool: "27000-27009", Proto: portolan.TCP}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,13 +106,18 @@ func TestFreeJSONAndPool(t *testing.T) {
 
 func TestFreeErrors(t *testing.T) {
 	a, _ := service(t)
-	for _, o := range []free.Options{{Count: 0}, {Count: 1001}, {Count: 1, Pool: "nope"}, {Count: 1, Hold: -time.Second}} {
+	for _, o := range []free.Options{
+		{LeaseRequest: portolan.LeaseRequest{Count: 0}},
+		{LeaseRequest: portolan.LeaseRequest{Count: 1001}},
+		{LeaseRequest: portolan.LeaseRequest{Count: 1, Pool: "nope"}},
+		{LeaseRequest: portolan.LeaseRequest{Count: 1, TTL: -time.Second}},
+	} {
 		_, err := run(t, a, o)
 		if cmdutil.ExitCode(err) != 2 {
 			t.Errorf("%+v: exit %d (%v), want 2", o, cmdutil.ExitCode(err), err)
 		}
 	}
-	_, err := run(t, a, free.Options{Count: 11, Pool: "27100-27109"})
+	_, err := run(t, a, free.Options{LeaseRequest: portolan.LeaseRequest{Count: 11, Pool: "27100-27109"}})
 	if cmdutil.ExitCode(err) != 1 || !strings.Contains(cmdutil.Message(err), "pool exhausted") {
 		t.Errorf("11 from 10: exit %d %q, want 1 and pool exhausted", cmdutil.ExitCode(err), cmdutil.Message(err))
 	}

@@ -6,7 +6,6 @@ package leasecmd
 import (
 	"context"
 	"os"
-	"time"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
@@ -21,22 +20,16 @@ type Options struct {
 	Leases func() (portolan.LeaseService, error)
 	// Portserver is the portserver to ask (PORTSERVER_ADDRESS) when no
 	// portolan server is named; "" to use Leases.
-	Portserver string
-	Count      int
-	Pool       string
-	Proto      portolan.Proto
-	TTL        time.Duration
-	PID        int
-	Label      string
-	Assigned   bool
-	Unsafe     bool // allow traps: ports browsers refuse, ports OS services hold
-	JSON       bool
+	Portserver            string
+	portolan.LeaseRequest // what is asked
+
+	JSON bool
 }
 
 // NewCmdLease returns the lease command.
 func NewCmdLease(f *cmdutil.Factory) *cobra.Command {
 	opts := &Options{IO: f.IOStreams}
-	var proto string
+	var parse func() error
 	cmd := &cobra.Command{
 		Use:   "lease [--ttl D] [--pid N] [--proto tcp|udp|both]",
 		Short: "Lease free ports to a process until it exits, a TTL passes, or release",
@@ -54,14 +47,10 @@ local state directory.`,
   portolan lease --ttl 10m --pid 0 -n 3 --label e2e`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := cmdutil.ParseLeaseProto(proto)
-			if err != nil {
+			if err := parse(); err != nil {
 				return err
 			}
-			if err := cmdutil.CheckRange(cmd, opts.Pool); err != nil {
-				return err
-			}
-			opts.Proto, opts.Leases = p, f.LeaseService
+			opts.Leases = f.LeaseService
 			url, _ := f.RemoteServer()
 			if err := cmdutil.CheckServerURL(url); err != nil {
 				return err
@@ -83,15 +72,11 @@ local state directory.`,
 			return Run(cmd.Context(), opts)
 		},
 	}
+	parse = cmdutil.AddLeaseFlags(cmd, &opts.LeaseRequest, "where to look: user, dynamic, or LO-HI")
 	fl := cmd.Flags()
-	fl.IntVarP(&opts.Count, "count", "n", 1, "how many distinct ports")
-	fl.StringVar(&opts.Pool, "range", "user", "where to look: user, dynamic, or LO-HI")
-	fl.StringVar(&proto, "proto", "both", "free for tcp, udp or both")
 	fl.DurationVar(&opts.TTL, "ttl", 0, "end the lease after this long (0: when the owner exits or on release)")
 	fl.IntVar(&opts.PID, "pid", 0, "owner process (default: the parent of portolan; 0: none)")
 	fl.StringVar(&opts.Label, "label", "", "free text shown in listings")
-	fl.BoolVar(&opts.Assigned, "allow-assigned", false, "allow ports IANA assigns to a service")
-	fl.BoolVar(&opts.Unsafe, "allow-unsafe", false, "allow ports browsers refuse (6000, 10080, ...) or an OS service usually holds (macOS AirPlay 5000, 7000)")
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	cmdutil.AddServerFlags(cmd, f)
 	return cmd
@@ -99,8 +84,8 @@ local state directory.`,
 
 // Run grants the leases and prints them.
 func Run(ctx context.Context, o *Options) error {
-	if o.Count < 1 || o.Count > lease.MaxCount {
-		return cmdutil.FlagErrorf("-n %d is out of range: want 1-%d", o.Count, lease.MaxCount)
+	if err := cmdutil.CheckCount(o.Count); err != nil {
+		return err
 	}
 	if o.TTL < 0 {
 		return cmdutil.FlagErrorf("--ttl %s is negative: want a duration such as 10m, or 0 for none", o.TTL)
@@ -115,8 +100,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	ls, err := svc.Grant(ctx, portolan.LeaseRequest{Count: o.Count, Proto: o.Proto, Pool: o.Pool,
-		TTL: o.TTL, PID: o.PID, Label: o.Label, Assigned: o.Assigned, Unsafe: o.Unsafe})
+	ls, err := svc.Grant(ctx, o.LeaseRequest)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func TestLeaseOwnedByProcess(t *testing.T) {
 	if err := owner.Start(); err != nil {
 		t.Fatal(err)
 	}
-	out, err := run(t, a, leasecmd.Options{PID: owner.Process.Pid, Label: "shell", TTL: time.Hour})
+	out, err := run(t, a, leasecmd.Options{LeaseRequest: portolan.LeaseRequest{PID: owner.Process.Pid, Label: "shell", TTL: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,13 @@ func TestLeaseOwnedByProcess(t *testing.T) {
 
 func TestLeaseErrors(t *testing.T) {
 	a := service(t)
-	for _, o := range []leasecmd.Options{{Count: -1}, {TTL: -time.Second}, {PID: -3}, {PID: 1 << 30}, {Pool: "x"}} {
+	for _, o := range []leasecmd.Options{
+		{LeaseRequest: portolan.LeaseRequest{Count: -1}},
+		{LeaseRequest: portolan.LeaseRequest{TTL: -time.Second}},
+		{LeaseRequest: portolan.LeaseRequest{PID: -3}},
+		{LeaseRequest: portolan.LeaseRequest{PID: 1 << 30}},
+		{LeaseRequest: portolan.LeaseRequest{Pool: "x"}},
+	} {
 		if _, err := run(t, a, o); cmdutil.ExitCode(err) != 2 {
 			t.Errorf("%+v: exit %d (%v), want 2", o, cmdutil.ExitCode(err), err)
 		}
@@ -86,7 +92,7 @@ func TestLeaseViaPortserver(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go lease.ServePortserver(ctx, ln, a)
-	out, err := run(t, a, leasecmd.Options{Portserver: addr, PID: os.Getpid(), Count: 2})
+	out, err := run(t, a, leasecmd.Options{Portserver: addr, LeaseRequest: portolan.LeaseRequest{PID: os.Getpid(), Count: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +105,7 @@ func TestLeaseViaPortserver(t *testing.T) {
 	}
 	// --json says what the portserver told: the port and the owner, no
 	// made-up id or creation time.
-	out, err = run(t, a, leasecmd.Options{Portserver: addr, PID: os.Getpid(), Count: 1, JSON: true})
+	out, err = run(t, a, leasecmd.Options{Portserver: addr, JSON: true, LeaseRequest: portolan.LeaseRequest{PID: os.Getpid(), Count: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +118,7 @@ func TestLeaseViaPortserver(t *testing.T) {
 	if hasID || hasCreated || doc[0]["pid"] != float64(os.Getpid()) || doc[0]["port"] == nil {
 		t.Errorf("lease --json through a portserver printed %s, want port and pid without id or created", out)
 	}
-	_, err = run(t, a, leasecmd.Options{Portserver: addr, PID: os.Getpid(), TTL: time.Minute})
+	_, err = run(t, a, leasecmd.Options{Portserver: addr, LeaseRequest: portolan.LeaseRequest{PID: os.Getpid(), TTL: time.Minute}})
 	if cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), "PORTSERVER_ADDRESS") {
 		t.Errorf("--ttl over the portserver: %v, want exit 2 naming PORTSERVER_ADDRESS", err)
 	}

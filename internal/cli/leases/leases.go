@@ -4,7 +4,6 @@ package leases
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -57,31 +56,15 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	if o.JSON {
-		if ls == nil {
-			ls = []portolan.Lease{}
-		}
-		if err := cmdutil.WriteJSON(o.IO, ls); err != nil {
-			return err
-		}
-	} else {
+	return cmdutil.List(o.IO, o.JSON, ls, "no live leases", func() error {
 		tty := o.IO.IsStdoutTTY()
 		tp := tableprinter.New(o.IO, "port", "proto", "pid", "label", "expires")
 		tp.Flexible(3)
 		for _, l := range ls {
-			tp.AddRow(l.Port.String(), protoText(l.Proto), pidText(l.PID), dash(l.Label), o.expires(l, tty))
+			tp.AddRow(l.Port.String(), protoText(l.Proto), pidText(l.PID), tableprinter.Dash(l.Label), o.expires(l, tty))
 		}
-		if err := tp.Render(); err != nil {
-			return err
-		}
-	}
-	if len(ls) == 0 {
-		if !o.JSON && o.IO.IsStderrTTY() {
-			fmt.Fprintln(o.IO.ErrOut, "no live leases")
-		}
-		return cmdutil.Exit(cmdutil.ExitNotFound)
-	}
-	return nil
+		return tp.Render()
+	})
 }
 
 // expires is "in 9m59s" or what ends the lease on a terminal, and the
@@ -113,11 +96,4 @@ func pidText(pid int) string {
 		return "-"
 	}
 	return strconv.Itoa(pid)
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

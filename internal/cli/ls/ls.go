@@ -17,6 +17,7 @@ import (
 	"github.com/portolan-dev/portolan/docker"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
 	"github.com/portolan-dev/portolan/netfilter"
 	"github.com/portolan-dev/portolan/netns"
 	"github.com/portolan-dev/portolan/registry"
@@ -454,13 +455,6 @@ func (n *serviceNames) lookup(p portolan.Port, proto portolan.Proto) service {
 	return service{}
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func remote(r Row) string {
 	if r.RemoteAddress == "" {
 		return "-"
@@ -489,7 +483,7 @@ func cells(r Row, wide bool) []string {
 	if wide {
 		c = append(c, remote(r), r.State)
 	}
-	return append(c, r.Class.String(), orDash(svc), pid, orDash(proc), orDash(r.User))
+	return append(c, r.Class.String(), tableprinter.Dash(svc), pid, tableprinter.Dash(proc), tableprinter.Dash(r.User))
 }
 
 // header names the columns of cells.

@@ -66,7 +66,7 @@ func (o *Options) renderTable(socks []portolan.Socket, names *serviceNames) erro
 		if withOwner {
 			label := "-"
 			if ow := socks[i].Owner; ow != nil && ow.Holder != nil {
-				label = orDash(cmdutil.Sanitize(holder.Label(*ow.Holder)))
+				label = tableprinter.Dash(cmdutil.Sanitize(holder.Label(*ow.Holder)))
 			}
 			c = append(c, label)
 		}
@@ -150,9 +150,9 @@ func appendPlain(b []byte, s *portolan.Socket, names *serviceNames, wide bool) [
 	case s.Owner != nil:
 		b = strconv.AppendInt(b, int64(s.Owner.PID), 10)
 		b = append(b, '\t')
-		b = cmdutil.AppendSanitized(b, orDash(s.Owner.Name))
+		b = cmdutil.AppendSanitized(b, tableprinter.Dash(s.Owner.Name))
 		b = append(b, '\t')
-		b = cmdutil.AppendSanitized(b, orDash(s.Owner.User))
+		b = cmdutil.AppendSanitized(b, tableprinter.Dash(s.Owner.User))
 	case s.Hidden:
 		b = append(b, "hidden\thidden\t"...)
 		b = cmdutil.AppendSanitized(b, sockets.UserName(s.UID))

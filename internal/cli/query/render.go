@@ -153,7 +153,7 @@ func renderSectionsTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answe
 			pid, name, user := ownerCells(s)
 			c := []string{s.Proto.String(), s.Local.String(), s.State.String(), pid, cmdutil.Sanitize(name), cmdutil.Sanitize(user)}
 			if withOwner {
-				c = append(c, cmdutil.Sanitize(orDash(ownerLabel(s))))
+				c = append(c, cmdutil.Sanitize(tableprinter.Dash(ownerLabel(s))))
 			}
 			t.AddRow(c...)
 		}
@@ -319,13 +319,6 @@ func ownerLabel(s portolan.Socket) string {
 		return ""
 	}
 	return holder.Label(*s.Owner.Holder)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func ownerCells(s portolan.Socket) (pid, name, user string) {

@@ -60,28 +60,14 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	var failed error
-	res := []Released{}
-	for _, p := range o.Ports {
-		err := svc.Release(ctx, p)
-		switch {
-		case err == nil:
-			res = append(res, Released{Port: p, Released: true})
-			if !o.JSON {
-				fmt.Fprintf(o.IO.Out, "released %d\n", p)
+	return cmdutil.Each[portolan.Port, Released]{
+		Act:  func(p portolan.Port) error { return svc.Release(ctx, p) },
+		Done: func(p portolan.Port) string { return fmt.Sprintf("released %d", p) },
+		Row: func(p portolan.Port, err error) Released {
+			if err != nil {
+				return Released{Port: p, Error: portolan.ErrorMessage(err)}
 			}
-		case portolan.ErrorCode(err) == portolan.ENOTFOUND:
-			res = append(res, Released{Port: p, Error: portolan.ErrorMessage(err)})
-			fmt.Fprintf(o.IO.ErrOut, "portolan: %s\n", portolan.ErrorMessage(err))
-			failed = cmdutil.Exit(cmdutil.ExitNotFound)
-		default:
-			return err
-		}
-	}
-	if o.JSON {
-		if err := cmdutil.WriteJSON(o.IO, res); err != nil {
-			return err
-		}
-	}
-	return failed
+			return Released{Port: p, Released: true}
+		},
+	}.Run(o.IO, o.JSON, o.Ports)
 }

@@ -152,3 +152,12 @@ func clean(s string) string {
 	b.WriteString(cmdutil.Sanitize(s[start:]))
 	return b.String()
 }
+
+// Dash is s, or "-" for an empty cell, so that a pipe's fields stay
+// counted (a tab-separated row with an empty field reads as one fewer).
+func Dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

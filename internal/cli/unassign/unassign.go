@@ -63,30 +63,14 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	var firstErr error
-	res := []Unassigned{}
-	for _, k := range o.Targets {
-		err := svc.Unassign(ctx, k.Port, k.Proto, o.Actor)
-		switch {
-		case err == nil:
-			res = append(res, Unassigned{Port: k.Port, Proto: k.Proto, Unassigned: true})
-			if !o.JSON {
-				fmt.Fprintf(o.IO.Out, "unassigned %d/%s\n", k.Port, k.Proto)
+	return cmdutil.Each[portolan.Key, Unassigned]{
+		Act:  func(k portolan.Key) error { return svc.Unassign(ctx, k.Port, k.Proto, o.Actor) },
+		Done: func(k portolan.Key) string { return fmt.Sprintf("unassigned %d/%s", k.Port, k.Proto) },
+		Row: func(k portolan.Key, err error) Unassigned {
+			if err != nil {
+				return Unassigned{Port: k.Port, Proto: k.Proto, Error: portolan.ErrorMessage(err)}
 			}
-		case portolan.ErrorCode(err) == portolan.ENOTFOUND && (len(o.Targets) > 1 || o.JSON):
-			res = append(res, Unassigned{Port: k.Port, Proto: k.Proto, Error: portolan.ErrorMessage(err)})
-			fmt.Fprintf(o.IO.ErrOut, "portolan: %s\n", portolan.ErrorMessage(err))
-			if firstErr == nil {
-				firstErr = cmdutil.Exit(cmdutil.ExitNotFound)
-			}
-		default:
-			return err
-		}
-	}
-	if o.JSON {
-		if err := cmdutil.WriteJSON(o.IO, res); err != nil {
-			return err
-		}
-	}
-	return firstErr
+			return Unassigned{Port: k.Port, Proto: k.Proto, Unassigned: true}
+		},
+	}.Run(o.IO, o.JSON, o.Targets)
 }
