@@ -122,35 +122,28 @@ func earliest(a, b time.Time) time.Time {
 }
 
 func (c *boundedConn) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	if c.silent != nil {
-		c.mu.Unlock()
-		return 0, c.silent
-	}
-	c.rop = time.Now().Add(c.limit)
-	c.Conn.SetReadDeadline(earliest(c.rd, c.rop))
-	c.mu.Unlock()
-	n, err := c.Conn.Read(p)
-	c.mu.Lock()
-	c.expired(err, c.rd)
-	c.rop = time.Time{}
-	c.mu.Unlock()
-	return n, err
+	return c.bounded(&c.rop, &c.rd, c.Conn.SetReadDeadline, func() (int, error) { return c.Conn.Read(p) })
 }
 
 func (c *boundedConn) Write(p []byte) (int, error) {
+	return c.bounded(&c.wop, &c.wd, c.Conn.SetWriteDeadline, func() (int, error) { return c.Conn.Write(p) })
+}
+
+// bounded runs one read or write (io) under the earlier of the driver's
+// deadline (*driver) and our bound, which it keeps in *op while it runs.
+func (c *boundedConn) bounded(op, driver *time.Time, set func(time.Time) error, io func() (int, error)) (int, error) {
 	c.mu.Lock()
 	if c.silent != nil {
 		c.mu.Unlock()
 		return 0, c.silent
 	}
-	c.wop = time.Now().Add(c.limit)
-	c.Conn.SetWriteDeadline(earliest(c.wd, c.wop))
+	*op = time.Now().Add(c.limit)
+	set(earliest(*driver, *op))
 	c.mu.Unlock()
-	n, err := c.Conn.Write(p)
+	n, err := io()
 	c.mu.Lock()
-	c.expired(err, c.wd)
-	c.wop = time.Time{}
+	c.expired(err, *driver)
+	*op = time.Time{}
 	c.mu.Unlock()
 	return n, err
 }
