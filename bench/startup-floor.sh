@@ -4,7 +4,9 @@
 # lookup pays for the SQLite, PostgreSQL and HTTP code the other verbs need.
 # This builds binaries that only print "hello" but link a growing set of
 # portolan's dependencies (static, -s -w, like `make build`), and times them
-# with portolan's lookup and getent in one hyperfine run.
+# with portolan's lookup and getent in one hyperfine run. The last step links
+# everything cmd/portolan links: it is the process start and every package
+# init before portolan's main runs, the part no change to main can remove.
 # Usage: bench/startup-floor.sh   (from the repository root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +25,7 @@ steps=(
 	"with-sqlite:modernc.org/sqlite"
 	"with-pgx:github.com/jackc/pgx/v5/pgxpool"
 	"with-net-http:net/http"
+	"all-of-portolan:github.com/portolan-dev/portolan/internal/cli/root github.com/portolan-dev/portolan/internal/cli/factory"
 )
 imports=()
 cmds=()
