@@ -61,40 +61,57 @@ func (p *xmlParser) parse() (*Data, error) {
 		return nil, p.errorf("root element <%s id=%q> is not IANA's <registry id=\"service-names-port-numbers\">", root.Name.Local, attr(root, "id"))
 	}
 	p.people = map[string]portolan.Person{}
+	err = p.children(func(t xml.StartElement) error {
+		switch t.Name.Local {
+		case "updated":
+			s, err := p.text()
+			if err != nil {
+				return err
+			}
+			if !validDate(s) {
+				return p.errorf("<updated> %q is not a date YYYY-MM-DD or YYYY-MM", s)
+			}
+			p.data.Updated = s
+			return nil
+		case "record":
+			return p.record(t)
+		case "people":
+			return p.peopleSection()
+		}
+		return p.skip()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.finish()
+}
+
+// children calls each for every child element of the element just opened
+// (each must read the child to its end: p.text, p.skip, ...) and returns at
+// the element's end. Text between the children is layout: it is dropped.
+func (p *xmlParser) children(each func(xml.StartElement) error) error {
 	for {
 		tok, err := p.d.Token()
 		if err != nil {
-			return nil, p.wrap(err)
+			return p.wrap(err)
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
-			return p.finish()
+			return nil
 		case xml.StartElement:
-			switch t.Name.Local {
-			case "updated":
-				s, err := p.text()
-				if err != nil {
-					return nil, err
-				}
-				if !validDate(s) {
-					return nil, p.errorf("<updated> %q is not a date YYYY-MM-DD or YYYY-MM", s)
-				}
-				p.data.Updated = s
-			case "record":
-				if err := p.record(t); err != nil {
-					return nil, err
-				}
-			case "people":
-				if err := p.peopleSection(); err != nil {
-					return nil, err
-				}
-			default:
-				if err := p.d.Skip(); err != nil {
-					return nil, p.wrap(err)
-				}
+			if err := each(t); err != nil {
+				return err
 			}
 		}
 	}
+}
+
+// skip reads past the element just opened.
+func (p *xmlParser) skip() error {
+	if err := p.d.Skip(); err != nil {
+		return p.wrap(err)
+	}
+	return nil
 }
 
 func (p *xmlParser) finish() (*Data, error) {
@@ -150,89 +167,84 @@ func (p *xmlParser) record(start xml.StartElement) error {
 		return p.errorf("<record updated=%q>: not a date YYYY-MM-DD or YYYY-MM", s.Updated)
 	}
 	var assignee, contact string
-	for {
-		tok, err := p.d.Token()
-		if err != nil {
-			return p.wrap(err)
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			if assignee == "" {
-				assignee = contact
-			}
-			if s.Name == "" && s.Description == "" && !s.HasPort {
-				return portolan.Errorf(portolan.EINVALID, "line %d: <record> has no name, number or description", line)
-			}
-			deriveStatus(&s)
-			if p.rangeForm {
-				if p.data.RangeForm == nil {
-					p.data.RangeForm = map[int]bool{}
-				}
-				p.data.RangeForm[len(p.data.Records)] = true
-				p.rangeForm = false
-			}
-			p.data.Records = append(p.data.Records, s)
-			p.assignee = append(p.assignee, assignee)
-			p.contact = append(p.contact, contact)
-			return nil
-		case xml.StartElement:
-			var v string
-			var err error
-			switch t.Name.Local {
-			case "xref":
-				ref, err := p.xref(t)
-				if err != nil {
-					return err
-				}
-				s.Refs = append(s.Refs, ref)
-				if ref.Type == "person" && contact == "" {
-					contact = ref.Data
-				}
-				continue
-			case "assignee", "contact":
-				id, err := p.personRef(t)
-				if err != nil {
-					return err
-				}
-				if t.Name.Local == "assignee" {
-					assignee = id
-				} else {
-					contact = id
-				}
-				continue
-			}
-			if v, err = p.text(); err != nil {
+	err := p.children(func(t xml.StartElement) error {
+		switch t.Name.Local {
+		case "xref":
+			ref, err := p.xref(t)
+			if err != nil {
 				return err
 			}
-			switch t.Name.Local {
-			case "name":
-				s.Name = v
-			case "protocol":
-				pr, err := portolan.ParseProto(v)
-				if err != nil {
-					return p.errorf("<protocol> %q is not one of tcp, udp, sctp, dccp", v)
-				}
-				s.Proto = pr
-			case "number":
-				r, err := portolan.ParseRange(v)
-				if err != nil {
-					return p.errorf("<number> %q is not a port or range within 0-65535", v)
-				}
-				s.Ports, s.HasPort = r, true
-				if r.IsSingle() && strings.Contains(v, "-") {
-					p.rangeForm = true
-				}
-			case "description":
-				s.Description = v
-			case "note":
-				s.Note = v
-			case "unauthorized":
-				s.Unauthorized = v
-			case "sc":
-				s.ServiceCode = v
+			s.Refs = append(s.Refs, ref)
+			if ref.Type == "person" && contact == "" {
+				contact = ref.Data
 			}
+			return nil
+		case "assignee", "contact":
+			id, err := p.personRef(t)
+			if err != nil {
+				return err
+			}
+			if t.Name.Local == "assignee" {
+				assignee = id
+			} else {
+				contact = id
+			}
+			return nil
 		}
+		v, err := p.text()
+		if err != nil {
+			return err
+		}
+		switch t.Name.Local {
+		case "name":
+			s.Name = v
+		case "protocol":
+			pr, err := portolan.ParseProto(v)
+			if err != nil {
+				return p.errorf("<protocol> %q is not one of tcp, udp, sctp, dccp", v)
+			}
+			s.Proto = pr
+		case "number":
+			r, err := portolan.ParseRange(v)
+			if err != nil {
+				return p.errorf("<number> %q is not a port or range within 0-65535", v)
+			}
+			s.Ports, s.HasPort = r, true
+			if r.IsSingle() && strings.Contains(v, "-") {
+				p.rangeForm = true
+			}
+		case "description":
+			s.Description = v
+		case "note":
+			s.Note = v
+		case "unauthorized":
+			s.Unauthorized = v
+		case "sc":
+			s.ServiceCode = v
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	if assignee == "" {
+		assignee = contact
+	}
+	if s.Name == "" && s.Description == "" && !s.HasPort {
+		return portolan.Errorf(portolan.EINVALID, "line %d: <record> has no name, number or description", line)
+	}
+	deriveStatus(&s)
+	if p.rangeForm {
+		if p.data.RangeForm == nil {
+			p.data.RangeForm = map[int]bool{}
+		}
+		p.data.RangeForm[len(p.data.Records)] = true
+		p.rangeForm = false
+	}
+	p.data.Records = append(p.data.Records, s)
+	p.assignee = append(p.assignee, assignee)
+	p.contact = append(p.contact, contact)
+	return nil
 }
 
 // xref reads <xref type="T" data="D"/>; a text xref carries its text in the
@@ -255,85 +267,56 @@ func (p *xmlParser) xref(t xml.StartElement) (portolan.Ref, error) {
 // personRef reads <assignee><xref type="person" data="ID"/></assignee>.
 func (p *xmlParser) personRef(start xml.StartElement) (string, error) {
 	id := ""
-	for {
-		tok, err := p.d.Token()
-		if err != nil {
-			return "", p.wrap(err)
+	err := p.children(func(t xml.StartElement) error {
+		if t.Name.Local == "xref" && id == "" {
+			id = attr(t, "data")
 		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			if id == "" {
-				return "", p.errorf("<%s> names no person", start.Name.Local)
-			}
-			return id, nil
-		case xml.StartElement:
-			if t.Name.Local == "xref" && id == "" {
-				id = attr(t, "data")
-			}
-			if err := p.d.Skip(); err != nil {
-				return "", p.wrap(err)
-			}
-		}
+		return p.skip()
+	})
+	if err != nil {
+		return "", err
 	}
+	if id == "" {
+		return "", p.errorf("<%s> names no person", start.Name.Local)
+	}
+	return id, nil
 }
 
 func (p *xmlParser) peopleSection() error {
-	for {
-		tok, err := p.d.Token()
-		if err != nil {
-			return p.wrap(err)
+	return p.children(func(t xml.StartElement) error {
+		if t.Name.Local != "person" {
+			return p.skip()
 		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			if t.Name.Local != "person" {
-				if err := p.d.Skip(); err != nil {
-					return p.wrap(err)
-				}
-				continue
-			}
-			pp := portolan.Person{ID: attr(t, "id")}
-			if pp.ID == "" {
-				return p.errorf("<person> has no id")
-			}
-			if err := p.personBody(&pp); err != nil {
-				return err
-			}
-			p.people[pp.ID] = pp
+		pp := portolan.Person{ID: attr(t, "id")}
+		if pp.ID == "" {
+			return p.errorf("<person> has no id")
 		}
-	}
+		if err := p.personBody(&pp); err != nil {
+			return err
+		}
+		p.people[pp.ID] = pp
+		return nil
+	})
 }
 
 func (p *xmlParser) personBody(pp *portolan.Person) error {
-	for {
-		tok, err := p.d.Token()
+	return p.children(func(t xml.StartElement) error {
+		v, err := p.text()
 		if err != nil {
-			return p.wrap(err)
+			return err
 		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			v, err := p.text()
-			if err != nil {
-				return err
-			}
-			switch t.Name.Local {
-			case "name":
-				pp.Name = v
-			case "org":
-				pp.Org = v
-			case "uri":
-				pp.URI = v
-			}
+		switch t.Name.Local {
+		case "name":
+			pp.Name = v
+		case "org":
+			pp.Org = v
+		case "uri":
+			pp.URI = v
 		}
-	}
+		return nil
+	})
 }
 
-// text reads the content of the element just opened, up to its end: <br/>
-// becomes a line break, each <paragraph> a line, an inline <xref> its data
-// in brackets. Leading and trailing space is trimmed.
 func (p *xmlParser) text() (string, error) {
 	var b strings.Builder
 	if err := p.textInto(&b); err != nil {
@@ -363,8 +346,8 @@ func (p *xmlParser) textInto(b *strings.Builder) error {
 			case "br":
 				b.WriteByte('\n')
 				afterBr = true
-				if err := p.d.Skip(); err != nil {
-					return p.wrap(err)
+				if err := p.skip(); err != nil {
+					return err
 				}
 			case "paragraph":
 				inner, err := p.text()
