@@ -21,7 +21,6 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/killutil"
 	"github.com/portolan-dev/portolan/internal/procfs"
 	"github.com/portolan-dev/portolan/mcp"
-	"github.com/portolan-dev/portolan/netns"
 	"github.com/portolan-dev/portolan/probe"
 	"github.com/portolan-dev/portolan/sockets"
 	"github.com/portolan-dev/portolan/why"
@@ -188,24 +187,7 @@ func ancestry() map[int]bool {
 
 // whyTool answers the why tool with the why verb's library calls.
 func whyTool(f *cmdutil.Factory) func(ctx context.Context, target string) (any, error) {
-	src := why.Sources{
-		Sockets: func(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]portolan.Socket, error) {
-			fl := sockets.Filter{Port: p, All: true, WithOwners: true}
-			if proto != portolan.ProtoAny {
-				fl.Protos = []portolan.Proto{proto}
-			}
-			return sockets.List(ctx, fl)
-		},
-		Firewall: cmdutil.Firewall(),
-		Containers: func(ctx context.Context, socks []portolan.Socket, p portolan.Port, proto portolan.Proto) []portolan.Published {
-			return (&docker.Engines{}).Published(ctx, socks, p, proto)
-		},
-		Elsewhere: netns.Elsewhere,
-		Host: func() (portolan.HostRanges, error) {
-			h, err := f.HostRanges()
-			return portolan.HostRanges(h), err
-		},
-	}
+	src := cmdutil.WhySources(f)
 	return func(ctx context.Context, target string) (any, error) {
 		if host, port, err := net.SplitHostPort(target); err == nil && host != "" {
 			p, err := portolan.ParsePort(port)

@@ -75,16 +75,3 @@ func HostAddrs() []netip.Addr {
 	}
 	return out
 }
-
-// Firewall returns a check of this host's firewall that reads the ruleset
-// at its first call only.
-func Firewall() func(ctx context.Context, proto portolan.Proto, p portolan.Port, family int) (string, string) {
-	var rs *netfilter.Ruleset
-	return func(ctx context.Context, proto portolan.Proto, p portolan.Port, family int) (string, string) {
-		if rs == nil {
-			rs = netfilter.Read(ctx)
-		}
-		r := rs.Check(proto, p, family)
-		return string(r.Verdict), r.Rule
-	}
-}

@@ -6,7 +6,6 @@ package why
 import (
 	"context"
 	"fmt"
-	"github.com/portolan-dev/portolan/docker"
 	"net"
 	"strings"
 	"time"
@@ -14,8 +13,6 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
-	"github.com/portolan-dev/portolan/netns"
-	"github.com/portolan-dev/portolan/sockets"
 	"github.com/portolan-dev/portolan/why"
 	"github.com/spf13/cobra"
 )
@@ -35,18 +32,7 @@ type Sections func(*cmdutil.Factory) (func(context.Context, portolan.Range, port
 
 // NewCmdWhy returns the why command.
 func NewCmdWhy(f *cmdutil.Factory, sections Sections) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Timeout: time.Second, Sources: why.Sources{
-		Sockets:  Sockets,
-		Firewall: cmdutil.Firewall(),
-		Containers: func(ctx context.Context, socks []portolan.Socket, p portolan.Port, proto portolan.Proto) []portolan.Published {
-			return (&docker.Engines{}).Published(ctx, socks, p, proto)
-		},
-		Elsewhere: netns.Elsewhere,
-		Host: func() (portolan.HostRanges, error) {
-			h, err := f.HostRanges()
-			return portolan.HostRanges(h), err
-		},
-	}}
+	opts := &Options{IO: f.IOStreams, Timeout: time.Second, Sources: cmdutil.WhySources(f)}
 	if sections != nil {
 		assign, leases := sections(f)
 		if assign != nil {
@@ -95,15 +81,6 @@ Exit status: 0 it binds (connects), 1 it does not, 2 bad input.`,
 	cmdutil.AddJSONFlag(cmd, &opts.JSON)
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Second, "how long each connect waits for an answer (HOST:PORT)")
 	return cmd
-}
-
-// Sockets lists every socket on p in every state with owners.
-func Sockets(ctx context.Context, p portolan.Port, proto portolan.Proto) ([]portolan.Socket, error) {
-	f := sockets.Filter{Port: p, All: true, WithOwners: true}
-	if proto != portolan.ProtoAny {
-		f.Protos = []portolan.Proto{proto}
-	}
-	return sockets.List(ctx, f)
 }
 
 // Run answers one argument.

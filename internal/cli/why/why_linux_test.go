@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 	if a := os.Getenv("PORTOLAN_WHY_CHILD"); a != "" {
 		ios, _, out, errb := iostreams.Test()
 		o := &Options{IO: ios, JSON: true, Arg: a, Timeout: 300 * time.Millisecond, Sources: why.Sources{
-			Sockets:  Sockets,
+			Sockets:  cmdutil.PortSockets,
 			Firewall: cmdutil.Firewall(),
 			Host:     func() (portolan.HostRanges, error) { h, err := registry.Host(); return portolan.HostRanges(h), err },
 		}}
@@ -393,7 +393,7 @@ func TestWhyNoAnswer(t *testing.T) {
 func runHere(t *testing.T, arg string) portolan.ConnectReport {
 	t.Helper()
 	ios, _, out, _ := iostreams.Test()
-	o := &Options{IO: ios, JSON: true, Arg: arg, Timeout: 300 * time.Millisecond, Sources: why.Sources{Sockets: Sockets}}
+	o := &Options{IO: ios, JSON: true, Arg: arg, Timeout: 300 * time.Millisecond, Sources: why.Sources{Sockets: cmdutil.PortSockets}}
 	Run(context.Background(), o)
 	var r portolan.ConnectReport
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
@@ -446,7 +446,7 @@ func TestWhyOtherNetNS(t *testing.T) {
 	port := portolan.Port(l.Addr().(*net.TCPAddr).Port)
 	ios, _, out, _ := iostreams.Test()
 	o := &Options{IO: ios, JSON: true, Arg: port.String() + "/tcp", Timeout: 300 * time.Millisecond,
-		Sources: why.Sources{Sockets: Sockets, Elsewhere: netns.Elsewhere}}
+		Sources: why.Sources{Sockets: cmdutil.PortSockets, Elsewhere: netns.Elsewhere}}
 	if err := Run(context.Background(), o); err != nil {
 		t.Fatalf("why %d: %v (another process holds it on the host too?)\n%s", port, err, out.Bytes())
 	}
