@@ -150,12 +150,18 @@ type portIn struct {
 	Protocol string `json:"protocol,omitempty" jsonschema:"tcp, udp or both (default)"`
 }
 
-func (t Tools) owner(ctx context.Context, _ *mcp.CallToolRequest, in portIn) (*mcp.CallToolResult, socketsOut, error) {
+// parse checks a port 1-65535 and a protocol.
+func (in portIn) parse() (portolan.Port, portolan.Proto, error) {
 	p, err := port(in.Port, false)
 	if err != nil {
-		return nil, socketsOut{}, err
+		return 0, 0, err
 	}
 	proto, err := protocol(in.Protocol)
+	return p, proto, err
+}
+
+func (t Tools) owner(ctx context.Context, _ *mcp.CallToolRequest, in portIn) (*mcp.CallToolResult, socketsOut, error) {
+	p, proto, err := in.parse()
 	if err != nil {
 		return nil, socketsOut{}, err
 	}
@@ -334,11 +340,7 @@ type killIn struct {
 }
 
 func (t Tools) kill(ctx context.Context, _ *mcp.CallToolRequest, in killIn) (*mcp.CallToolResult, KillResult, error) {
-	p, err := port(in.Port, false)
-	if err != nil {
-		return nil, KillResult{}, err
-	}
-	proto, err := protocol(in.Protocol)
+	p, proto, err := in.parse()
 	if err != nil {
 		return nil, KillResult{}, err
 	}
