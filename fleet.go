@@ -236,4 +236,10 @@ type FleetStore interface {
 	// FleetEvents returns the events after id since, oldest first, at most
 	// limit; of host hostID only, when it is not empty.
 	FleetEvents(ctx context.Context, hostID string, since int64, limit int) ([]FleetEvent, error)
+	// BindAgent ties the agent token named token to hostID, unless it is
+	// tied already, and returns the host it is tied to: an agent token
+	// reports for the host its first report named and no other, across
+	// every server on the store. A host that another token reports for
+	// ties nothing: the answer is then "".
+	BindAgent(ctx context.Context, token, hostID string) (string, error)
 }

@@ -90,11 +90,26 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) error {
 	if err := checkReport(id, rep); err != nil {
 		return err
 	}
+	c := callerOf(r.Context())
+	if c.token.role == RoleAgent {
+		// One host a token: a host taken over cannot report for others,
+		// nor fill the store with made-up hosts.
+		bound, err := fs.BindAgent(r.Context(), c.token.name, id)
+		if err != nil {
+			return err
+		}
+		switch bound {
+		case id:
+		case "":
+			return portolan.Errorf(portolan.EFORBIDDEN, "host %s reports with another token, not %s", quote(id), c.token.name)
+		default:
+			return portolan.Errorf(portolan.EFORBIDDEN, "agent token %s reports for host %s, not %s: give each host an agent token of its own (a line \"agent SECRET NAME\" in the token file)", c.token.name, quote(bound), quote(id))
+		}
+	}
 	plan, err := s.plan(r.Context())
 	if err != nil {
 		return err
 	}
-	c := callerOf(r.Context())
 	var ack portolan.ReportAck
 	var events []portolan.FleetEvent
 	err = fs.UpdateHost(r.Context(), id, func(rec portolan.HostRecord, known bool) (portolan.HostChange, error) {

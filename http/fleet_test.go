@@ -74,9 +74,17 @@ func TestFleetAPI(t *testing.T) {
 	if code, ack, _ := call(t, "POST", rep, agentTokenA, reportJSON("m-1", 2, 1, false)); code != 200 || ack["seq"] != float64(2) {
 		t.Fatalf("heartbeat: %d %v", code, ack)
 	}
-	// Another host's token may not report for m-1; an agent token reads nothing.
+	// Another host's token may not report for m-1, and m-1's token may
+	// report for no other host (nor make one up); an agent token reads
+	// nothing.
 	if code, _, _ := call(t, "POST", rep, agentTokenB, reportJSON("m-1", 3, 2, false)); code != 403 {
 		t.Errorf("report for m-1 with web-2's token: %d, want 403", code)
+	}
+	for _, other := range []string{"m-2", "made-up-1", "made-up-2"} {
+		code, body, _ := call(t, "POST", e.url+"/v1/hosts/"+other+"/report", agentTokenA, reportJSON(other, 1, 0, true, 22))
+		if _, msg := errorOf(body); code != 403 || !strings.Contains(msg, "give each host an agent token of its own") {
+			t.Errorf("report for %s with m-1's token: %d %q, want 403 naming the fix", other, code, msg)
+		}
 	}
 	if code, _, _ := call(t, "GET", e.url+"/v1/hosts", agentTokenA, ""); code != 403 {
 		t.Errorf("GET /v1/hosts with an agent token: %d, want 403", code)
@@ -136,6 +144,10 @@ func TestFleetAPI(t *testing.T) {
 	}
 	if code, _, _ := call(t, "GET", e.url+"/v1/fleet/where/nosuchname", "", ""); code != 404 {
 		t.Errorf("where nosuchname: %d, want 404", code)
+	}
+	// web-2's refused try for m-1 did not tie its token to m-1.
+	if code, body, _ := call(t, "POST", e.url+"/v1/hosts/m-2/report", agentTokenB, reportJSON("m-2", 1, 0, true, 22)); code != 200 {
+		t.Errorf("web-2's first report for its own m-2: %d %v", code, body)
 	}
 }
 

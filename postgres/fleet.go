@@ -276,3 +276,24 @@ func scanDrift(rows pgx.Rows, err error) ([]portolan.DriftItem, error) {
 	}
 	return out, rows.Err()
 }
+
+// BindAgent ties token to hostID at its first report, unless the host
+// reports with another token. Two statements, not
+// one: when another server's first report of the token is still being
+// written, the INSERT waits for it and does nothing, and only a statement
+// started after that sees the row it wrote.
+func (db *DB) BindAgent(ctx context.Context, token, hostID string) (string, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	if _, err := db.pool.Exec(ctx, `INSERT INTO fleet_agents (token, host_id)
+		SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM fleet_hosts WHERE id = $2 AND reporter <> '' AND reporter <> $1)
+		ON CONFLICT (token) DO NOTHING`, token, hostID); err != nil {
+		return "", err
+	}
+	var bound string
+	err := db.pool.QueryRow(ctx, "SELECT host_id FROM fleet_agents WHERE token = $1", token).Scan(&bound)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil // the host is another token's
+	}
+	return bound, err
+}

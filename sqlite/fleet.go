@@ -246,3 +246,26 @@ func scanDrift(rows *sql.Rows, err error) ([]portolan.DriftItem, error) {
 	}
 	return out, rows.Err()
 }
+
+// bindAgent ties a token (?1) to a host (?2) unless the token is tied
+// already or the host reports with another token.
+const bindAgent = `INSERT INTO fleet_agents (token, host_id)
+	SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM fleet_hosts WHERE id = ?2 AND reporter <> '' AND reporter <> ?1)
+	ON CONFLICT (token) DO NOTHING`
+
+// BindAgent ties token to hostID at its first report; SQLite's one writer
+// orders two first reports.
+func (d *DB) BindAgent(ctx context.Context, token, hostID string) (string, error) {
+	var bound string
+	err := d.write(ctx, func(tx *sql.Tx) error {
+		if _, err := d.exec(tx, bindAgent, token, hostID); err != nil {
+			return err
+		}
+		err := d.queryRow(tx, "SELECT host_id FROM fleet_agents WHERE token = ?", token).Scan(&bound)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // the host is another token's
+		}
+		return err
+	})
+	return bound, err
+}

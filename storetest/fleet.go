@@ -175,3 +175,69 @@ func testAssignmentScope(t *testing.T, s portolan.Store) {
 		t.Fatalf("assignments %+v, %v", as, err)
 	}
 }
+
+// An agent token is tied to the host of its first report, for good, and
+// when several servers see its first reports for several hosts at once,
+// every one of them gets the same answer.
+func testFleetAgentBinding(t *testing.T, s portolan.Store) {
+	fs := fleetStore(t, s)
+	bind := func(token, host string) string {
+		t.Helper()
+		got, err := fs.BindAgent(ctx(t), token, host)
+		if err != nil {
+			t.Fatalf("BindAgent(%s, %s): %v", token, host, err)
+		}
+		return got
+	}
+	if got := bind("db-1", "m-1"); got != "m-1" {
+		t.Fatalf("first report of token db-1 for m-1: tied to %q, want m-1", got)
+	}
+	if got := bind("db-1", "m-2"); got != "m-1" {
+		t.Errorf("token db-1 reporting for m-2: tied to %q, want m-1 still", got)
+	}
+	if got := bind("db-1", "m-1"); got != "m-1" {
+		t.Errorf("token db-1 again for m-1: %q", got)
+	}
+	if got := bind("web-1", "m-2"); got != "m-2" {
+		t.Errorf("token web-1 for m-2: tied to %q, want m-2", got)
+	}
+	// A host that reports with token ops ties no other token to it.
+	now := time.Unix(1.8e9, 0).UTC()
+	if err := fs.UpdateHost(ctx(t), "m-3", func(rec portolan.HostRecord, known bool) (portolan.HostChange, error) {
+		ch, _ := portolan.ApplyReport(rec, known, portolan.FleetReport{HostID: "m-3", Seq: 1, Full: true}, nil, now)
+		ch.Host.Reporter = "ops"
+		return ch, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := bind("stray", "m-3"); got != "" {
+		t.Errorf("token stray for m-3, which reports with token ops: tied to %q, want nothing", got)
+	}
+	if got := bind("stray", "m-4"); got != "m-4" {
+		t.Errorf("token stray, refused for m-3, then for m-4: tied to %q, want m-4", got)
+	}
+	if got := bind("ops", "m-3"); got != "m-3" {
+		t.Errorf("token ops for its own m-3: tied to %q", got)
+	}
+
+	const racers = 8
+	got := make([]string, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := fs.BindAgent(ctx(t), "race", fmt.Sprintf("r-%d", i))
+			if err != nil {
+				t.Errorf("racer %d: %v", i, err)
+			}
+			got[i] = b
+		}()
+	}
+	wg.Wait()
+	for i, b := range got {
+		if b == "" || b != got[0] {
+			t.Fatalf("racers tied token race to %q: every one must get the same host (racer %d)", got, i)
+		}
+	}
+}

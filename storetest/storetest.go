@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) portolan.Store) {
 		{"NamedPortRaceOneWins", testNamedPortRace},
 		{"FleetRoundTrip", testFleetRoundTrip},
 		{"FleetConcurrentReports", testFleetConcurrentReports},
+		{"FleetAgentBinding", testFleetAgentBinding},
 		{"AssignmentScope", testAssignmentScope},
 	}
 	for _, tc := range tests {

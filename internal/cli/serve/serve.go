@@ -440,7 +440,9 @@ func (o *Options) selfReporter(url string, toks *porthttp.Tokens, log *slog.Logg
 		return nil, err
 	}
 	secret := porthttp.NewSecret()
-	if err := toks.Add(secret, "self", porthttp.RoleAgent); err != nil {
+	// The token's name is the host's: an agent token reports for one host,
+	// and two servers on one store may each report their own.
+	if err := toks.Add(secret, "self@"+id, porthttp.RoleAgent); err != nil {
 		return nil, err
 	}
 	name, _ := os.Hostname()
