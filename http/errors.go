@@ -15,6 +15,7 @@ const (
 	ETOOLARGE  = "too_large"              // 413: the body is over the cap
 	EMETHOD    = "method_not_allowed"     // 405: the path exists, the method does not
 	EMEDIATYPE = "unsupported_media_type" // 415: the body is declared as something other than JSON
+	ETOOMANY   = "too_many_requests"      // 429: over a budget; Retry-After says when to come back
 )
 
 // codeStatus maps each error code to its HTTP status, once, for the
@@ -31,6 +32,7 @@ var codeStatus = map[string]int{
 	ETOOLARGE:              http.StatusRequestEntityTooLarge,
 	EMETHOD:                http.StatusMethodNotAllowed,
 	EMEDIATYPE:             http.StatusUnsupportedMediaType,
+	ETOOMANY:               http.StatusTooManyRequests,
 }
 
 // domainCode is the portolan code of a code on the wire: the HTTP-only

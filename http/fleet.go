@@ -2,8 +2,10 @@ package http
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -112,6 +114,7 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	var ack portolan.ReportAck
 	var events []portolan.FleetEvent
+	spent := 0
 	err = fs.UpdateHost(r.Context(), id, func(rec portolan.HostRecord, known bool) (portolan.HostChange, error) {
 		if known && c.token.role == RoleAgent && rec.Host.Reporter != "" && rec.Host.Reporter != c.token.name {
 			return portolan.HostChange{}, portolan.Errorf(portolan.EFORBIDDEN, "host %s reports with token %s, not %s", id, rec.Host.Reporter, c.token.name)
@@ -122,10 +125,21 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) error {
 		if !known || ch.Host.Reporter == "" {
 			ch.Host.Reporter = c.token.name
 		}
+		if c.token.role == RoleAgent {
+			if wait, ok := s.budget.take(c.token.name, rows(ch)); !ok {
+				secs := int(math.Ceil(wait.Seconds()))
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+				return portolan.HostChange{}, portolan.Errorf(ETOOMANY, "host %s changes faster than its token %s may write (%g rows a second, %d at once): try again in %ds", quote(id), c.token.name, s.budget.Rate, s.budget.Burst, secs)
+			}
+			spent = rows(ch)
+		}
 		ack, events = a, ch.Events
 		return ch, nil
 	})
 	if err != nil {
+		if spent > 0 {
+			s.budget.refund(c.token.name, spent)
+		}
 		return err
 	}
 	if s.cfg.OnFleetEvents != nil && len(events) > 0 {

@@ -1,8 +1,10 @@
 package http_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,7 +21,7 @@ const (
 	agentTokenB = "agent-token-b-0123456789"
 )
 
-func fleetEnv(t *testing.T, events *[]portolan.FleetEvent) (*env, *sqlite.DB) {
+func fleetEnv(t *testing.T, events *[]portolan.FleetEvent, more ...func(*porthttp.Config)) (*env, *sqlite.DB) {
 	t.Helper()
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
@@ -32,6 +34,9 @@ func fleetEnv(t *testing.T, events *[]portolan.FleetEvent) (*env, *sqlite.DB) {
 		c.Tokens.Add(agentTokenB, "web-2", porthttp.RoleAgent)
 		if events != nil {
 			c.OnFleetEvents = func(evs []portolan.FleetEvent) { *events = append(*events, evs...) }
+		}
+		for _, f := range more {
+			f(c)
 		}
 	})
 	return e, store
@@ -194,5 +199,65 @@ func TestFleetMetrics(t *testing.T) {
 	}
 	if !slices.IsSorted(names) {
 		t.Errorf("metric families out of order: %v", names)
+	}
+}
+
+// A host whose token is taken over cannot fill the store: once its
+// listeners churn past what one token may write, its reports get 429 with
+// Retry-After and nothing of them is stored; another host's token and an
+// admin token still report. (The budget is small here so that the test is
+// quick under -race; TestReportBudgetFitsANewHost checks the default.)
+func TestFleetReportBudget(t *testing.T) {
+	const n = 100 // listeners a report
+	e, store := fleetEnv(t, nil, func(c *porthttp.Config) { c.AgentWrites = porthttp.Budget{Burst: 7 * n, Rate: 1} })
+	churn := func(id, token string, seq uint64, lo int) (int, http.Header) {
+		ports := make([]int, n)
+		for i := range ports {
+			ports[i] = lo + i
+		}
+		code, _, h := call(t, "POST", e.url+"/v1/hosts/"+id+"/report", token, reportJSON(id, seq, 0, true, ports...))
+		return code, h
+	}
+	// A new host's first two reports (seen, then confirmed) fit.
+	for seq := uint64(1); seq <= 2; seq++ {
+		if code, _ := churn("m-1", agentTokenA, seq, 1); code != 200 {
+			t.Fatalf("report %d of a new host with %d listeners: %d, want 200", seq, n, code)
+		}
+	}
+	// Then every listener changes at every report.
+	var code int
+	var h http.Header
+	seq := uint64(2)
+	for seq < 12 && code != 429 {
+		seq++
+		code, h = churn("m-1", agentTokenA, seq, 1+int(seq%2)*n)
+		if code != 200 && code != 429 {
+			t.Fatalf("report %d: %d", seq, code)
+		}
+	}
+	if code != 429 || h.Get("Retry-After") == "" {
+		t.Fatalf("after %d reports of %d changed listeners: %d, Retry-After %q; want 429 with Retry-After", seq, n, code, h.Get("Retry-After"))
+	}
+	hs, err := store.FleetHosts(context.Background())
+	if err != nil || len(hs) != 1 || hs[0].Seq != seq-1 {
+		t.Fatalf("after report %d was refused: hosts %+v, %v; want m-1 at the last report stored, %d", seq, hs, err, seq-1)
+	}
+	evs, err := store.FleetEvents(context.Background(), "m-1", 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := churn("m-1", agentTokenA, seq, 1+int(seq%2)*n); code != 429 {
+		t.Errorf("the same report again at once: %d, want 429", code)
+	}
+	if again, _ := store.FleetEvents(context.Background(), "m-1", 0, 1000); len(again) != len(evs) {
+		t.Errorf("a refused report wrote %d events", len(again)-len(evs))
+	}
+	if code, _, _ := call(t, "POST", e.url+"/v1/hosts/m-2/report", agentTokenB, reportJSON("m-2", 1, 0, true, 22)); code != 200 {
+		t.Errorf("another host's report while m-1 is over its budget: %d", code)
+	}
+	for seq := uint64(1); seq <= 4; seq++ {
+		if code, _ := churn("m-admin", adminToken, seq, 1+int(seq%2)*n); code != 200 {
+			t.Errorf("an admin token's report %d: %d", seq, code)
+		}
 	}
 }

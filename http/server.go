@@ -74,6 +74,9 @@ type Config struct {
 	// Fleet keeps the hosts that report to this server (POST
 	// /v1/hosts/{id}/report) and answers the fleet's reads; nil: none.
 	Fleet portolan.FleetStore
+	// AgentWrites bounds the rows one agent token's reports may make the
+	// store write; zero: 160,000 at once, 50 a second.
+	AgentWrites Budget
 	// OnFleetEvents hears the events of each report once it is stored
 	// (webhooks); it must not block.
 	OnFleetEvents func([]portolan.FleetEvent)
@@ -113,6 +116,7 @@ type Server struct {
 	planc   planCache
 	busy    atomic.Int64             // requests in a handler now
 	byPath  map[string]*routeMetrics // a route's metrics by its path pattern, for 405 answers
+	budget  reportBudget             // what each agent token may make the store write
 }
 
 // NewServer returns a server for cfg.
@@ -132,7 +136,7 @@ func NewServer(cfg Config) *Server {
 	if cfg.Sockets != nil {
 		cfg.Sockets = (&sharedScan{scan: cfg.Sockets}).do
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, mux: http.NewServeMux(), byPath: map[string]*routeMetrics{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, tokens: cfg.Tokens, mux: http.NewServeMux(), byPath: map[string]*routeMetrics{}, budget: newReportBudget(cfg.AgentWrites)}
 	s.state = newStateCache(cfg, cfg.StateTTL)
 	s.ports = newResponseCache(4096)
 	s.mapc = newResponseCache(1)
