@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -55,7 +56,19 @@ func TestSearchFindsPostgres(t *testing.T) {
 func cellCenter(t *testing.T, tb *tab, p int) (float64, float64) {
 	t.Helper()
 	tb.do(t, "scrolling to the map", chromedp.ScrollIntoView(chromedp.CSS("#map")))
-	r := eval[map[string]float64](t, tb, `(() => { const b = document.querySelector('#map').getBoundingClientRect(); return {x: b.left, y: b.top, w: b.width, h: b.height}; })()`)
+	// The page scrolls smoothly, and on a loaded machine the scroll is
+	// still under way here: read the map's place until it holds still, or
+	// the tap lands on another port.
+	rect := `(() => { const b = document.querySelector('#map').getBoundingClientRect(); return {x: b.left, y: b.top, w: b.width, h: b.height}; })()`
+	r := eval[map[string]float64](t, tb, rect)
+	for range 50 {
+		time.Sleep(100 * time.Millisecond)
+		next := eval[map[string]float64](t, tb, rect)
+		if maps.Equal(next, r) {
+			break
+		}
+		r = next
+	}
 	return r["x"] + (float64(p%256)+0.5)*r["w"]/256, r["y"] + (float64(p/256)+0.5)*r["h"]/256
 }
 
