@@ -96,7 +96,7 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) error {
 	if c.token.role == RoleAgent {
 		// One host a token: a host taken over cannot report for others,
 		// nor fill the store with made-up hosts.
-		bound, err := fs.BindAgent(r.Context(), c.token.name, id)
+		bound, err := s.bindAgent(r.Context(), fs, c.token.name, id)
 		if err != nil {
 			return err
 		}
@@ -147,6 +147,19 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, ack)
 	return nil
+}
+
+// bindAgent is fs.BindAgent, remembered: a tie never changes, so after the
+// first report a token's reports cost the store nothing more.
+func (s *Server) bindAgent(ctx context.Context, fs portolan.FleetStore, token, id string) (string, error) {
+	if h, ok := s.agents.Load(token); ok {
+		return h.(string), nil
+	}
+	h, err := fs.BindAgent(ctx, token, id)
+	if err == nil && h != "" {
+		s.agents.Store(token, h)
+	}
+	return h, err
 }
 
 // checkReport refuses a report that names another host or carries more

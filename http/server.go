@@ -117,6 +117,7 @@ type Server struct {
 	busy    atomic.Int64             // requests in a handler now
 	byPath  map[string]*routeMetrics // a route's metrics by its path pattern, for 405 answers
 	budget  reportBudget             // what each agent token may make the store write
+	agents  sync.Map                 // agent token name → the host it is tied to (BindAgent)
 }
 
 // NewServer returns a server for cfg.
