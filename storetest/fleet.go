@@ -181,26 +181,6 @@ func testAssignmentScope(t *testing.T, s portolan.Store) {
 // every one of them gets the same answer.
 func testFleetAgentBinding(t *testing.T, s portolan.Store) {
 	fs := fleetStore(t, s)
-	bind := func(token, host string) string {
-		t.Helper()
-		got, err := fs.BindAgent(ctx(t), token, host)
-		if err != nil {
-			t.Fatalf("BindAgent(%s, %s): %v", token, host, err)
-		}
-		return got
-	}
-	if got := bind("db-1", "m-1"); got != "m-1" {
-		t.Fatalf("first report of token db-1 for m-1: tied to %q, want m-1", got)
-	}
-	if got := bind("db-1", "m-2"); got != "m-1" {
-		t.Errorf("token db-1 reporting for m-2: tied to %q, want m-1 still", got)
-	}
-	if got := bind("db-1", "m-1"); got != "m-1" {
-		t.Errorf("token db-1 again for m-1: %q", got)
-	}
-	if got := bind("web-1", "m-2"); got != "m-2" {
-		t.Errorf("token web-1 for m-2: tied to %q, want m-2", got)
-	}
 	// A host that reports with token ops ties no other token to it.
 	now := time.Unix(1.8e9, 0).UTC()
 	if err := fs.UpdateHost(ctx(t), "m-3", func(rec portolan.HostRecord, known bool) (portolan.HostChange, error) {
@@ -210,14 +190,19 @@ func testFleetAgentBinding(t *testing.T, s portolan.Store) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if got := bind("stray", "m-3"); got != "" {
-		t.Errorf("token stray for m-3, which reports with token ops: tied to %q, want nothing", got)
-	}
-	if got := bind("stray", "m-4"); got != "m-4" {
-		t.Errorf("token stray, refused for m-3, then for m-4: tied to %q, want m-4", got)
-	}
-	if got := bind("ops", "m-3"); got != "m-3" {
-		t.Errorf("token ops for its own m-3: tied to %q", got)
+	for _, c := range []struct{ token, host, want, what string }{
+		{"db-1", "m-1", "m-1", "a token's first report ties it"},
+		{"db-1", "m-2", "m-1", "a tied token for another host"},
+		{"db-1", "m-1", "m-1", "a tied token for its host again"},
+		{"web-1", "m-2", "m-2", "another token for a free host"},
+		{"stray", "m-3", "", "a token for a host that reports with token ops"},
+		{"stray", "m-4", "m-4", "that token, refused before, for a free host"},
+		{"ops", "m-3", "m-3", "ops for its own host"},
+	} {
+		got, err := fs.BindAgent(ctx(t), c.token, c.host)
+		if err != nil || got != c.want {
+			t.Errorf("%s: BindAgent(%s, %s) = %q, %v; want %q", c.what, c.token, c.host, got, err, c.want)
+		}
 	}
 
 	const racers = 8
