@@ -49,6 +49,16 @@ func (p Proto) String() string {
 	return "proto(" + Port(p).String() + ")"
 }
 
+// Label is how people read p in a table: its name, or "both" for ProtoAny
+// (a lease, named port or record on TCP and UDP): the word of the --proto
+// flags, of a lease's JSON and of the page.
+func (p Proto) Label() string {
+	if p == ProtoAny {
+		return "both"
+	}
+	return p.String()
+}
+
 // Matches reports whether p selects q: ProtoAny selects every protocol.
 func (p Proto) Matches(q Proto) bool { return p == ProtoAny || q == ProtoAny || p == q }
 

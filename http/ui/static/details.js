@@ -131,7 +131,7 @@ export function exposureBadge(e) {
 export function leaseRow(l, open) {
   return [
     portButton(l.port, String(l.port), open),
-    l.protocol === 'any' ? 'tcp+udp' : l.protocol,
+    l.protocol,
     l.label || '',
     l.pid ? String(l.pid) : '—',
     l.expires ? h('time', { datetime: l.expires, title: when(l.expires) }, relative(l.expires)) : 'when released',

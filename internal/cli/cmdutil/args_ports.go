@@ -3,7 +3,9 @@ package cmdutil
 import (
 	"fmt"
 	"os/user"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
@@ -88,6 +90,35 @@ func CheckRange(cmd *cobra.Command, pool string) error {
 		return FlagErrorf("--range is empty: want user, dynamic or LO-HI, e.g. 20000-20999")
 	}
 	return nil
+}
+
+// LeaseColumns head a table of LeaseRow rows.
+var LeaseColumns = []string{"port", "proto", "pid", "label", "expires"}
+
+// LeaseRow is a lease as a table row, the same in `leases` and in a
+// lookup's Leases section: on a terminal "in 9m59s" or what ends the lease,
+// on a pipe the RFC 3339 time; "-" for no pid, label or expiry.
+func LeaseRow(l portolan.Lease, now time.Time, tty bool) []string {
+	pid, exp := "-", "-"
+	if l.PID != 0 {
+		pid = strconv.Itoa(l.PID)
+	}
+	switch {
+	case l.Expires.IsZero() && tty && l.PID != 0:
+		exp = "when pid " + pid + " exits"
+	case l.Expires.IsZero() && tty:
+		exp = "on release"
+	case l.Expires.IsZero():
+	case tty:
+		exp = "in " + l.Expires.Sub(now).Round(time.Second).String()
+	default:
+		exp = l.Expires.UTC().Format(time.RFC3339)
+	}
+	label := l.Label
+	if label == "" {
+		label = "-"
+	}
+	return []string{l.Port.String(), l.Proto.Label(), pid, label, exp}
 }
 
 // PrintLeases writes leases as one port a line, or as JSON (free, lease).

@@ -4,7 +4,6 @@ package leases
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/portolan-dev/portolan"
@@ -57,43 +56,11 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	return cmdutil.List(o.IO, o.JSON, ls, "no live leases", func() error {
-		tty := o.IO.IsStdoutTTY()
-		tp := tableprinter.New(o.IO, "port", "proto", "pid", "label", "expires")
+		tp := tableprinter.New(o.IO, cmdutil.LeaseColumns...)
 		tp.Flexible(3)
 		for _, l := range ls {
-			tp.AddRow(l.Port.String(), protoText(l.Proto), pidText(l.PID), tableprinter.Dash(l.Label), o.expires(l, tty))
+			tp.AddRow(cmdutil.LeaseRow(l, o.Now(), o.IO.IsStdoutTTY())...)
 		}
 		return tp.Render()
 	})
-}
-
-// expires is "in 9m59s" or what ends the lease on a terminal, and the
-// RFC 3339 time or "-" on a pipe.
-func (o *Options) expires(l portolan.Lease, tty bool) string {
-	switch {
-	case l.Expires.IsZero() && !tty:
-		return "-"
-	case l.Expires.IsZero():
-		if l.PID != 0 {
-			return "when pid " + strconv.Itoa(l.PID) + " exits"
-		}
-		return "on release"
-	case tty:
-		return "in " + l.Expires.Sub(o.Now()).Round(time.Second).String()
-	}
-	return l.Expires.UTC().Format(time.RFC3339)
-}
-
-func protoText(p portolan.Proto) string {
-	if p == portolan.ProtoAny {
-		return "both"
-	}
-	return p.String()
-}
-
-func pidText(pid int) string {
-	if pid == 0 {
-		return "-"
-	}
-	return strconv.Itoa(pid)
 }

@@ -137,7 +137,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	res := Result{NameKey: np.NameKey, Port: np.Port, Protocol: protoText(np.Proto), Branch: co.Branch, New: created}
+	res := Result{NameKey: np.NameKey, Port: np.Port, Protocol: np.Proto.Label(), Branch: co.Branch, New: created}
 	if !created {
 		foreign, err := o.foreignHolder(ctx, np, co)
 		if err != nil {
@@ -226,11 +226,4 @@ func (o *Options) foreignHolder(ctx context.Context, np portolan.NamedPort, co c
 		return fmt.Sprintf("pid %d (%s) running in %s", s.Owner.PID, cmdutil.Sanitize(s.Owner.Name), cmdutil.Sanitize(dir)), nil
 	}
 	return "", nil
-}
-
-func protoText(p portolan.Proto) string {
-	if p == portolan.ProtoAny {
-		return "both"
-	}
-	return p.String()
 }

@@ -89,7 +89,7 @@ func Run(ctx context.Context, o *Options) error {
 		if !o.All && np.Worktree != key.Worktree {
 			continue
 		}
-		e := Entry{NameKey: np.NameKey, Port: np.Port, Protocol: protoText(np.Proto), Gone: gone}
+		e := Entry{NameKey: np.NameKey, Port: np.Port, Protocol: np.Proto.Label(), Gone: gone}
 		if !np.Created.IsZero() {
 			e.Created = np.Created.Format("2006-01-02T15:04:05Z07:00")
 		}
@@ -127,11 +127,4 @@ func Run(ctx context.Context, o *Options) error {
 		tp.AddRow(cells...)
 	}
 	return tp.Render()
-}
-
-func protoText(p portolan.Proto) string {
-	if p == portolan.ProtoAny {
-		return "both"
-	}
-	return p.String()
 }

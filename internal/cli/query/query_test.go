@@ -183,7 +183,7 @@ func TestSections(t *testing.T) {
 	if err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"socket\tpostgresql/tcp\ttcp\t127.0.0.1:5432\tLISTEN\t42\tpostgres", "lease\tpostgresql/tcp\t5432\ttcp+udp\t7\tdb", "assignment\tpostgresql/tcp\t5432\ttcp\tmain-db\tdata"} {
+	for _, want := range []string{"socket\tpostgresql/tcp\ttcp\t127.0.0.1:5432\tLISTEN\t42\tpostgres", "lease\tpostgresql/tcp\t5432\tboth\t7\tdb", "assignment\tpostgresql/tcp\t5432\ttcp\tmain-db\tdata"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	goio "io"
 	"strings"
+	"time"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/holder"
@@ -93,7 +94,7 @@ func renderTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answer) error
 		fmt.Fprintf(w, "%s %s\n", io.Bold("Common use"), io.Dim("(de-facto, not IANA)"))
 		t := tableprinter.New(io, "name", "proto", "ports", "description", "source")
 		for _, c := range r.CommonUses {
-			t.AddRow(c.Name, protoOrBoth(c.Proto), c.Ports.String(), c.Desc, c.Source)
+			t.AddRow(c.Name, c.Proto.Label(), c.Ports.String(), c.Desc, c.Source)
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -164,13 +165,9 @@ func renderSectionsTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answe
 	if len(r.Leases) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, io.Bold("Leases"))
-		t := tableprinter.New(io, "port", "proto", "pid", "label", "expires")
+		t := tableprinter.New(io, cmdutil.LeaseColumns...)
 		for _, l := range r.Leases {
-			exp := ""
-			if !l.Expires.IsZero() {
-				exp = l.Expires.Format("2006-01-02 15:04:05")
-			}
-			t.AddRow(l.Port.String(), protoOrBoth(l.Proto), fmt.Sprint(l.PID), cmdutil.Sanitize(l.Label), exp)
+			t.AddRow(cmdutil.LeaseRow(l, time.Now(), io.IsStdoutTTY())...)
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -193,7 +190,7 @@ func renderSectionsTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answe
 		fmt.Fprintln(w, io.Bold("Assignments"))
 		t := tableprinter.New(io, "port", "proto", "name", "owner", "note")
 		for _, a := range r.Assignments {
-			t.AddRow(a.Port.String(), protoOrBoth(a.Proto), cmdutil.Sanitize(a.Name), cmdutil.Sanitize(a.Owner), cmdutil.Sanitize(a.Note))
+			t.AddRow(a.Port.String(), a.Proto.Label(), cmdutil.Sanitize(a.Name), cmdutil.Sanitize(a.Owner), cmdutil.Sanitize(a.Note))
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -220,13 +217,6 @@ func inOut(io *iostreams.IOStreams, in bool, yes, no string) string {
 		return io.Yellow(yes)
 	}
 	return no
-}
-
-func protoOrBoth(p portolan.Proto) string {
-	if p == portolan.ProtoAny {
-		return "tcp+udp"
-	}
-	return p.String()
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -285,7 +275,7 @@ func (p *plainRows) render(w goio.Writer, r *portolan.Answer) error {
 			personText(s.Assignee), refsText(s.Refs), s.Registered, s.Updated)
 	}
 	for _, c := range r.CommonUses {
-		p.row("common", r.Query, c.Name, protoOrBoth(c.Proto), c.Ports.String(), c.Desc, c.Source)
+		p.row("common", r.Query, c.Name, c.Proto.Label(), c.Ports.String(), c.Desc, c.Source)
 	}
 	if h := r.Host; h != nil {
 		p.row("host", r.Query, h.Ephemeral.String(), yesNo(h.InEphemeral), yesNo(h.InReserved), yesNo(h.NeedsPrivilege), yesNo(h.Defaults))
@@ -298,10 +288,10 @@ func (p *plainRows) render(w goio.Writer, r *portolan.Answer) error {
 		p.row("socket", r.Query, s.Proto.String(), s.Local.String(), s.State.String(), pid, name)
 	}
 	for _, l := range r.Leases {
-		p.row("lease", r.Query, l.Port.String(), protoOrBoth(l.Proto), fmt.Sprint(l.PID), l.Label)
+		p.row("lease", r.Query, l.Port.String(), l.Proto.Label(), fmt.Sprint(l.PID), l.Label)
 	}
 	for _, a := range r.Assignments {
-		p.row("assignment", r.Query, a.Port.String(), protoOrBoth(a.Proto), a.Name, a.Owner)
+		p.row("assignment", r.Query, a.Port.String(), a.Proto.Label(), a.Name, a.Owner)
 	}
 	for _, l := range r.Fleet {
 		p.row("fleet", r.Query, l.HostName, l.Proto.String(), l.Addr.String(), l.Port.String(), l.Program, string(l.Reach))

@@ -114,7 +114,7 @@ func render(io *iostreams.IOStreams, r *Result) error {
 			t.AddRow("iana", h.Name, cmdutil.ProtoText(h.Proto), cmdutil.PortsText(h.Service), cmdutil.StatusText(h.Service), h.Description, strconv.Itoa(h.Score))
 		}
 		for _, c := range r.CommonUses {
-			t.AddRow("common", c.Name, protoOrBoth(c.Proto), c.Ports.String(), c.Desc, c.Source)
+			t.AddRow("common", c.Name, c.Proto.Label(), c.Ports.String(), c.Desc, c.Source)
 		}
 		return t.Render()
 	}
@@ -132,16 +132,9 @@ func render(io *iostreams.IOStreams, r *Result) error {
 		fmt.Fprintf(io.Out, "\n%s %s\n", io.Bold("Common use"), io.Dim("(de-facto, not IANA)"))
 		t := tableprinter.New(io, "name", "proto", "ports", "description")
 		for _, c := range r.CommonUses {
-			t.AddRow(c.Name, protoOrBoth(c.Proto), c.Ports.String(), c.Desc)
+			t.AddRow(c.Name, c.Proto.Label(), c.Ports.String(), c.Desc)
 		}
 		return t.Render()
 	}
 	return nil
-}
-
-func protoOrBoth(p portolan.Proto) string {
-	if p == portolan.ProtoAny {
-		return "tcp+udp"
-	}
-	return p.String()
 }

@@ -132,9 +132,9 @@ func render(o *Options, doc any, causes []portolan.Cause, ok bool) error {
 	io := o.IO
 	switch r := doc.(type) {
 	case portolan.BindReport:
-		verdict := io.Green(fmt.Sprintf("%d/%s will bind here.", r.Port, protoText(r.Proto)))
+		verdict := io.Green(fmt.Sprintf("%d/%s will bind here.", r.Port, r.Proto.Label()))
 		if !ok {
-			verdict = io.Red(fmt.Sprintf("%d/%s will not bind here.", r.Port, protoText(r.Proto)))
+			verdict = io.Red(fmt.Sprintf("%d/%s will not bind here.", r.Port, r.Proto.Label()))
 		}
 		fmt.Fprintln(io.Out, verdict)
 		var tries []string
@@ -189,11 +189,4 @@ func parsePort(s string) (portolan.Port, portolan.Proto, error) {
 		}
 	}
 	return p, proto, nil
-}
-
-func protoText(p portolan.Proto) string {
-	if p == portolan.ProtoAny {
-		return "tcp+udp"
-	}
-	return p.String()
 }
