@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/portolan-dev/portolan"
@@ -14,26 +13,16 @@ import (
 
 func newNS(t *testing.T) *testnet.NS {
 	t.Helper()
-	if why := testnet.Available(); why != "" {
-		t.Skip(why)
-	}
 	if _, err := exec.LookPath("nft"); err != nil {
 		t.Skip("needs nft; scripts/install-deps.sh installs it")
 	}
-	ns, err := testnet.Create(testnet.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Close() })
-	return ns
+	return testnet.New(t, testnet.Options{})
 }
 
 func nft(t *testing.T, ns *testnet.NS, script string) {
 	t.Helper()
-	cmd := exec.Command("ip", "netns", "exec", ns.Name, "nft", "-f", "-")
-	cmd.Stdin = strings.NewReader(script)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("nft: %v: %s", err, out)
+	if err := ns.NFT(script); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/testnet"
+	"github.com/portolan-dev/portolan/internal/testutil/nobody"
 	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 	"github.com/portolan-dev/portolan/sockets"
 	"golang.org/x/sys/unix"
@@ -41,21 +41,8 @@ func TestMain(m *testing.M) {
 // needs root (EFORBIDDEN), not handed a raw errno; nothing is listed.
 func TestUnprivilegedIsForbidden(t *testing.T) {
 	ns := testnet.New(t, testnet.Options{})
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("needs setpriv (util-linux)")
-	}
-	dir := t.TempDir()
-	os.Chmod(dir, 0o755)
-	self, _ := os.Executable()
-	b, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe := filepath.Join(dir, "netns.test")
-	if err := os.WriteFile(exe, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--", exe)
+	exe := nobody.Exe(t, "netns.test")
+	cmd := exec.Command(nobody.Prefix[0], append(nobody.Prefix[1:], exe)...)
 	cmd.Env = append(os.Environ(), "PORTOLAN_NETNS_READ=/run/netns/"+ns.Name)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), portolan.EFORBIDDEN+" ") || !strings.Contains(string(out), "needs root") {

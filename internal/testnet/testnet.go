@@ -154,6 +154,16 @@ func (n *NS) Drop(ports ...portolan.Port) error { return n.firewall("drop", port
 // reset from the firewall: a scan must call them closed.
 func (n *NS) Reject(ports ...portolan.Port) error { return n.firewall("reject with tcp reset", ports) }
 
+// NFT loads an nft ruleset (nft -f syntax) into the namespace.
+func (n *NS) NFT(script string) error {
+	cmd := exec.Command("ip", "netns", "exec", n.Name, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("nft: %v: %s", err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
 func (n *NS) firewall(verdict string, ports []portolan.Port) error {
 	if len(ports) == 0 {
 		return nil
@@ -165,12 +175,7 @@ func (n *NS) firewall(verdict string, ports []portolan.Port) error {
 		}
 		script := "table inet portolan_test {\n chain input {\n  type filter hook input priority 0; policy accept;\n" +
 			"  tcp dport { " + strings.Join(list, ", ") + " } " + verdict + "\n }\n}\n"
-		cmd := exec.Command("ip", "netns", "exec", n.Name, "nft", "-f", "-")
-		cmd.Stdin = strings.NewReader(script)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("nft: %v: %s", err, bytes.TrimSpace(out))
-		}
-		return nil
+		return n.NFT(script)
 	}
 	if _, err := exec.LookPath("iptables"); err != nil {
 		return fmt.Errorf("testnet: needs nft or iptables; scripts/install-deps.sh installs them")

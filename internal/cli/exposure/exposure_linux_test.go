@@ -1,14 +1,9 @@
 package exposure
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,6 +11,8 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/testnet"
+	"github.com/portolan-dev/portolan/internal/testutil/clichild"
+	"github.com/portolan-dev/portolan/internal/testutil/nobody"
 	"github.com/portolan-dev/portolan/internal/testutil/privcache"
 	"github.com/portolan-dev/portolan/sockets"
 )
@@ -23,44 +20,20 @@ import (
 // With PORTOLAN_EXPOSURE_CHILD set the test binary runs `exposure --json`
 // with that --fail-on (inside the namespace `ip netns exec` put it in).
 func TestMain(m *testing.M) {
-	if _, ok := os.LookupEnv("PORTOLAN_EXPOSURE_CHILD"); ok {
-		ios, _, out, errb := iostreams.Test()
+	clichild.Main("PORTOLAN_EXPOSURE_CHILD", func(failOn string, ios *iostreams.IOStreams) error {
 		o := &Options{IO: ios, List: sockets.List, JSON: true}
-		if f := os.Getenv("PORTOLAN_EXPOSURE_CHILD"); f != "" {
-			o.FailOn = []string{f}
+		if failOn != "" {
+			o.FailOn = []string{failOn}
 		}
-		err := Run(context.Background(), o)
-		os.Stdout.Write(out.Bytes())
-		os.Stderr.Write(errb.Bytes())
-		if err != nil {
-			fmt.Fprintln(os.Stderr, cmdutil.Message(err))
-			os.Exit(cmdutil.ExitCode(err))
-		}
-		os.Exit(0)
-	}
+		return Run(context.Background(), o)
+	})
 	os.Exit(privcache.Run(m))
 }
 
 func run(t *testing.T, ns *testnet.NS, exe, failOn string, prefix ...string) (Result, int) {
 	t.Helper()
-	if exe == "" {
-		exe, _ = os.Executable()
-	}
-	cmd := exec.Command("ip", append(append([]string{"netns", "exec", ns.Name}, prefix...), exe)...)
-	cmd.Env = append(os.Environ(), "PORTOLAN_EXPOSURE_CHILD="+failOn)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
 	var r Result
-	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
-		t.Fatalf("exit %d: %v\n%s\n%s", code, err, out.Bytes(), errb.Bytes())
-	}
+	code := clichild.InNS(t, ns, exe, "PORTOLAN_EXPOSURE_CHILD", failOn, &r, prefix...)
 	return r, code
 }
 
@@ -78,25 +51,16 @@ func byPort(r Result) map[string]portolan.Exposure {
 // DOCKER chain). Root reads the ruleset; uid 65534 cannot, and gets
 // "unknown", never "allow".
 func TestExposure(t *testing.T) {
-	if why := testnet.Available(); why != "" {
-		t.Skip(why)
-	}
-	ns, err := testnet.Create(testnet.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	cmd := exec.Command("ip", "netns", "exec", ns.Name, "nft", "-f", "-")
-	cmd.Stdin = strings.NewReader(`table inet filter {
+	ns := testnet.New(t, testnet.Options{})
+	if err := ns.NFT(`table inet filter {
  chain input { type filter hook input priority 0; policy accept; tcp dport 5432 drop; }
 }
 table ip nat {
  chain PREROUTING { type nat hook prerouting priority -100; fib daddr type local jump DOCKER; }
  chain DOCKER { iifname != "docker0" tcp dport 8080 dnat to 172.17.0.2:80; }
 }
-`)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("nft: %v: %s", err, out)
+`); err != nil {
+		t.Fatal(err)
 	}
 	for _, a := range []string{"127.0.0.1:6379", "0.0.0.0:5432", "0.0.0.0:27017", "0.0.0.0:8080"} {
 		var l net.Listener
@@ -135,18 +99,8 @@ table ip nat {
 		t.Errorf("--fail-on all:27017: exit %d; want 0 (no public address)", code)
 	}
 	// Not root: the ruleset cannot be read.
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("needs setpriv (util-linux)")
-	}
-	dir := t.TempDir()
-	os.Chmod(dir, 0o755)
-	self, _ := os.Executable()
-	b, _ := os.ReadFile(self)
-	exe := filepath.Join(dir, "exposure.test")
-	if err := os.WriteFile(exe, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	u, code := run(t, ns, exe, "lan:5432", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--")
+	exe := nobody.Exe(t, "exposure.test")
+	u, code := run(t, ns, exe, "lan:5432", nobody.Prefix...)
 	for _, e := range u.Listeners {
 		if e.Reach != portolan.ReachLoopback && e.Firewall != "unknown" {
 			t.Errorf("unprivileged: %s firewall %q; want unknown", e.Socket.Local, e.Firewall)

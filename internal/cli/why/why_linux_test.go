@@ -1,13 +1,11 @@
 package why
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +16,8 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/testnet"
+	"github.com/portolan-dev/portolan/internal/testutil/clichild"
+	"github.com/portolan-dev/portolan/internal/testutil/nobody"
 	"github.com/portolan-dev/portolan/internal/testutil/privcache"
 	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 	"github.com/portolan-dev/portolan/netns"
@@ -31,61 +31,22 @@ import (
 // second process for the two-family case.
 func TestMain(m *testing.M) {
 	sockhold.Main()
-	if a := os.Getenv("PORTOLAN_WHY_CHILD"); a != "" {
-		ios, _, out, errb := iostreams.Test()
+	clichild.Main("PORTOLAN_WHY_CHILD", func(a string, ios *iostreams.IOStreams) error {
 		o := &Options{IO: ios, JSON: true, Arg: a, Timeout: 300 * time.Millisecond, Sources: why.Sources{
 			Sockets:  cmdutil.PortSockets,
 			Firewall: cmdutil.Firewall(),
 			Host:     func() (portolan.HostRanges, error) { h, err := registry.Host(); return portolan.HostRanges(h), err },
 		}}
-		err := Run(context.Background(), o)
-		os.Stdout.Write(out.Bytes())
-		os.Stderr.Write(errb.Bytes())
-		if err != nil {
-			fmt.Fprintln(os.Stderr, cmdutil.Message(err))
-			os.Exit(cmdutil.ExitCode(err))
-		}
-		os.Exit(0)
-	}
+		return Run(context.Background(), o)
+	})
 	os.Exit(privcache.Run(m))
-}
-
-func newNS(t *testing.T) *testnet.NS {
-	t.Helper()
-	if why := testnet.Available(); why != "" {
-		t.Skip(why)
-	}
-	ns, err := testnet.Create(testnet.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Close() })
-	return ns
 }
 
 // runWhy runs `why arg` in ns, through prefix (e.g. setpriv) when given,
 // and decodes its document into v.
 func runWhy(t *testing.T, ns *testnet.NS, exe, arg string, v any, prefix ...string) int {
 	t.Helper()
-	if exe == "" {
-		exe, _ = os.Executable()
-	}
-	args := append([]string{"netns", "exec", ns.Name}, prefix...)
-	cmd := exec.Command("ip", append(args, exe)...)
-	cmd.Env = append(os.Environ(), "PORTOLAN_WHY_CHILD="+arg)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(stdout.Bytes(), v); err != nil {
-		t.Fatalf("why %s: exit %d, %v\nstdout: %s\nstderr: %s", arg, code, err, stdout.Bytes(), stderr.Bytes())
-	}
-	return code
+	return clichild.InNS(t, ns, exe, "PORTOLAN_WHY_CHILD", arg, v, prefix...)
 }
 
 func causes(cs []portolan.Cause) map[portolan.CauseCode]portolan.Cause {
@@ -132,7 +93,7 @@ func listenIn(t *testing.T, ns *testnet.NS, network, addr string) net.Listener {
 }
 
 func TestWhyFreePortBinds(t *testing.T) {
-	ns := newNS(t)
+	ns := testnet.New(t, testnet.Options{})
 	var r portolan.BindReport
 	if code := runWhy(t, ns, "", "5173", &r); code != 0 || !r.WillBind {
 		t.Fatalf("exit %d, %+v; want it to bind", code, r)
@@ -146,7 +107,7 @@ func TestWhyFreePortBinds(t *testing.T) {
 // One process on 127.0.0.1 only: an IPV6_V6ONLY bind works, 0.0.0.0 and a
 // dual-stack [::] do not, and the cause names the address and the owner.
 func TestWhyListenerOneFamily(t *testing.T) {
-	ns := newNS(t)
+	ns := testnet.New(t, testnet.Options{})
 	listenIn(t, ns, "tcp4", "127.0.0.1:5173")
 	var r portolan.BindReport
 	if code := runWhy(t, ns, "", "5173/tcp", &r); code != 1 || r.WillBind {
@@ -174,7 +135,7 @@ func TestWhyListenerOneFamily(t *testing.T) {
 // Two processes hold 127.0.0.1:5173 and [::1]:5173: two listener causes,
 // one per family, each with its own pid.
 func TestWhyTwoProcessesTwoFamilies(t *testing.T) {
-	ns := newNS(t)
+	ns := testnet.New(t, testnet.Options{})
 	pids := map[string]bool{}
 	for _, a := range []string{"127.0.0.1:5173", "[::1]:5173"} {
 		child := sockhold.StartIn(t, []string{"ip", "netns", "exec", ns.Name}, "", "tcp:"+a)
@@ -202,7 +163,7 @@ func TestWhyTwoProcessesTwoFamilies(t *testing.T) {
 // the listener is gone: the cause is time-wait, and a bind without
 // SO_REUSEADDR fails.
 func TestWhyTimeWait(t *testing.T) {
-	ns := newNS(t)
+	ns := testnet.New(t, testnet.Options{})
 	err := ns.Do(func() error {
 		l, err := net.Listen("tcp4", "127.0.0.1:5174")
 		if err != nil {
@@ -240,7 +201,7 @@ func TestWhyTimeWait(t *testing.T) {
 // An outgoing connection bound to source port 40000, inside the
 // namespace's ephemeral range: the cause is outgoing, with the reserve fix.
 func TestWhyOutgoingConnection(t *testing.T) {
-	ns := newNS(t)
+	ns := testnet.New(t, testnet.Options{})
 	if _, err := ns.Exec("sysctl", "-w", "net.ipv4.ip_local_port_range=40000 40100"); err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +233,7 @@ func TestWhyOutgoingConnection(t *testing.T) {
 // A port in ip_local_reserved_ports binds (explicit binds still work), and
 // the note says so.
 func TestWhyKernelReserved(t *testing.T) {
-	ns := newNS(t)
+	ns := testnet.New(t, testnet.Options{})
 	if _, err := ns.Exec("sysctl", "-w", "net.ipv4.ip_local_reserved_ports=45000"); err != nil {
 		t.Fatal(err)
 	}
@@ -290,27 +251,13 @@ func TestWhyKernelReserved(t *testing.T) {
 // ip_unprivileged_port_start: the cause is privilege and the bind fails;
 // root binds the same port.
 func TestWhyPrivilege(t *testing.T) {
-	ns := newNS(t)
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("needs setpriv (util-linux)")
-	}
+	ns := testnet.New(t, testnet.Options{})
+	exe := nobody.Exe(t, "why.test")
 	if _, err := ns.Exec("sysctl", "-w", "net.ipv4.ip_unprivileged_port_start=2000"); err != nil {
 		t.Fatal(err)
 	}
-	// A copy of this binary that uid 65534 may run.
-	dir := t.TempDir()
-	os.Chmod(dir, 0o755)
-	self, _ := os.Executable()
-	b, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe := filepath.Join(dir, "why.test")
-	if err := os.WriteFile(exe, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	var r portolan.BindReport
-	code := runWhy(t, ns, exe, "1500/tcp", &r, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--")
+	code := runWhy(t, ns, exe, "1500/tcp", &r, nobody.Prefix...)
 	if code != 1 || r.WillBind {
 		t.Fatalf("exit %d, %+v; want 1", code, r)
 	}
@@ -330,7 +277,7 @@ func TestWhyPrivilege(t *testing.T) {
 // /etc/netns/NAME/hosts over it) lists ::1 first, the server listens on
 // 127.0.0.1 only.
 func TestWhyLocalhostSplit(t *testing.T) {
-	ns := newNS(t)
+	ns := testnet.New(t, testnet.Options{})
 	dir := filepath.Join("/etc/netns", ns.Name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -372,7 +319,7 @@ func TestWhyLocalhostSplit(t *testing.T) {
 // link: the cause is no-answer and the firewall is unknown, never
 // "allowed".
 func TestWhyNoAnswer(t *testing.T) {
-	ns := newNS(t)
+	ns := testnet.New(t, testnet.Options{})
 	if err := ns.Drop(6000); err != nil {
 		t.Fatal(err)
 	}
@@ -407,18 +354,16 @@ func runHere(t *testing.T, arg string) portolan.ConnectReport {
 // The namespace's own address behind an nft DROP: the no-answer cause
 // names the rule.
 func TestWhyFirewall(t *testing.T) {
-	ns := newNS(t)
-	cmd := exec.Command("ip", "netns", "exec", ns.Name, "nft", "-f", "-")
-	cmd.Stdin = strings.NewReader(`table inet filter {
+	ns := testnet.New(t, testnet.Options{})
+	if err := ns.NFT(`table inet filter {
  chain input { type filter hook input priority 0; policy accept; tcp dport 6000 drop; }
 }
 table ip nat {
  chain PREROUTING { type nat hook prerouting priority -100; fib daddr type local jump DOCKER; }
  chain DOCKER { iifname != "docker0" tcp dport 8080 dnat to 172.17.0.2:80; }
 }
-`)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("nft: %v: %s", err, out)
+`); err != nil {
+		t.Fatal(err)
 	}
 	var r portolan.BindReport
 	if code := runWhy(t, ns, "", "8080/tcp", &r); code != 0 || !r.WillBind {
@@ -441,7 +386,7 @@ table ip nat {
 // the port binds here, and the other-netns note names the namespace, its
 // holder and the fix; the verdict is checked by binding.
 func TestWhyOtherNetNS(t *testing.T) {
-	ns := newNS(t)
+	ns := testnet.New(t, testnet.Options{})
 	l := listenIn(t, ns, "tcp", "127.0.0.1:0")
 	port := portolan.Port(l.Addr().(*net.TCPAddr).Port)
 	ios, _, out, _ := iostreams.Test()
