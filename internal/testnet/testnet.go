@@ -164,6 +164,20 @@ func (n *NS) NFT(script string) error {
 	return nil
 }
 
+// DockerRules is an nft ruleset as on a Docker host: an inet filter input
+// chain that drops TCP to drop, and nat PREROUTING jumping to a DOCKER
+// chain that DNATs TCP to published on to a container (172.17.0.2:80).
+func DockerRules(drop, published portolan.Port) string {
+	return fmt.Sprintf(`table inet filter {
+ chain input { type filter hook input priority 0; policy accept; tcp dport %d drop; }
+}
+table ip nat {
+ chain PREROUTING { type nat hook prerouting priority -100; fib daddr type local jump DOCKER; }
+ chain DOCKER { iifname != "docker0" tcp dport %d dnat to 172.17.0.2:80; }
+}
+`, drop, published)
+}
+
 func (n *NS) firewall(verdict string, ports []portolan.Port) error {
 	if len(ports) == 0 {
 		return nil

@@ -52,14 +52,7 @@ func byPort(r Result) map[string]portolan.Exposure {
 // "unknown", never "allow".
 func TestExposure(t *testing.T) {
 	ns := testnet.New(t, testnet.Options{})
-	if err := ns.NFT(`table inet filter {
- chain input { type filter hook input priority 0; policy accept; tcp dport 5432 drop; }
-}
-table ip nat {
- chain PREROUTING { type nat hook prerouting priority -100; fib daddr type local jump DOCKER; }
- chain DOCKER { iifname != "docker0" tcp dport 8080 dnat to 172.17.0.2:80; }
-}
-`); err != nil {
+	if err := ns.NFT(testnet.DockerRules(5432, 8080)); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range []string{"127.0.0.1:6379", "0.0.0.0:5432", "0.0.0.0:27017", "0.0.0.0:8080"} {

@@ -355,14 +355,7 @@ func runHere(t *testing.T, arg string) portolan.ConnectReport {
 // names the rule.
 func TestWhyFirewall(t *testing.T) {
 	ns := testnet.New(t, testnet.Options{})
-	if err := ns.NFT(`table inet filter {
- chain input { type filter hook input priority 0; policy accept; tcp dport 6000 drop; }
-}
-table ip nat {
- chain PREROUTING { type nat hook prerouting priority -100; fib daddr type local jump DOCKER; }
- chain DOCKER { iifname != "docker0" tcp dport 8080 dnat to 172.17.0.2:80; }
-}
-`); err != nil {
+	if err := ns.NFT(testnet.DockerRules(6000, 8080)); err != nil {
 		t.Fatal(err)
 	}
 	var r portolan.BindReport
