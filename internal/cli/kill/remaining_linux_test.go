@@ -14,42 +14,43 @@ import (
 	"github.com/portolan-dev/portolan"
 )
 
-// When the listener is gone but an accepted connection (held by another
-// process, as a forked child would) and TIME_WAIT entries still use the
-// port, kill does not call the port free: it says which sockets remain,
-// in what state and held by whom, in text and in --json.
-func TestKillSaysWhatRemains(t *testing.T) {
+// leftover listens on a loopback port with one accepted connection held
+// open by this process (as a forked child would hold it), with, when
+// timeWait, a second connection closed by the server first so its server
+// side sits in TIME_WAIT on the port; then the listener moves alone to
+// another process (sleep). It returns the port, the open connection's
+// client side and the holder; all end with the test.
+func leftover(t *testing.T, timeWait bool) (int, net.Conn, *exec.Cmd) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := ln.Addr().(*net.TCPAddr).Port
-	// Connection 1 stays open: its server side is held by this process.
 	c1, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c1.Close()
+	t.Cleanup(func() { c1.Close() })
 	s1, err := ln.Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s1.Close()
-	// Connection 2 is closed by the server first: its server side goes to
-	// TIME_WAIT on the port.
-	c2, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { s1.Close() })
+	if timeWait {
+		c2, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2.Close()
+		c2.SetReadDeadline(time.Now().Add(2 * time.Second))
+		c2.Read(make([]byte, 1))
+		c2.Close()
 	}
-	s2, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s2.Close()
-	c2.SetReadDeadline(time.Now().Add(2 * time.Second))
-	c2.Read(make([]byte, 1))
-	c2.Close()
-	// The listener itself moves to another process, alone.
 	lf, err := ln.(*net.TCPListener).File()
 	if err != nil {
 		t.Fatal(err)
@@ -59,10 +60,18 @@ func TestKillSaysWhatRemains(t *testing.T) {
 	if err := holder.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { holder.Process.Kill(); holder.Wait() }()
+	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
 	lf.Close()
 	ln.Close()
+	return p, c1, holder
+}
 
+// When the listener is gone but an accepted connection (held by another
+// process, as a forked child would) and TIME_WAIT entries still use the
+// port, kill does not call the port free: it says which sockets remain,
+// in what state and held by whom, in text and in --json.
+func TestKillSaysWhatRemains(t *testing.T) {
+	p, c1, holder := leftover(t, true)
 	o := opts(strconv.Itoa(p))
 	o.JSON = true
 	out, errOut, code := run(t, o)
@@ -89,30 +98,7 @@ func TestKillSaysWhatRemains(t *testing.T) {
 
 // The text report names the same remains.
 func TestKillTextSaysWhatRemains(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := ln.Addr().(*net.TCPAddr).Port
-	c1, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c1.Close()
-	s1, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s1.Close()
-	lf, _ := ln.(*net.TCPListener).File()
-	holder := exec.Command("sleep", "30")
-	holder.ExtraFiles = []*os.File{lf}
-	if err := holder.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { holder.Process.Kill(); holder.Wait() }()
-	lf.Close()
-	ln.Close()
+	p, c1, _ := leftover(t, false)
 	out, errOut, code := run(t, opts(strconv.Itoa(p)))
 	want := fmt.Sprintf("port %d is no longer listened on after ", p)
 	line := fmt.Sprintf("    tcp 127.0.0.1:%d ESTABLISHED with %s, held by pid %d (", p, c1.LocalAddr(), os.Getpid())
