@@ -41,8 +41,8 @@ func TestMain(m *testing.M) {
 // needs root (EFORBIDDEN), not handed a raw errno; nothing is listed.
 func TestUnprivilegedIsForbidden(t *testing.T) {
 	ns := testnet.New(t, testnet.Options{})
-	exe := nobody.Exe(t, "netns.test")
-	cmd := exec.Command(nobody.Prefix[0], append(nobody.Prefix[1:], exe)...)
+	prefix := nobody.Setpriv(t)
+	cmd := exec.Command(prefix[0], append(prefix[1:], nobody.Exe(t, "netns.test"))...)
 	cmd.Env = append(os.Environ(), "PORTOLAN_NETNS_READ=/run/netns/"+ns.Name)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), portolan.EFORBIDDEN+" ") || !strings.Contains(string(out), "needs root") {

@@ -4,16 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/testutil/nobody"
 	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 )
 
@@ -36,40 +35,12 @@ func ownersMain() {
 	os.Exit(0)
 }
 
-const nobody = 65534
-
-// exeForNobody copies the test binary where uid 65534 can run it (go test
-// builds into a directory only its user can enter).
+// exeForNobody copies the test binary where uid 65534 can run it.
 func exeForNobody(t *testing.T) string {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run processes as uid 65534 (CI runs as root)")
 	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for d := filepath.Dir(dir); d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
-		os.Chmod(d, 0o755) // t.TempDir's parent is private too
-	}
-	exe := filepath.Join(dir, "sockets.test")
-	in, err := os.Open(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(exe, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
-	return exe
+	return nobody.Exe(t, "sockets.test")
 }
 
 // TestHiddenOwnerReportsSocketUID lists, as uid 65534, a port that a root
@@ -82,18 +53,18 @@ func TestHiddenOwnerReportsSocketUID(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, "-test.run=^$")
 	cmd.Env = append(os.Environ(), envListPort+"="+strconv.Itoa(int(child.Ports[0])))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody.UID, Gid: nobody.UID}}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("Owners as uid %d: %v", nobody, err)
+		t.Fatalf("Owners as uid %d: %v", nobody.UID, err)
 	}
 	var socks []portolan.Socket
 	if err := json.Unmarshal(out, &socks); err != nil {
 		t.Fatalf("%v in %s", err, out)
 	}
 	if len(socks) != 1 || !socks[0].Hidden || socks[0].Owner != nil || socks[0].UID != 0 {
-		t.Fatalf("as uid %d, Owners(%d) = %s; want one socket, uid 0, pid hidden", nobody, child.Ports[0], out)
+		t.Fatalf("as uid %d, Owners(%d) = %s; want one socket, uid 0, pid hidden", nobody.UID, child.Ports[0], out)
 	}
 }
 
@@ -101,13 +72,13 @@ func TestHiddenOwnerReportsSocketUID(t *testing.T) {
 // process of uid 65534 and names its user.
 func TestOwnerOfAnotherUser(t *testing.T) {
 	exe := exeForNobody(t)
-	child := sockhold.StartExe(t, exe, &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}, "tcp:127.0.0.1:0")
+	child := sockhold.StartExe(t, exe, &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody.UID, Gid: nobody.UID}}, "tcp:127.0.0.1:0")
 	socks, err := Owners(ctxT(t), child.Ports[0], portolan.TCP)
 	if err != nil || len(socks) != 1 || socks[0].Owner == nil {
-		t.Fatalf("Owners(%d) = %+v, %v; want the uid %d child", child.Ports[0], socks, err, nobody)
+		t.Fatalf("Owners(%d) = %+v, %v; want the uid %d child", child.Ports[0], socks, err, nobody.UID)
 	}
 	o := socks[0].Owner
-	if o.PID != child.PID || o.UID != nobody || o.User != UserName(nobody) || socks[0].UID != nobody || socks[0].Hidden {
-		t.Errorf("owner %+v of socket %+v; want pid %d, uid and user of %d", o, socks[0], child.PID, nobody)
+	if o.PID != child.PID || o.UID != nobody.UID || o.User != UserName(nobody.UID) || socks[0].UID != nobody.UID || socks[0].Hidden {
+		t.Errorf("owner %+v of socket %+v; want pid %d, uid and user of %d", o, socks[0], child.PID, nobody.UID)
 	}
 }

@@ -92,8 +92,8 @@ func TestExposure(t *testing.T) {
 		t.Errorf("--fail-on all:27017: exit %d; want 0 (no public address)", code)
 	}
 	// Not root: the ruleset cannot be read.
-	exe := nobody.Exe(t, "exposure.test")
-	u, code := run(t, ns, exe, "lan:5432", nobody.Prefix...)
+	prefix := nobody.Setpriv(t)
+	u, code := run(t, ns, nobody.Exe(t, "exposure.test"), "lan:5432", prefix...)
 	for _, e := range u.Listeners {
 		if e.Reach != portolan.ReachLoopback && e.Firewall != "unknown" {
 			t.Errorf("unprivileged: %s firewall %q; want unknown", e.Socket.Local, e.Firewall)

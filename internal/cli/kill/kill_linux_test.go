@@ -3,11 +3,9 @@ package kill
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +15,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/testutil/nobody"
 	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 	"github.com/portolan-dev/portolan/sockets"
 )
@@ -242,7 +241,7 @@ func TestKillAnotherUsersProcess(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run kill as uid 65534 (CI runs as root)")
 	}
-	exe := exeForNobody(t)
+	exe := nobody.Exe(t, "kill.test")
 	root := sockhold.Start(t, "tcp:127.0.0.1:0")
 	p := port(root.Ports[0])
 	for _, c := range []struct {
@@ -255,7 +254,7 @@ func TestKillAnotherUsersProcess(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		cmd := exec.CommandContext(ctx, exe, "-test.run=^$")
 		cmd.Env = append(os.Environ(), envAsUser+"="+p)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}, AmbientCaps: c.caps}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody.UID, Gid: nobody.UID}, AmbientCaps: c.caps}
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		err := cmd.Run()
@@ -271,33 +270,6 @@ func TestKillAnotherUsersProcess(t *testing.T) {
 			t.Fatal("the root process was stopped by uid 65534")
 		}
 	}
-}
-
-// exeForNobody copies the test binary where uid 65534 can run it.
-func exeForNobody(t *testing.T) string {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
-		os.Chmod(d, 0o755)
-	}
-	exe := filepath.Join(dir, "kill.test")
-	in, err := os.Open(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(exe, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
-	return exe
 }
 
 func TestCommandLineStaysOnOneLine(t *testing.T) {

@@ -252,12 +252,12 @@ func TestWhyKernelReserved(t *testing.T) {
 // root binds the same port.
 func TestWhyPrivilege(t *testing.T) {
 	ns := testnet.New(t, testnet.Options{})
-	exe := nobody.Exe(t, "why.test")
+	prefix := nobody.Setpriv(t)
 	if _, err := ns.Exec("sysctl", "-w", "net.ipv4.ip_unprivileged_port_start=2000"); err != nil {
 		t.Fatal(err)
 	}
 	var r portolan.BindReport
-	code := runWhy(t, ns, exe, "1500/tcp", &r, nobody.Prefix...)
+	code := runWhy(t, ns, nobody.Exe(t, "why.test"), "1500/tcp", &r, prefix...)
 	if code != 1 || r.WillBind {
 		t.Fatalf("exit %d, %+v; want 1", code, r)
 	}
