@@ -34,13 +34,19 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 	}
 }
 
-func BenchmarkListeningOnePort(b *testing.B) {
+// listenOne listens on a loopback TCP port until b ends and returns it.
+func listenOne(b *testing.B) portolan.Port {
+	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ln.Close()
-	p := portolan.Port(ln.Addr().(*net.TCPAddr).Port)
+	b.Cleanup(func() { ln.Close() })
+	return portolan.Port(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func BenchmarkListeningOnePort(b *testing.B) {
+	p := listenOne(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -51,12 +57,7 @@ func BenchmarkListeningOnePort(b *testing.B) {
 }
 
 func BenchmarkOwnersOnePort(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	p := portolan.Port(ln.Addr().(*net.TCPAddr).Port)
+	p := listenOne(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

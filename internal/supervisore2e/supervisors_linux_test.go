@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/kill"
 	"github.com/portolan-dev/portolan/internal/cli/ls"
 )
@@ -39,21 +40,29 @@ func TestPM2(t *testing.T) {
 	free(t, port, 5*time.Second)
 }
 
-// nodemon restarts the server it runs when it exits: the holder is the
-// node child, and the command that stops it kills nodemon.
-func TestNodemon(t *testing.T) {
+// nodemon starts nodemon, in a process group of its own, running the
+// test server on a free port, and waits for the port's holder. The group
+// is killed when the test ends.
+func nodemon(t *testing.T) (mon *exec.Cmd, port int, holder *portolan.Process) {
+	t.Helper()
 	need(t, "node")
 	nm := npmBin(t, "nodemon")
 	dir := t.TempDir()
-	port := freePort(t)
-	mon := exec.Command(nm, "--quiet", "--watch", dir, server(t, dir))
+	port = freePort(t)
+	mon = exec.Command(nm, "--quiet", "--watch", dir, server(t, dir))
 	mon.Dir, mon.Env = dir, append(os.Environ(), "PORT="+strconv.Itoa(port))
 	mon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := mon.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { syscall.Kill(-mon.Process.Pid, syscall.SIGKILL); mon.Wait() })
-	p := holderOf(t, port, 15*time.Second)
+	return mon, port, holderOf(t, port, 15*time.Second)
+}
+
+// nodemon restarts the server it runs when it exits: the holder is the
+// node child, and the command that stops it kills nodemon.
+func TestNodemon(t *testing.T) {
+	mon, port, p := nodemon(t)
 	if p.PID == mon.Process.Pid {
 		t.Fatalf("nodemon itself holds the port; want its node child")
 	}
@@ -69,18 +78,7 @@ func TestNodemon(t *testing.T) {
 // reparented to pid 1. ls says "orphan" with no supervisor, and kill
 // stops it without --force (nothing will start it again).
 func TestOrphanOfAKilledParent(t *testing.T) {
-	need(t, "node")
-	nm := npmBin(t, "nodemon")
-	dir := t.TempDir()
-	port := freePort(t)
-	mon := exec.Command(nm, "--quiet", "--watch", dir, server(t, dir))
-	mon.Dir, mon.Env = dir, append(os.Environ(), "PORT="+strconv.Itoa(port))
-	mon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := mon.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Kill(-mon.Process.Pid, syscall.SIGKILL) })
-	p := holderOf(t, port, 15*time.Second)
+	mon, port, p := nodemon(t)
 	mon.Process.Kill()
 	mon.Wait()
 	var h = ownerOf(t, port)
