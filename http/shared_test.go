@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/postgres"
 	"github.com/portolan-dev/portolan/postgres/pgtest"
+	"github.com/portolan-dev/portolan/storetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -31,25 +31,10 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	ctx := context.Background()
 	for round := range 10 {
 		port := portolan.Port(7100 + round)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		for i, e := range envs {
-			wg.Go(func() {
-				<-start
-				_, errs[i] = e.admin.Assign(ctx, &portolan.Assignment{Port: port, Proto: portolan.TCP, Name: fmt.Sprintf("svc-%d", i)}, false)
-			})
-		}
-		close(start)
-		wg.Wait()
-		if (errs[0] == nil) == (errs[1] == nil) {
-			t.Fatalf("round %d: errors %v and %v; want exactly one winner", round, errs[0], errs[1])
-		}
-		for _, err := range errs {
-			if err != nil && portolan.ErrorCode(err) != portolan.ECONFLICT {
-				t.Fatalf("round %d: loser got %v, want ECONFLICT", round, err)
-			}
-		}
+		storetest.OneWins(t, fmt.Sprintf("round %d: assigners of %d/tcp", round, port), len(envs), func(i int) error {
+			_, err := envs[i].admin.Assign(ctx, &portolan.Assignment{Port: port, Proto: portolan.TCP, Name: fmt.Sprintf("svc-%d", i)}, false)
+			return err
+		})
 	}
 	a, _ := envs[0].anon.Assignments(ctx, portolan.AssignmentFilter{})
 	b, _ := envs[1].anon.Assignments(ctx, portolan.AssignmentFilter{})

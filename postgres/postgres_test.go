@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/postgres"
 	"github.com/portolan-dev/portolan/postgres/pgtest"
+	"github.com/portolan-dev/portolan/storetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -104,28 +106,9 @@ func TestAssignmentRaceAcrossServers(t *testing.T) {
 	dbs := []*postgres.DB{open(t, dsn), open(t, dsn)}
 	for round := range 20 {
 		port := portolan.Port(9000 + round)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		errs := make([]error, 8)
-		for i := range errs {
-			wg.Go(func() {
-				<-start
-				errs[i] = dbs[i%2].CreateAssignment(ctx, &portolan.Assignment{Port: port, Proto: portolan.UDP, Name: "svc"})
-			})
-		}
-		close(start)
-		wg.Wait()
-		wins := 0
-		for _, err := range errs {
-			if err == nil {
-				wins++
-			} else if portolan.ErrorCode(err) != portolan.ECONFLICT {
-				t.Fatalf("round %d: loser error %v, want ECONFLICT", round, err)
-			}
-		}
-		if wins != 1 {
-			t.Fatalf("round %d: %d writers won %d/udp, want exactly 1", round, wins, port)
-		}
+		storetest.OneWins(t, fmt.Sprintf("round %d: writers of %d/udp", round, port), 8, func(i int) error {
+			return dbs[i%2].CreateAssignment(ctx, &portolan.Assignment{Port: port, Proto: portolan.UDP, Name: "svc"})
+		})
 	}
 	as, _ := dbs[0].Assignments(ctx, portolan.AssignmentFilter{Proto: portolan.UDP})
 	audit, _ := dbs[1].Audit(ctx, 0)

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/portolan-dev/portolan"
@@ -147,28 +146,9 @@ func testAuditOrder(t *testing.T, s portolan.Store) {
 }
 
 func testAssignmentRace(t *testing.T, s portolan.Store) {
-	const n = 16
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.CreateAssignment(ctx(t), &portolan.Assignment{Port: 3000, Proto: portolan.TCP, Name: "racer", CreatedBy: "c"})
-		}()
-	}
-	wg.Wait()
-	wins := 0
-	for _, err := range errs {
-		if err == nil {
-			wins++
-		} else {
-			wantCode(t, err, portolan.ECONFLICT)
-		}
-	}
-	if wins != 1 {
-		t.Fatalf("%d concurrent assigners won 3000/tcp, want exactly 1", wins)
-	}
+	OneWins(t, "assigners of 3000/tcp", 16, func(int) error {
+		return s.CreateAssignment(ctx(t), &portolan.Assignment{Port: 3000, Proto: portolan.TCP, Name: "racer", CreatedBy: "c"})
+	})
 	if audit, _ := s.Audit(ctx(t), 0); len(audit) != 1 {
 		t.Errorf("audit has %d entries, want 1 for the one winner", len(audit))
 	}

@@ -1,9 +1,9 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -110,30 +110,11 @@ func testDeleteLeases(t *testing.T, s portolan.Store) {
 // testLeaseRace: many clients grant the same port at once; exactly one
 // wins and every other gets ECONFLICT.
 func testLeaseRace(t *testing.T, s portolan.Store) {
-	const n = 16
 	for round := range 5 {
 		port := portolan.Port(45000 + round)
-		var wg sync.WaitGroup
-		errs := make([]error, n)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = s.InsertLeases(ctx(t), []*portolan.Lease{{Port: port, PID: i + 1}})
-			}()
-		}
-		wg.Wait()
-		wins := 0
-		for _, err := range errs {
-			if err == nil {
-				wins++
-			} else {
-				wantCode(t, err, portolan.ECONFLICT)
-			}
-		}
-		if wins != 1 {
-			t.Fatalf("port %d: %d concurrent grants won, want exactly 1", port, wins)
-		}
+		OneWins(t, fmt.Sprintf("grants of port %d", port), 16, func(i int) error {
+			return s.InsertLeases(ctx(t), []*portolan.Lease{{Port: port, PID: i + 1}})
+		})
 	}
 	if got := leasedPorts(t, s); len(got) != 5 {
 		t.Errorf("store holds %v, want 5 leases", got)

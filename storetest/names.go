@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/portolan-dev/portolan"
@@ -64,23 +63,7 @@ func testNamedPorts(t *testing.T, s portolan.Store) {
 // one wins, and every loser gets ECONFLICT.
 func testNamedPortRace(t *testing.T, s portolan.Store) {
 	ns := namedStore(t, s)
-	var wg sync.WaitGroup
-	errs := make([]error, 16)
-	for i := range errs {
-		wg.Go(func() {
-			errs[i] = ns.InsertNamedPort(ctx(t), &portolan.NamedPort{NameKey: key("db"), Port: portolan.Port(42000 + i), HostID: "h"})
-		})
-	}
-	wg.Wait()
-	won := 0
-	for _, err := range errs {
-		if err == nil {
-			won++
-		} else if portolan.ErrorCode(err) != portolan.ECONFLICT {
-			t.Errorf("a loser got %v, want ECONFLICT", err)
-		}
-	}
-	if won != 1 {
-		t.Errorf("%d inserts of one key won, want exactly 1", won)
-	}
+	OneWins(t, "inserts of one key", 16, func(i int) error {
+		return ns.InsertNamedPort(ctx(t), &portolan.NamedPort{NameKey: key("db"), Port: portolan.Port(42000 + i), HostID: "h"})
+	})
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/serve"
 	"github.com/portolan-dev/portolan/postgres/pgtest"
 	"github.com/portolan-dev/portolan/registry"
+	"github.com/portolan-dev/portolan/storetest"
 )
 
 // The test binary doubles as `portolan serve` for the multi-process test:
@@ -300,28 +301,10 @@ func TestSeveralServeProcessesSharePostgres(t *testing.T) {
 	clients := []*porthttp.Client{porthttp.NewClient(procs[0].url, token), porthttp.NewClient(procs[1].url, token)}
 	for round := range 10 {
 		port := portolan.Port(7200 + round)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		errs := make([]error, 4)
-		for i := range errs {
-			wg.Go(func() {
-				<-start
-				_, errs[i] = clients[i%2].Assign(ctx, &portolan.Assignment{Port: port, Proto: portolan.TCP, Name: fmt.Sprintf("svc-%d", i)}, true)
-			})
-		}
-		close(start)
-		wg.Wait()
-		wins := 0
-		for _, err := range errs {
-			if err == nil {
-				wins++
-			} else if portolan.ErrorCode(err) != portolan.ECONFLICT {
-				t.Fatalf("round %d: %v, want ECONFLICT", round, err)
-			}
-		}
-		if wins != 1 {
-			t.Fatalf("round %d: %d winners for %d/tcp, want exactly 1", round, wins, port)
-		}
+		storetest.OneWins(t, fmt.Sprintf("round %d: assigners of %d/tcp", round, port), 4, func(i int) error {
+			_, err := clients[i%2].Assign(ctx, &portolan.Assignment{Port: port, Proto: portolan.TCP, Name: fmt.Sprintf("svc-%d", i)}, true)
+			return err
+		})
 	}
 	// Leases through both servers at once: no port twice.
 	var mu sync.Mutex
