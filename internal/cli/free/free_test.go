@@ -19,6 +19,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/cli/root"
 	"github.com/portolan-dev/portolan/lease"
+	"github.com/portolan-dev/portolan/lease/leasetest"
 	"github.com/portolan-dev/portolan/sqlite"
 )
 
@@ -40,12 +41,7 @@ func TestMain(m *testing.M) {
 
 func service(t *testing.T) (*lease.Allocator, *sqlite.DB) {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return lease.New(db, lease.Options{}), db
+	return leasetest.Allocator(t)
 }
 
 func run(t *testing.T, a portolan.LeaseService, o free.Options) (string, error) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,17 +15,13 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	leasecmd "github.com/portolan-dev/portolan/internal/cli/lease"
 	"github.com/portolan-dev/portolan/lease"
-	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/lease/leasetest"
 )
 
 func service(t *testing.T) *lease.Allocator {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return lease.New(db, lease.Options{})
+	a, _ := leasetest.Allocator(t)
+	return a
 }
 
 func run(t *testing.T, a portolan.LeaseService, o leasecmd.Options) (string, error) {

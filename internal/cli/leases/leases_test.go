@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,17 +13,11 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/cli/leases"
-	"github.com/portolan-dev/portolan/lease"
-	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/lease/leasetest"
 )
 
 func TestLeasesLists(t *testing.T) {
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	a := lease.New(db, lease.Options{})
+	a, _ := leasetest.Allocator(t)
 	ctx := context.Background()
 	svc := func() (portolan.LeaseService, error) { return a, nil }
 	run := func(tty, asJSON bool) (string, string, int) {

@@ -3,7 +3,6 @@ package release_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,17 +10,11 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/cli/release"
-	"github.com/portolan-dev/portolan/lease"
-	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/lease/leasetest"
 )
 
 func TestRelease(t *testing.T) {
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	a := lease.New(db, lease.Options{})
+	a, _ := leasetest.Allocator(t)
 	ctx := context.Background()
 	ls, err := a.Grant(ctx, portolan.LeaseRequest{Count: 2})
 	if err != nil {
@@ -48,12 +41,7 @@ func TestRelease(t *testing.T) {
 
 // release --json: one entry per port, released or why not.
 func TestReleaseJSON(t *testing.T) {
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	a := lease.New(db, lease.Options{})
+	a, _ := leasetest.Allocator(t)
 	ctx := context.Background()
 	ls, err := a.Grant(ctx, portolan.LeaseRequest{})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,7 +21,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/run"
 	"github.com/portolan-dev/portolan/internal/testutil/syncbuf"
 	"github.com/portolan-dev/portolan/lease"
-	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/lease/leasetest"
 )
 
 // TestMain lets this binary play two parts for the --listen-fds test: the
@@ -64,12 +63,8 @@ func serveFD3() int {
 
 func service(t *testing.T) *lease.Allocator {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return lease.New(db, lease.Options{})
+	a, _ := leasetest.Allocator(t)
+	return a
 }
 
 func start(t *testing.T, a portolan.LeaseService, o run.Options) (*syncbuf.Buffer, <-chan error) {
