@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	porthttp "github.com/portolan-dev/portolan/http"
 	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/storetest"
 	"github.com/portolan-dev/portolan/webhook"
 )
 
@@ -23,11 +23,7 @@ const (
 
 func fleetEnv(t *testing.T, events *[]portolan.FleetEvent, more ...func(*porthttp.Config)) (*env, *sqlite.DB) {
 	t.Helper()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := storetest.SQLite(t)
 	e := newEnv(t, store, func(c *porthttp.Config) {
 		c.Fleet = store
 		c.Tokens.Add(agentTokenA, "web-1", porthttp.RoleAgent)
@@ -159,11 +155,7 @@ func TestFleetAPI(t *testing.T) {
 // /metrics carries the fleet's gauges: hosts by state and drift by kind,
 // every label value present.
 func TestFleetMetrics(t *testing.T) {
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := storetest.SQLite(t)
 	e := newEnv(t, store, func(c *porthttp.Config) {
 		c.Fleet = store
 		c.Tokens.Add(agentTokenA, "web-1", porthttp.RoleAgent)

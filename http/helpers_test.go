@@ -2,7 +2,6 @@ package http_test
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/assignment"
 	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/http/porthttptest"
 	"github.com/portolan-dev/portolan/internal/memstore"
 )
 
@@ -154,15 +154,7 @@ func newEnvOn(t *testing.T, addr string, store portolan.Store, mod func(*porthtt
 		mod(&cfg)
 	}
 	srv := porthttp.NewServer(cfg)
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	url := "http://" + ln.Addr().String()
+	url := porthttptest.Serve(t, srv, addr)
 	e := &env{srv: srv, url: url, store: store,
 		admin: porthttp.NewClient(url, adminToken), reader: porthttp.NewClient(url, readToken), anon: porthttp.NewClient(url, "")}
 	e.admin.User = "alice"

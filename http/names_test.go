@@ -2,23 +2,18 @@ package http_test
 
 import (
 	"net/url"
-	"path/filepath"
 	"testing"
 
 	porthttp "github.com/portolan-dev/portolan/http"
 	"github.com/portolan-dev/portolan/lease"
-	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/storetest"
 )
 
 // PUT /v1/names picks a name's port once (201) and returns it after (200);
 // GET lists them; DELETE forgets; writes need the admin token, bad names
 // and bodies get 400.
 func TestNamesAPI(t *testing.T) {
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := storetest.SQLite(t)
 	a := lease.New(store, lease.Options{HostID: "h"})
 	e := newEnv(t, store, func(c *porthttp.Config) { c.Names = a })
 	body := `{"project":"/src/shop","worktree":"/src/shop-feat","name":"web"}`

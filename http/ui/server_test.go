@@ -2,18 +2,17 @@ package ui_test
 
 import (
 	"context"
-	"net"
-	"path/filepath"
 	"testing"
 
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/assignment"
 	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/http/porthttptest"
 	"github.com/portolan-dev/portolan/http/ui"
 	"github.com/portolan-dev/portolan/lease"
 	"github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/sockets"
-	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/storetest"
 )
 
 const (
@@ -38,11 +37,7 @@ func realServerWith(t testing.TB, edit func(*porthttp.Config)) (string, portolan
 		t.Fatal(err)
 	}
 	host, _ := registry.Host()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "portolan.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := storetest.SQLite(t)
 	toks := porthttp.NewTokens()
 	if err := toks.Add(adminToken, "ui-test", porthttp.RoleAdmin); err != nil {
 		t.Fatal(err)
@@ -78,13 +73,5 @@ func realServerWith(t testing.TB, edit func(*porthttp.Config)) (string, portolan
 		edit(&cfg)
 	}
 	srv := porthttp.NewServer(cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return "http://" + ln.Addr().String(), store
+	return porthttptest.Serve(t, srv, "127.0.0.1:0"), store
 }

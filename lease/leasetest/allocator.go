@@ -1,11 +1,11 @@
 package leasetest
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/portolan-dev/portolan/lease"
 	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/storetest"
 )
 
 // Allocator returns an allocator with default options on a new SQLite
@@ -13,10 +13,6 @@ import (
 // release; the store is closed when the test ends.
 func Allocator(tb testing.TB) (*lease.Allocator, *sqlite.DB) {
 	tb.Helper()
-	db, err := sqlite.Open(filepath.Join(tb.TempDir(), "p.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := storetest.SQLite(tb)
 	return lease.New(db, lease.Options{}), db
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/lease"
-	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/storetest"
 )
 
 // WriteDotenv changes only its own keys' values: comments, other
@@ -50,11 +50,7 @@ func TestWriteDotenvKeepsForeignLines(t *testing.T) {
 // env prints every named port of the checkout, and only those.
 func TestEnvFormats(t *testing.T) {
 	dir, _ := filepath.EvalSymlinks(t.TempDir())
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := storetest.SQLite(t)
 	a := lease.New(store, lease.Options{HostID: "h"})
 	for _, k := range []portolan.NameKey{{Project: dir, Worktree: dir, Name: "web"}, {Project: dir, Worktree: dir, Name: "api-v2"}, {Project: "/else", Worktree: "/else", Name: "db"}} {
 		if _, _, err := a.PortFor(context.Background(), portolan.NameRequest{Key: k}); err != nil {

@@ -3,18 +3,17 @@ package fleet
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/portolan-dev/portolan"
 	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/http/porthttptest"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
-	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/storetest"
 )
 
 const adminToken = "fleet-admin-token-0123456789"
@@ -24,23 +23,11 @@ const adminToken = "fleet-admin-token-0123456789"
 // and web-1 (nginx).
 func fleetServer(t *testing.T) (*porthttp.Client, time.Time) {
 	t.Helper()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := storetest.SQLite(t)
 	toks := porthttp.NewTokens()
 	toks.Add(adminToken, "ops", porthttp.RoleAdmin)
 	srv := porthttp.NewServer(porthttp.Config{Fleet: store, Tokens: toks, Assignments: assignments{{Port: 5432, Proto: portolan.TCP, Name: "postgres", Hosts: "db-*"}}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	c := porthttp.NewClient("http://"+ln.Addr().String(), adminToken)
+	c := porthttp.NewClient(porthttptest.Serve(t, srv, "127.0.0.1:0"), adminToken)
 	l := func(port portolan.Port, program string) portolan.FleetListener {
 		return portolan.FleetListener{ListenerKey: portolan.ListenerKey{Proto: portolan.TCP, Addr: netip.MustParseAddr("0.0.0.0"), Port: port}, Program: program, Reach: portolan.ReachAll}
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/lease"
-	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/storetest"
 )
 
 // ports lists this checkout's names, --all every checkout's, and --prune
@@ -20,11 +20,7 @@ func TestListAndPrune(t *testing.T) {
 	here, gone := filepath.Join(root, "shop"), filepath.Join(root, "shop-old")
 	os.Mkdir(here, 0o755)
 	os.Mkdir(gone, 0o755)
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := storetest.SQLite(t)
 	a := lease.New(store, lease.Options{HostID: "h"})
 	for _, k := range []portolan.NameKey{{Project: here, Worktree: here, Name: "web"}, {Project: here, Worktree: gone, Name: "web"}} {
 		if _, _, err := a.PortFor(context.Background(), portolan.NameRequest{Key: k}); err != nil {

@@ -3,46 +3,33 @@ package root_test
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/portolan-dev/portolan"
 	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/http/porthttptest"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/cli/root"
 	"github.com/portolan-dev/portolan/registry"
-	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/storetest"
 )
 
 // `portolan 5432 --server URL` adds the fleet's listeners on 5432: which
 // host, which program; without a server there is no fleet section.
 func TestQueryShowsTheFleet(t *testing.T) {
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := storetest.SQLite(t)
 	toks := porthttp.NewTokens()
 	toks.Add("root-test-admin-0123456789", "ops", porthttp.RoleAdmin)
 	srv := porthttp.NewServer(porthttp.Config{Fleet: store, Tokens: toks})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
-	defer func() { cancel(); <-done }()
-	url := "http://" + ln.Addr().String()
+	url := porthttptest.Serve(t, srv, "127.0.0.1:0")
 	c := porthttp.NewClient(url, "root-test-admin-0123456789")
 	l := portolan.FleetListener{ListenerKey: portolan.ListenerKey{Proto: portolan.TCP, Addr: netip.MustParseAddr("0.0.0.0"), Port: 5432}, Program: "/usr/lib/postgresql/15/bin/postgres", Reach: portolan.ReachAll}
 	for seq := uint64(1); seq <= 2; seq++ {
-		if _, err := c.Report(ctx, portolan.FleetReport{HostID: "m-db-1", HostName: "db-1", Interval: time.Second, Seq: seq, Full: true, Listeners: []portolan.FleetListener{l}}); err != nil {
+		if _, err := c.Report(context.Background(), portolan.FleetReport{HostID: "m-db-1", HostName: "db-1", Interval: time.Second, Seq: seq, Full: true, Listeners: []portolan.FleetListener{l}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/cli/run"
 	"github.com/portolan-dev/portolan/lease"
-	"github.com/portolan-dev/portolan/sqlite"
+	"github.com/portolan-dev/portolan/storetest"
 )
 
 // run --name gives CMD the checkout's named port as PORT, every named port
@@ -20,11 +20,7 @@ import (
 // its arguments; the port is the one `portolan port web` prints.
 func TestRunName(t *testing.T) {
 	dir, _ := filepath.EvalSymlinks(t.TempDir())
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := storetest.SQLite(t)
 	a := lease.New(store, lease.Options{HostID: "h"})
 	ctx := context.Background()
 	api, _, err := a.PortFor(ctx, portolan.NameRequest{Key: portolan.NameKey{Project: dir, Worktree: dir, Name: "api"}})
