@@ -22,14 +22,7 @@ make -s build # the released form: static, -s -w
 go build -o bin/allocload ./bench/allocload
 go build -o bin/serveload ./bench/serveload
 go build -o bin/bindclose ./bench/bindclose
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+scratch
 export XDG_STATE_HOME=$tmp/state
 unset PORTOLAN_ADDR PORTSERVER_ADDRESS PORTOLAN_STORE
 
@@ -41,17 +34,7 @@ goal() { # goal "allocload line"
 echo "== $(date -u +%F), load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 echo "== grants over the portserver Unix socket: 32 clients, $N grants"
 ps=@portolan-bench-$$
-log=$tmp/serve.log
-bin/portolan serve --listen 127.0.0.1:0 --portserver "$ps" --store "sqlite:$tmp/serve.db" 2>"$log" &
-pids+=($!)
-URL=
-for _ in $(seq 100); do
-  URL=$(sed -n 's/^portolan serve: API \([^,]*\),.*/\1/p' "$log")
-  [ -n "$URL" ] && break
-  sleep 0.1
-done
-[ -n "$URL" ] || { cat "$log" >&2; exit 1; }
-TOKEN=$(head -n1 "$XDG_STATE_HOME/portolan/token")
+start_serve "sqlite:$tmp/serve.db" --portserver "$ps"
 line=$(bin/allocload -addr "$ps" -c 32 -n "$N")
 echo "portolan serve:     $line"; goal "$line"
 

@@ -24,10 +24,7 @@ if [ -z "${FLEET_AGENT_INNER:-}" ]; then
 	echo "=== 2. the agent at 1,000 listeners"
 	exec env FLEET_AGENT_INNER=1 unshare --net -- bash -c 'ip link set lo up && exec "$0"' "$0"
 fi
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
+scratch
 printf 'admin fleet-bench-admin-0123456789 ops\nagent fleet-bench-agent-0123456789 me\n' >"$tmp/tokens"
 echo fleet-bench-agent-0123456789 >"$tmp/agent.token"
 echo fleet-bench-host >"$tmp/mid"

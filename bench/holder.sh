@@ -24,13 +24,7 @@ fi
 . bench/lib.sh
 need hyperfine ss:iproute2 git
 
-tmp=$(mktemp -d)
-holder=""
-cleanup() {
-	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+scratch
 
 make -s build
 bin=$PWD/bin/portolan
@@ -40,15 +34,8 @@ sed -i 's|^func annotate(socks \[\]portolan.Socket) { holder.Annotate(socks, hol
 	"$tmp/noholder/internal/cli/ls/render.go"
 grep -q '_ = holder.Annotate' "$tmp/noholder/internal/cli/ls/render.go" || { echo "could not cut the holder pass out of ls" >&2; exit 1; }
 (cd "$tmp/noholder" && CGO_ENABLED=0 go build -ldflags='-s -w' -o "$tmp/portolan-noholder" ./cmd/portolan)
-go build -o "$tmp/holdsockets" ./bench/cmd/holdsockets
 
-"$tmp/holdsockets" -listen "${LISTEN:-2000}" -conns "${CONNS:-4000}" -ports "$tmp/ports" >"$tmp/ready" &
-holder=$!
-for _ in $(seq 100); do
-	grep -q ready "$tmp/ready" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q ready "$tmp/ready" || { echo "holdsockets did not start" >&2; exit 1; }
+hold_sockets
 echo "holding: $(cat "$tmp/ready"); $(ss -Htan | wc -l) TCP sockets in this namespace ($OWNER_NETNS)" >&2
 "$bin" ls --json | grep -q '"holder"' || { echo "ls --json carries no owner.holder" >&2; exit 1; }
 

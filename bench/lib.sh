@@ -21,3 +21,51 @@ need() {
 		exit 2
 	fi
 }
+
+# scratch: makes the temporary directory $tmp and an empty pids array; on
+# exit it kills every process in pids, runs cleanup_more when the script
+# defines it, and removes $tmp.
+scratch() {
+	tmp=$(mktemp -d)
+	pids=()
+	trap scratch_cleanup EXIT
+}
+scratch_cleanup() {
+	for p in ${pids[@]+"${pids[@]}"}; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	if declare -F cleanup_more >/dev/null; then cleanup_more; fi
+	rm -rf "$tmp"
+}
+
+# start_serve STORE [FLAG...]: starts bin/portolan serve on a free loopback
+# port with STORE and the flags given, waits until it names its address, and
+# sets URL, TOKEN (the admin token it wrote) and SERVE_PID. Needs scratch.
+start_serve() {
+	local log=$tmp/serve.$RANDOM.log
+	bin/portolan serve --listen 127.0.0.1:0 --store "$1" "${@:2}" 2>"$log" &
+	pids+=($!)
+	SERVE_PID=$!
+	URL=
+	for _ in $(seq 100); do
+		URL=$(sed -n 's/^portolan serve: API \([^,]*\),.*/\1/p' "$log")
+		[ -n "$URL" ] && break
+		sleep 0.1
+	done
+	[ -n "$URL" ] || { cat "$log" >&2; exit 1; }
+	TOKEN=$(head -n1 "$XDG_STATE_HOME/portolan/token")
+}
+
+# hold_sockets: builds bench/cmd/holdsockets and starts it holding LISTEN
+# (default 2000) listening and CONNS (default 4000) connected loopback TCP
+# sockets, their ports in $tmp/ports; returns once it is ready, its line in
+# $tmp/ready. Needs scratch.
+hold_sockets() {
+	go build -o "$tmp/holdsockets" ./bench/cmd/holdsockets
+	"$tmp/holdsockets" -listen "${LISTEN:-2000}" -conns "${CONNS:-4000}" -ports "$tmp/ports" >"$tmp/ready" &
+	pids+=($!)
+	for _ in $(seq 100); do
+		grep -q ready "$tmp/ready" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q ready "$tmp/ready" || { echo "holdsockets did not start" >&2; exit 1; }
+}

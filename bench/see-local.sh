@@ -33,25 +33,12 @@ fi
 . bench/lib.sh
 need hyperfine lsof ss:iproute2 /usr/bin/time:time
 
-tmp=$(mktemp -d)
-holder=""
-cleanup() {
-	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+scratch
 
 make -s build # the released form: static, -s -w
-go build -o "$tmp/holdsockets" ./bench/cmd/holdsockets
 bin=$PWD/bin/portolan
 
-"$tmp/holdsockets" -listen "${LISTEN:-2000}" -conns "${CONNS:-4000}" -ports "$tmp/ports" >"$tmp/ready" &
-holder=$!
-for _ in $(seq 100); do
-	grep -q ready "$tmp/ready" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q ready "$tmp/ready" || { echo "holdsockets did not start" >&2; exit 1; }
+hold_sockets
 P=$(sed -n "$(( $(wc -l <"$tmp/ports") / 2 ))p" "$tmp/ports")
 echo "holding: $(cat "$tmp/ready"); one port: $P; $(ss -Htan | wc -l) TCP sockets on this host" >&2
 

@@ -17,10 +17,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 need nmap hyperfine wait-for-it xmllint:libxml2-utils python3
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
+scratch
 make -s build # the released form: static, -s -w
 go build -o "$tmp/slowhost" ./internal/testnet/cmd/slowhost
 P=bin/portolan

@@ -23,31 +23,11 @@ mkdir -p bin
 make -s build # the released form: static, -s -w
 go build -o bin/serveload ./bench/serveload
 go build -o bin/floor ./bench/floor
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+scratch
+cleanup_more() {
   if [ -n "${PGBIN:-}" ] && [ -d "$tmp/pg" ]; then runpg "$PGBIN/pg_ctl" -D "$tmp/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
-  rm -rf "$tmp"
 }
-trap cleanup EXIT
 export XDG_STATE_HOME=$tmp/state
-
-# start_serve STORE: starts a server on a free port; sets URL and TOKEN.
-start_serve() {
-  local log=$tmp/serve.$RANDOM.log
-  bin/portolan serve --listen 127.0.0.1:0 --portserver "" --store "$1" 2>"$log" &
-  pids+=($!)
-  SERVE_PID=$!
-  for _ in $(seq 100); do
-    URL=$(sed -n 's/^portolan serve: API \([^,]*\),.*/\1/p' "$log")
-    [ -n "$URL" ] && break
-    sleep 0.1
-  done
-  [ -n "$URL" ] || { cat "$log" >&2; exit 1; }
-  TOKEN=$(head -n1 "$XDG_STATE_HOME/portolan/token")
-}
 
 wrk_line() { # wrk_line NAME PATH [CONNECTIONS]
   local out rps p99 c=32
@@ -60,7 +40,7 @@ wrk_line() { # wrk_line NAME PATH [CONNECTIONS]
 }
 
 echo "== HTTP reads (wrk -t1 -c32 -d${DUR}s unless noted, loopback, SQLite store) $(date -u +%F), load average $(cut -d" " -f1-3 /proc/loadavg)"
-start_serve "sqlite:$tmp/bench.db"
+start_serve "sqlite:$tmp/bench.db" --portserver ""
 curl -fsS "$URL/v1/ports/443" >"$tmp/443.json"
 
 # The floor, side by side: the same answer's bytes from a bare net/http
@@ -119,6 +99,6 @@ mkdir -p "$tmp/pg"; [ "$(id -u)" -eq 0 ] && chown postgres "$tmp/pg" && chmod 75
 pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 runpg "$PGBIN/initdb" -D "$tmp/pg/data" -U postgres --auth=trust -E UTF8 >/dev/null
 runpg "$PGBIN/pg_ctl" -D "$tmp/pg/data" -l "$tmp/pg/log" -w -o "-c listen_addresses=127.0.0.1 -p $pgport -k $tmp/pg" start >/dev/null
-start_serve "postgres://postgres@127.0.0.1:$pgport/postgres?sslmode=disable"
+start_serve "postgres://postgres@127.0.0.1:$pgport/postgres?sslmode=disable" --portserver ""
 printf 'PostgreSQL '; bin/serveload -url "$URL" -token "$TOKEN" -mode lease-release -c 32 -d "${DUR}s"
 printf 'PostgreSQL '; bin/serveload -url "$URL" -token "$TOKEN" -mode assign -c 8 -d "${DUR}s"
