@@ -18,6 +18,7 @@ import (
 	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/factory"
 	"github.com/portolan-dev/portolan/internal/mcpserver"
+	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 	"github.com/portolan-dev/portolan/mcp"
 	"github.com/portolan-dev/portolan/registry"
 )
@@ -192,15 +193,9 @@ func TestKillIsADryRunUnlessConfirmed(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := ln.Addr().(*net.TCPAddr).Port
-	f, _ := ln.(*net.TCPListener).File()
-	ln.Close()
 	// A child holding the port: sleep inherits the listening socket as fd 3.
 	child := exec.Command("sleep", "60")
-	child.ExtraFiles = []*os.File{f}
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	sockhold.HandOff(t, ln, child)
 	defer child.Process.Kill()
 	exited := make(chan error, 1)
 	go func() { exited <- child.Wait() }()

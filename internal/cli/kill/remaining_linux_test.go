@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 )
 
 // leftover listens on a loopback port with one accepted connection held
@@ -51,18 +52,9 @@ func leftover(t *testing.T, timeWait bool) (int, net.Conn, *exec.Cmd) {
 		c2.Read(make([]byte, 1))
 		c2.Close()
 	}
-	lf, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
 	holder := exec.Command("sleep", "30")
-	holder.ExtraFiles = []*os.File{lf}
-	if err := holder.Start(); err != nil {
-		t.Fatal(err)
-	}
+	sockhold.HandOff(t, ln, holder)
 	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
-	lf.Close()
-	ln.Close()
 	return p, c1, holder
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 )
 
 // A holder under a supervisor that restarts it (here a parent calling
@@ -20,16 +21,10 @@ func TestKillLeavesASupervisedHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := portolan.Port(ln.Addr().(*net.TCPAddr).Port)
-	f, _ := ln.(*net.TCPListener).File()
-	ln.Close()
 	// The supervisor hands the listening socket (fd 3) to its child and
 	// closes its own copy, as a supervisor with a socket would.
 	sup := exec.Command("bash", "-c", `exec -a supervisord bash -c "sleep 60 & exec 3<&-; wait"`)
-	sup.ExtraFiles = []*os.File{f}
-	if err := sup.Start(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	sockhold.HandOff(t, ln, sup)
 	t.Cleanup(func() { sup.Process.Kill(); sup.Wait() })
 	deadline := time.Now().Add(5 * time.Second)
 	for !listeningOwnedBy(t, p, sup.Process.Pid) && time.Now().Before(deadline) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	"github.com/portolan-dev/portolan/internal/cli/ls"
 	"github.com/portolan-dev/portolan/internal/cli/query"
+	"github.com/portolan-dev/portolan/internal/testutil/sockhold"
 	"github.com/portolan-dev/portolan/registry"
 )
 
@@ -36,14 +36,9 @@ func TestHereShowsTheHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := ln.Addr().(*net.TCPAddr).Port
-	f, _ := ln.(*net.TCPListener).File()
-	ln.Close()
 	cmd := exec.Command("sleep", "60")
-	cmd.Dir, cmd.ExtraFiles = repo, []*os.File{f}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	cmd.Dir = repo
+	sockhold.HandOff(t, ln, cmd)
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 
 	runQuery := func(tty, asJSON bool) string {

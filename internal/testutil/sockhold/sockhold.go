@@ -245,3 +245,21 @@ func StartHostile(t testing.TB, specs ...string) *Child {
 	}
 	return StartExe(t, link, nil, specs...)
 }
+
+// HandOff starts cmd with ln's socket as its fd 3 and closes this process's
+// copies, so cmd (sleep, a supervisor) alone holds the listener, as a
+// program started by a supervisor or inetd would. Stopping cmd is the
+// caller's.
+func HandOff(t testing.TB, ln net.Listener, cmd *exec.Cmd) {
+	t.Helper()
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	defer f.Close()
+	cmd.ExtraFiles = append([]*os.File{f}, cmd.ExtraFiles...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+}
