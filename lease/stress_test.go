@@ -101,20 +101,7 @@ func TestStressInProcess(t *testing.T) {
 func TestStressPortserver(t *testing.T) {
 	store, _ := openStore(t)
 	a := lease.New(store, lease.Options{Host: fakeHost})
-	addr := fmt.Sprintf("@portolan-test-%d-%d", os.Getpid(), time.Now().UnixNano())
-	ln, err := lease.ListenUnix(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- lease.ServePortserver(ctx, ln, a) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("ServePortserver: %v", err)
-		}
-	}()
+	addr := servePortserver(t, a)
 	pid := os.Getpid()
 	stress(t,
 		func(ctx context.Context) (portolan.Port, error) { return lease.AskPortserver(ctx, addr, pid) },
