@@ -11,6 +11,7 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/http/porthttptest"
 	"github.com/portolan-dev/portolan/sqlite"
 	"github.com/portolan-dev/portolan/storetest"
 	"github.com/portolan-dev/portolan/webhook"
@@ -95,29 +96,29 @@ func TestFleetAPI(t *testing.T) {
 	}
 
 	var hosts []portolan.FleetHost
-	if err := json.Unmarshal([]byte(getAs(t, e.url+"/v1/hosts", "")), &hosts); err != nil || len(hosts) != 1 ||
+	if err := json.Unmarshal([]byte(porthttptest.Get(t, e.url+"/v1/hosts", "")), &hosts); err != nil || len(hosts) != 1 ||
 		hosts[0].State != portolan.HostFresh || hosts[0].Listeners != 2 || hosts[0].Name != "web-1" || hosts[0].Reporter != "" {
 		t.Fatalf("GET /v1/hosts: %+v %v", hosts, err)
 	}
 	var where porthttp.FleetWhere
-	if err := json.Unmarshal([]byte(getAs(t, e.url+"/v1/fleet/where/postgresql", readToken)), &where); err != nil ||
+	if err := json.Unmarshal([]byte(porthttptest.Get(t, e.url+"/v1/fleet/where/postgresql", readToken)), &where); err != nil ||
 		len(where.Listeners) != 1 || where.Listeners[0].HostID != "m-1" || where.Listeners[0].User != "" || where.Listeners[0].Program != "/usr/bin/app5432" {
 		t.Fatalf("where postgresql (read token): %+v %v", where, err)
 	}
-	if err := json.Unmarshal([]byte(getAs(t, e.url+"/v1/fleet/where/5432/tcp", adminToken)), &where); err != nil ||
+	if err := json.Unmarshal([]byte(porthttptest.Get(t, e.url+"/v1/fleet/where/5432/tcp", adminToken)), &where); err != nil ||
 		len(where.Listeners) != 1 || where.Listeners[0].User != "svc" {
 		t.Fatalf("where 5432/tcp (admin): %+v %v", where, err)
 	}
 	var ls []portolan.FleetListener
-	if err := json.Unmarshal([]byte(getAs(t, e.url+"/v1/hosts/m-1/listeners", "")), &ls); err != nil || len(ls) != 2 {
+	if err := json.Unmarshal([]byte(porthttptest.Get(t, e.url+"/v1/hosts/m-1/listeners", "")), &ls); err != nil || len(ls) != 2 {
 		t.Fatalf("listeners of m-1: %+v %v", ls, err)
 	}
 	var drift []portolan.DriftItem
-	if err := json.Unmarshal([]byte(getAs(t, e.url+"/v1/drift?host=m-1", "")), &drift); err != nil || len(drift) != 2 || drift[0].Kind != portolan.DriftUnregistered {
+	if err := json.Unmarshal([]byte(porthttptest.Get(t, e.url+"/v1/drift?host=m-1", "")), &drift); err != nil || len(drift) != 2 || drift[0].Kind != portolan.DriftUnregistered {
 		t.Fatalf("drift of m-1: %+v %v", drift, err)
 	}
 	var evs []portolan.FleetEvent
-	if err := json.Unmarshal([]byte(getAs(t, e.url+"/v1/events?since=0&limit=2", "")), &evs); err != nil || len(evs) != 2 || evs[0].Kind != portolan.EventHostNew {
+	if err := json.Unmarshal([]byte(porthttptest.Get(t, e.url+"/v1/events?since=0&limit=2", "")), &evs); err != nil || len(evs) != 2 || evs[0].Kind != portolan.EventHostNew {
 		t.Fatalf("events: %+v %v", evs, err)
 	}
 	if len(events) != 5 { // host-new, 2 listener-up, 2 drift
@@ -167,7 +168,7 @@ func TestFleetMetrics(t *testing.T) {
 			t.Fatalf("report: %d %v", code, resp)
 		}
 	}
-	m := getAs(t, e.url+"/metrics", "")
+	m := porthttptest.Get(t, e.url+"/metrics", "")
 	for _, want := range []string{
 		"# TYPE portolan_fleet_hosts gauge\n",
 		`portolan_fleet_hosts{state="fresh"} 1` + "\n",

@@ -8,6 +8,7 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/http/porthttptest"
 )
 
 // heldListener is a dev server under pm2 in a checkout under a home
@@ -29,7 +30,7 @@ func TestSocketHolderByRole(t *testing.T) {
 	})
 	for _, who := range []struct{ name, token string }{{"anonymous", ""}, {"read token", readToken}} {
 		for _, path := range []string{"/v1/sockets", "/v1/ports/5173"} {
-			body := getAs(t, e.url+path, who.token)
+			body := porthttptest.Get(t, e.url+path, who.token)
 			for _, hidden := range []string{"/home/ann", "feat-secret-merger", "pm2 stop", "accept"} {
 				if strings.Contains(body, hidden) {
 					t.Errorf("%s reads %s = %s; want no %q", who.name, path, body, hidden)
@@ -44,7 +45,7 @@ func TestSocketHolderByRole(t *testing.T) {
 		}
 	}
 	for _, path := range []string{"/v1/sockets", "/v1/ports/5173"} {
-		body := getAs(t, e.url+path, adminToken)
+		body := porthttptest.Get(t, e.url+path, adminToken)
 		for _, shown := range []string{`"worktree":"/home/ann/src/shop-feat"`, `"branch":"feat-secret-merger"`, `"stop":"PM2_HOME=/home/ann/.pm2-shop pm2 stop shop"`, `"rule":"inet filter input: tcp dport 5173 accept"`} {
 			if !strings.Contains(body, shown) {
 				t.Errorf("admin reads %s = %s; want %s", path, body, shown)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/http/porthttptest"
 	"github.com/portolan-dev/portolan/lease"
 	"github.com/portolan-dev/portolan/storetest"
 )
@@ -38,7 +39,7 @@ func TestNamesAPI(t *testing.T) {
 			t.Errorf("PUT %s: %d %v, want 400", bad, code, resp)
 		}
 	}
-	if got := getAs(t, e.url+"/v1/names", ""); got == "[]\n" || got == "" {
+	if got := porthttptest.Get(t, e.url+"/v1/names", ""); got == "[]\n" || got == "" {
 		t.Errorf("GET /v1/names = %q, want the named port", got)
 	}
 	del := e.url + "/v1/names?" + url.Values{"project": {"/src/shop"}, "worktree": {"/src/shop-feat"}, "name": {"web"}}.Encode()

@@ -3,8 +3,6 @@ package http_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/http/porthttptest"
 )
 
 const argvSecret = "argv-secret-0123456789"
@@ -23,24 +22,6 @@ const argvSecret = "argv-secret-0123456789"
 var secretListener = portolan.Socket{Proto: portolan.TCP, Local: netip.MustParseAddrPort("127.0.0.1:7780"), State: "LISTEN",
 	Owner: &portolan.Process{PID: 4343, Name: "portolan", User: "alice", UID: 1000,
 		Cmdline: []string{"portolan", "serve", "--admin-token", argvSecret, "--store=postgres://app:" + argvSecret + "@db/ports"}}}
-
-func getAs(t *testing.T, url, token string) string {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s = %d %s", url, resp.StatusCode, b)
-	}
-	return string(b)
-}
 
 // Command lines and login names reach admin tokens only, with secrets
 // masked; anonymous loopback readers and read tokens get the pid and the
@@ -53,7 +34,7 @@ func TestSocketOwnersByRole(t *testing.T) {
 	})
 	for _, who := range []struct{ name, token string }{{"anonymous", ""}, {"read token", readToken}} {
 		for _, path := range []string{"/v1/sockets", "/v1/ports/7780"} {
-			body := getAs(t, e.url+path, who.token)
+			body := porthttptest.Get(t, e.url+path, who.token)
 			if strings.Contains(body, argvSecret) || strings.Contains(body, "cmdline") || strings.Contains(body, "alice") {
 				t.Errorf("%s reads %s = %s; want no command line and no login name", who.name, path, body)
 			}
@@ -62,7 +43,7 @@ func TestSocketOwnersByRole(t *testing.T) {
 			}
 		}
 	}
-	body := getAs(t, e.url+"/v1/sockets", adminToken)
+	body := porthttptest.Get(t, e.url+"/v1/sockets", adminToken)
 	var socks []portolan.Socket
 	if err := json.Unmarshal([]byte(body), &socks); err != nil || len(socks) != 1 || socks[0].Owner == nil {
 		t.Fatalf("admin /v1/sockets = %s, %v", body, err)
@@ -73,11 +54,11 @@ func TestSocketOwnersByRole(t *testing.T) {
 	}
 	// /v1/ports/7780 was answered (and cached) for readers above; an
 	// admin gets its own answer, with the masked command line and the user.
-	if b := getAs(t, e.url+"/v1/ports/7780", adminToken); strings.Contains(b, argvSecret) ||
+	if b := porthttptest.Get(t, e.url+"/v1/ports/7780", adminToken); strings.Contains(b, argvSecret) ||
 		!strings.Contains(b, `"--store=postgres://app:xxxxx@db/ports"`) || !strings.Contains(b, `"user":"alice"`) {
 		t.Errorf("admin /v1/ports/7780 = %s; want the command line with the secret masked, and the user", b)
 	}
-	if b := getAs(t, e.url+"/v1/ports/7780", ""); strings.Contains(b, "cmdline") {
+	if b := porthttptest.Get(t, e.url+"/v1/ports/7780", ""); strings.Contains(b, "cmdline") {
 		t.Errorf("anonymous /v1/ports/7780 after an admin's = %s; want no command line", b)
 	}
 	if secretListener.Owner.Cmdline[3] != argvSecret {
@@ -107,7 +88,7 @@ func TestSocketsShareOneScan(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			started.Done()
-			bodies[i] = getAs(t, e.url+"/v1/sockets", "")
+			bodies[i] = porthttptest.Get(t, e.url+"/v1/sockets", "")
 		})
 	}
 	started.Wait()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/http/porthttptest"
 )
 
 // Readers' why requests, which bind the port for an instant, are paced:
@@ -26,7 +27,7 @@ func TestWhyIsPacedForReaders(t *testing.T) {
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range 20 {
-		wg.Go(func() { getAs(t, e.url+"/v1/why/45000", "") })
+		wg.Go(func() { porthttptest.Get(t, e.url+"/v1/why/45000", "") })
 	}
 	wg.Wait()
 	if d := time.Since(start); d < 800*time.Millisecond {
@@ -34,7 +35,7 @@ func TestWhyIsPacedForReaders(t *testing.T) {
 	}
 	start = time.Now()
 	for range 20 {
-		getAs(t, e.url+"/v1/why/45000", adminToken)
+		porthttptest.Get(t, e.url+"/v1/why/45000", adminToken)
 	}
 	if d := time.Since(start); d > 800*time.Millisecond {
 		t.Errorf("20 admin why requests took %v; want them unpaced", d)

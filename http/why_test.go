@@ -8,6 +8,7 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/http/porthttptest"
 	"github.com/portolan-dev/portolan/why"
 )
 
@@ -23,7 +24,7 @@ func TestWhyRoute(t *testing.T) {
 		}
 	})
 	for _, path := range []string{"/v1/why/7780", "/v1/why/7780/tcp", "/v1/why/7780?protocol=tcp"} {
-		body := getAs(t, e.url+path, "")
+		body := porthttptest.Get(t, e.url+path, "")
 		if strings.Contains(body, argvSecret) || strings.Contains(body, "cmdline") || strings.Contains(body, "alice") {
 			t.Errorf("anonymous %s = %s; want no command line and no login name", path, body)
 		}
@@ -31,7 +32,7 @@ func TestWhyRoute(t *testing.T) {
 			t.Errorf("%s = %s; want the listener cause with its pid", path, body)
 		}
 	}
-	if b := getAs(t, e.url+"/v1/why/7780", adminToken); !strings.Contains(b, "alice") || strings.Contains(b, argvSecret) {
+	if b := porthttptest.Get(t, e.url+"/v1/why/7780", adminToken); !strings.Contains(b, "alice") || strings.Contains(b, argvSecret) {
 		t.Errorf("admin = %s; want the login name, the secret masked", b)
 	}
 	for _, bad := range []string{"/v1/why/0", "/v1/why/70000", "/v1/why/80/sctp", "/v1/why/x"} {
@@ -60,10 +61,10 @@ func TestWhyOtherNetNSIsAdminOnly(t *testing.T) {
 			}}, p, proto)
 		}
 	})
-	if b := getAs(t, e.url+"/v1/why/7780", ""); strings.Contains(b, "other-netns") || strings.Contains(b, "shop") || strings.Contains(b, argvSecret) {
+	if b := porthttptest.Get(t, e.url+"/v1/why/7780", ""); strings.Contains(b, "other-netns") || strings.Contains(b, "shop") || strings.Contains(b, argvSecret) {
 		t.Errorf("anonymous = %s; want no other namespace", b)
 	}
-	b := getAs(t, e.url+"/v1/why/7780", adminToken)
+	b := porthttptest.Get(t, e.url+"/v1/why/7780", adminToken)
 	if !strings.Contains(b, `"code":"other-netns"`) || !strings.Contains(b, "container docker 3f2a1b") || strings.Contains(b, argvSecret) {
 		t.Errorf("admin = %s; want the other-netns cause, the secret masked", b)
 	}

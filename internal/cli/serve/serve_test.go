@@ -18,6 +18,7 @@ import (
 
 	"github.com/portolan-dev/portolan"
 	porthttp "github.com/portolan-dev/portolan/http"
+	"github.com/portolan-dev/portolan/http/porthttptest"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/factory"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
@@ -434,19 +435,7 @@ func TestServeHidesCommandLines(t *testing.T) {
 	defer stop()
 	b, _ := os.ReadFile(filepath.Join(state, "portolan", "token"))
 	admin := strings.TrimSpace(string(b))
-	fetch := func(path, token string) string {
-		req, _ := http.NewRequest("GET", url+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return string(body)
-	}
+	fetch := func(path, token string) string { return porthttptest.Get(t, url+path, token) }
 	pid := fmt.Sprintf(`"pid":%d`, cmd.Process.Pid)
 	for _, token := range []string{"", "read-only-token-0123456789"} {
 		for _, path := range []string{"/v1/sockets", "/v1/ports/" + port} {
