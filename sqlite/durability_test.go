@@ -99,32 +99,41 @@ func TestOpenCreatesTheFileWhole(t *testing.T) {
 	}
 }
 
+// leasedInStateDir opens a store in a state directory of its own (dir) at
+// path, closed when the test ends, holding one lease (41000/tcp, labelled
+// "keep").
+func leasedInStateDir(t *testing.T) (db *sqlite.DB, dir, path string) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "state")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(dir, "portolan.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.InsertLeases(context.Background(), []*portolan.Lease{{Port: 41000, Proto: portolan.TCP, Label: "keep"}}); err != nil {
+		t.Fatal(err)
+	}
+	return db, dir, path
+}
+
 // The state directory deleted under a running store: writes are refused
 // with an error saying so (not committed into the unlinked file and lost),
 // and Health fails; the same when the path now names another file.
 func TestDeletedStateIsNoticed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	dir := filepath.Join(t.TempDir(), "state")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "portolan.db")
-	db, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.InsertLeases(ctx, []*portolan.Lease{{Port: 41000, Proto: portolan.TCP}}); err != nil {
-		t.Fatal(err)
-	}
+	db, dir, path := leasedInStateDir(t)
 	if err := db.Health(ctx); err != nil {
 		t.Fatalf("Health of a good store: %v", err)
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	err = db.InsertLeases(ctx, []*portolan.Lease{{Port: 41001, Proto: portolan.TCP}})
+	err := db.InsertLeases(ctx, []*portolan.Lease{{Port: 41001, Proto: portolan.TCP}})
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "deleted") {
 		t.Fatalf("InsertLeases after the state directory was deleted = %v; want a refusal naming %s", err, path)
 	}

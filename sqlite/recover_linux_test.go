@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,21 +16,9 @@ import (
 // /proc/PID/fd open with every lease.
 func TestDeletedStateCanBeRecovered(t *testing.T) {
 	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "state")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "portolan.db")
-	db, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.InsertLeases(ctx, []*portolan.Lease{{Port: 41000, Proto: portolan.TCP, Label: "keep"}}); err != nil {
-		t.Fatal(err)
-	}
+	db, dir, path := leasedInStateDir(t)
 	os.RemoveAll(dir)
-	err = db.InsertLeases(ctx, []*portolan.Lease{{Port: 41001, Proto: portolan.TCP}})
+	err := db.InsertLeases(ctx, []*portolan.Lease{{Port: 41001, Proto: portolan.TCP}})
 	if err == nil || !strings.Contains(err.Error(), "/proc/") {
 		t.Fatalf("InsertLeases = %v; want the refusal to say where the data still is", err)
 	}
