@@ -3,32 +3,13 @@ package iana
 import (
 	"bytes"
 	"compress/gzip"
-	"io"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/registry/iana/ianatest"
 )
-
-// readGz returns the inflated bytes of a gzip file in testdata.
-func readGz(t testing.TB, path string) []byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // realCSV is the real release in IANA's CSV layout, CRLF line ends as
 // IANA serves it when crlf is set.
@@ -58,7 +39,7 @@ func accepted(in []byte) error {
 // pass CheckComplete.
 func TestWholeReleasesAreComplete(t *testing.T) {
 	for _, p := range []string{realXML, olderXML} {
-		if err := accepted(readGz(t, p)); err != nil {
+		if err := accepted(ianatest.Gunzip(t, p)); err != nil {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
@@ -128,7 +109,7 @@ func TestTruncatedCSVRefused(t *testing.T) {
 // TestTruncatedXMLRefused: the XML cut anywhere, or cut and closed again
 // with </registry>, is refused.
 func TestTruncatedXMLRefused(t *testing.T) {
-	full := readGz(t, realXML)
+	full := ianatest.Gunzip(t, realXML)
 	for i := 1; i < 8; i++ {
 		if err := accepted(full[:len(full)*i/8]); err == nil {
 			t.Errorf("the XML cut at %d/8 was accepted", i)

@@ -1,9 +1,7 @@
 package registry
 
 import (
-	"compress/gzip"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +13,7 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 	reg "github.com/portolan-dev/portolan/registry"
 	"github.com/portolan-dev/portolan/registry/iana"
+	"github.com/portolan-dev/portolan/registry/iana/ianatest"
 )
 
 const fixture = "../../../registry/iana/testdata/small.xml"
@@ -45,31 +44,12 @@ const (
 	olderXML = "../../../registry/iana/testdata/service-names-port-numbers-2025-08-26.xml.gz"
 )
 
-// gunzip returns the inflated text of a release kept in testdata.
-func gunzip(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // TestUpdate installs a newer release into a private XDG_DATA_HOME; a bad
 // file is refused naming the line, and the snapshot in place stays.
 func TestUpdate(t *testing.T) {
 	dataHome := t.TempDir()
 	t.Setenv("XDG_DATA_HOME", dataHome)
-	newer := strings.Replace(gunzip(t, realXML), "<updated>2026-08-17</updated>", "<updated>2099-12-31</updated>", 1)
+	newer := strings.Replace(string(ianatest.Gunzip(t, realXML)), "<updated>2026-08-17</updated>", "<updated>2099-12-31</updated>", 1)
 	dir := t.TempDir()
 	write := func(name, s string) string {
 		p := filepath.Join(dir, name)
@@ -135,7 +115,7 @@ func TestUpdateRefusals(t *testing.T) {
 		}
 		return p
 	}
-	cur := gunzip(t, realXML)
+	cur := string(ianatest.Gunzip(t, realXML))
 	d, err := iana.Parse(strings.NewReader(cur))
 	if err != nil {
 		t.Fatal(err)
