@@ -14,8 +14,7 @@ cd "$(dirname "$0")/.."
 need hyperfine
 
 make -s build
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch
 printf 'package main\n\nimport "os"\n\nfunc main() { os.Stdout.WriteString("hello\\n") }\n' >"$tmp/hello.go"
 (cd "$tmp" && CGO_ENABLED=0 go build -ldflags='-s -w' -o hello hello.go)
 hello="$tmp/hello"

@@ -55,17 +55,19 @@ start_serve() {
 	TOKEN=$(head -n1 "$XDG_STATE_HOME/portolan/token")
 }
 
-# hold_sockets: builds bench/cmd/holdsockets and starts it holding LISTEN
-# (default 2000) listening and CONNS (default 4000) connected loopback TCP
-# sockets, their ports in $tmp/ports; returns once it is ready, its line in
-# $tmp/ready. Needs scratch.
+# hold_sockets [SUFFIX]: starts $tmp/holdsockets (built from
+# bench/cmd/holdsockets when missing) holding LISTEN (default 2000) listening
+# and CONNS (default 4000) connected loopback TCP sockets, their ports in
+# $tmp/portsSUFFIX, and adds it to pids; returns once it is ready (within
+# 30 s), its line in $tmp/readySUFFIX.
 hold_sockets() {
-	go build -o "$tmp/holdsockets" ./bench/cmd/holdsockets
-	"$tmp/holdsockets" -listen "${LISTEN:-2000}" -conns "${CONNS:-4000}" -ports "$tmp/ports" >"$tmp/ready" &
+	local s=${1:-}
+	[ -x "$tmp/holdsockets" ] || go build -o "$tmp/holdsockets" ./bench/cmd/holdsockets
+	"$tmp/holdsockets" -listen "${LISTEN:-2000}" -conns "${CONNS:-4000}" -ports "$tmp/ports$s" >"$tmp/ready$s" &
 	pids+=($!)
-	for _ in $(seq 100); do
-		grep -q ready "$tmp/ready" 2>/dev/null && break
+	for _ in $(seq 300); do
+		grep -q ready "$tmp/ready$s" 2>/dev/null && break
 		sleep 0.1
 	done
-	grep -q ready "$tmp/ready" || { echo "holdsockets did not start" >&2; exit 1; }
+	grep -q ready "$tmp/ready$s" || { echo "holdsockets $s did not start" >&2; exit 1; }
 }

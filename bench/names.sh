@@ -11,8 +11,7 @@ cd "$(dirname "$0")/.."
 need hyperfine
 make -s build
 bin=$PWD/bin/portolan
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch
 export XDG_STATE_HOME=$tmp/state XDG_DATA_HOME=$tmp/data
 mkdir -p "$tmp/shop" && cd "$tmp/shop"
 git init -q -b main . && git -c user.name=b -c user.email=b@b commit -q --allow-empty -m x

@@ -13,9 +13,9 @@
 # Env: RUNS (30), HOLDERS (3), LISTEN (3300), CONNS (6650), WHICH (1: the oldest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 if [ -z "${OWNER_BENCH_INNER:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "bench/owner.sh: needs root for unshare -n" >&2; exit 2; }
-	. bench/lib.sh
 	need hyperfine ss:iproute2
 	[ $# -gt 0 ] || { make -s build; set -- bin/portolan; }
 	bins=()
@@ -28,20 +28,13 @@ if [ -z "${OWNER_BENCH_INNER:-}" ]; then
 fi
 
 tmp=$OWNER_TMP
-holders=()
-trap 'kill ${holders[@]+"${holders[@]}"} 2>/dev/null; wait 2>/dev/null' EXIT
-for i in $(seq "${HOLDERS:-3}"); do
-	"$tmp/holdsockets" -listen "${LISTEN:-3300}" -conns "${CONNS:-6650}" -ports "$tmp/ports$i" >"$tmp/ready$i" &
-	holders+=($!)
-	for _ in $(seq 300); do
-		grep -q ready "$tmp/ready$i" 2>/dev/null && break
-		sleep 0.1
-	done
-	grep -q ready "$tmp/ready$i" || { echo "holder $i did not start" >&2; exit 1; }
-done
+pids=()
+trap 'kill ${pids[@]+"${pids[@]}"} 2>/dev/null; wait 2>/dev/null' EXIT # the outer run removes $tmp
+LISTEN=${LISTEN:-3300} CONNS=${CONNS:-6650}
+for i in $(seq "${HOLDERS:-3}"); do hold_sockets "$i"; done
 ports=$tmp/ports${WHICH:-1}
 P=$(sed -n "$(($(wc -l <"$ports") / 2))p" "$ports")
-echo "$(ss -Htan | wc -l) TCP sockets in ${HOLDERS:-3} holders; port $P, held by holder ${WHICH:-1} (pid ${holders[$((${WHICH:-1} - 1))]})"
+echo "$(ss -Htan | wc -l) TCP sockets in ${HOLDERS:-3} holders; port $P, held by holder ${WHICH:-1} (pid ${pids[$((${WHICH:-1} - 1))]})"
 cmds=()
 for b in "$@"; do
 	echo "$b ls --port $P: $("$b" ls --port "$P" | tail -1)"

@@ -14,9 +14,9 @@ cd "$(dirname "$0")/.."
 need hyperfine
 
 make -s build
-tmp=$(mktemp -d)
+scratch
 dir=$(mktemp -d ./bench/.floor.XXXXXX) # inside the module, to resolve its imports
-trap 'rm -rf "$tmp" "$dir"' EXIT
+cleanup_more() { rm -rf "$dir"; }
 
 # name: imports (cumulative: each step adds to the one before)
 steps=(
