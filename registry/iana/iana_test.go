@@ -261,15 +261,22 @@ func TestCommittedSnapshotIsGenerated(t *testing.T) {
 	}
 }
 
-func TestOpenRefusesDamage(t *testing.T) {
+// smallSnapshot returns the snapshot encoding of testdata/small.xml.
+func smallSnapshot(tb testing.TB) []byte {
+	tb.Helper()
 	d, err := ParseFile("testdata/small.xml")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	b, err := Encode(d)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return b
+}
+
+func TestOpenRefusesDamage(t *testing.T) {
+	b := smallSnapshot(t)
 	for _, mutate := range []func([]byte) []byte{
 		func(b []byte) []byte { return b[:len(b)/2] },
 		func(b []byte) []byte { b[len(b)-7] ^= 0x40; return b },

@@ -44,6 +44,18 @@ const (
 	olderXML = "../../../registry/iana/testdata/service-names-port-numbers-2025-08-26.xml.gz"
 )
 
+// writer returns a function that writes a file named name holding s into
+// dir and returns its path.
+func writer(t *testing.T, dir string) func(name, s string) string {
+	return func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+}
+
 // TestUpdate installs a newer release into a private XDG_DATA_HOME; a bad
 // file is refused naming the line, and the snapshot in place stays.
 func TestUpdate(t *testing.T) {
@@ -51,13 +63,7 @@ func TestUpdate(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", dataHome)
 	newer := strings.Replace(string(ianatest.Gunzip(t, realXML)), "<updated>2026-08-17</updated>", "<updated>2099-12-31</updated>", 1)
 	dir := t.TempDir()
-	write := func(name, s string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writer(t, dir)
 	ios, _, out, _ := iostreams.Test()
 	err := RunUpdate(&UpdateOptions{IO: ios, From: write("newer.xml", newer)})
 	snap := filepath.Join(dataHome, "portolan", reg.SnapshotFile)
@@ -108,13 +114,7 @@ func TestUpdateRefusals(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", dataHome)
 	snap := filepath.Join(dataHome, "portolan", reg.SnapshotFile)
 	dir := t.TempDir()
-	write := func(name, s string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writer(t, dir)
 	cur := string(ianatest.Gunzip(t, realXML))
 	d, err := iana.Parse(strings.NewReader(cur))
 	if err != nil {
