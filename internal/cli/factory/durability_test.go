@@ -16,10 +16,7 @@ import (
 // neither a writer nor a lookup (whose read-only open once fell back to a
 // migrating open) starts empty state over it.
 func TestEmptyStateFileIsRefused(t *testing.T) {
-	state := t.TempDir()
-	t.Setenv("XDG_STATE_HOME", state)
-	t.Setenv("PORTOLAN_STORE", "")
-	t.Setenv("PORTOLAN_ADDR", "")
+	state := localState(t)
 	dir := filepath.Join(state, "portolan")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)

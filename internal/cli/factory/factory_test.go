@@ -14,14 +14,21 @@ import (
 	"github.com/portolan-dev/portolan/internal/cli/factory"
 )
 
-// A verb that wrote (an assignment) leaves the state database whole when the
-// binary closes the Factory: the write-ahead log is checkpointed into
-// portolan.db and removed, so the next lookup reads the file, not the log.
-func TestCloseCheckpointsTheStore(t *testing.T) {
+// localState gives the test a private state directory (returned) as the
+// only store: no PORTOLAN_STORE, no server.
+func localState(t *testing.T) string {
 	state := t.TempDir()
 	t.Setenv("XDG_STATE_HOME", state)
 	t.Setenv("PORTOLAN_STORE", "")
 	t.Setenv("PORTOLAN_ADDR", "")
+	return state
+}
+
+// A verb that wrote (an assignment) leaves the state database whole when the
+// binary closes the Factory: the write-ahead log is checkpointed into
+// portolan.db and removed, so the next lookup reads the file, not the log.
+func TestCloseCheckpointsTheStore(t *testing.T) {
+	state := localState(t)
 	f := factory.New("test")
 	if err := f.Close(); err != nil {
 		t.Fatalf("Close before any store was opened: %v", err)

@@ -33,10 +33,7 @@ func stateFiles(t *testing.T, dir string) []string {
 // opened read-only: it does not wait for a writer, the database and its WAL
 // are byte for byte what they were, and no lock file or other state appears.
 func TestLookupSectionsReadOnly(t *testing.T) {
-	state := t.TempDir()
-	t.Setenv("XDG_STATE_HOME", state)
-	t.Setenv("PORTOLAN_STORE", "")
-	t.Setenv("PORTOLAN_ADDR", "")
+	state := localState(t)
 	ctx := context.Background()
 	dir := filepath.Join(state, "portolan")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
