@@ -89,7 +89,7 @@ func Diff(ctx context.Context, o *Options, a, b string) error {
 		if err := cmdutil.WriteJSON(o.IO, res); err != nil {
 			return err
 		}
-	} else {
+	} else if len(res.Changes) > 0 {
 		tp := tableprinter.New(o.IO, "", "proto", "address", "port", "program")
 		for _, ch := range res.Changes {
 			tp.AddRow(ch.Op, ch.Proto.String(), ch.Addr.String(), ch.Port.String(), ch.Program)

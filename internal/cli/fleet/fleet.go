@@ -124,17 +124,14 @@ func Hosts(ctx context.Context, o *Options) error {
 	if o.JSON {
 		return cmdutil.WriteJSON(o.IO, hs)
 	}
+	if len(hs) == 0 {
+		return portolan.Errorf(portolan.ENOTFOUND, "no host reports to %s", c.BaseURL())
+	}
 	tp := tableprinter.New(o.IO, "host", "id", "state", "last report", "listeners", "drift")
 	for _, h := range hs {
 		tp.AddRow(h.Name, shortID(h.ID), string(h.State), ago(o.Now(), h.LastSeen, o.IO.IsStdoutTTY()), strconv.Itoa(h.Listeners), strconv.Itoa(h.Drift))
 	}
-	if err := tp.Render(); err != nil {
-		return err
-	}
-	if len(hs) == 0 {
-		return portolan.Errorf(portolan.ENOTFOUND, "no host reports to %s", c.BaseURL())
-	}
-	return nil
+	return tp.Render()
 }
 
 // Where prints every host's listeners on the ports q names.
@@ -150,18 +147,15 @@ func Where(ctx context.Context, o *Options, q string) error {
 	if o.JSON {
 		return cmdutil.WriteJSON(o.IO, w)
 	}
+	if len(w.Listeners) == 0 {
+		return portolan.Errorf(portolan.ENOTFOUND, "no host listens on %s", portsText(w.Ports))
+	}
 	tp := tableprinter.New(o.IO, "host", "proto", "address", "port", "program", "reach")
 	tp.Flexible(4)
 	for _, l := range w.Listeners {
 		tp.AddRow(l.HostName, l.Proto.String(), l.Addr.String(), l.Port.String(), l.Program, string(l.Reach))
 	}
-	if err := tp.Render(); err != nil {
-		return err
-	}
-	if len(w.Listeners) == 0 {
-		return portolan.Errorf(portolan.ENOTFOUND, "no host listens on %s", portsText(w.Ports))
-	}
-	return nil
+	return tp.Render()
 }
 
 // Drift prints the active drift, exit 1 when there is any.
@@ -188,7 +182,7 @@ func Drift(ctx context.Context, o *Options) error {
 		if err := cmdutil.WriteJSON(o.IO, d); err != nil {
 			return err
 		}
-	} else {
+	} else if len(d) > 0 {
 		tp := tableprinter.New(o.IO, "host", "kind", "port", "program", "detail", "since")
 		tp.Flexible(4)
 		for _, di := range d {
@@ -200,6 +194,9 @@ func Drift(ctx context.Context, o *Options) error {
 	}
 	if len(d) > 0 {
 		return cmdutil.Exit(1)
+	}
+	if !o.JSON && o.IO.IsStderrTTY() {
+		fmt.Fprintln(o.IO.ErrOut, "no drift")
 	}
 	return nil
 }

@@ -143,3 +143,23 @@ func TestFleetVerbs(t *testing.T) {
 		}
 	}
 }
+
+// On a terminal, nothing found is the one-line error alone, not a table
+// header above it (as ls does).
+func TestNothingFoundPrintsNoHeader(t *testing.T) {
+	c, _ := fleetServer(t)
+	ctx := context.Background()
+	tty := func(o *Options) { o.IO.SetStdoutTTY(true) }
+	if out, code := run(t, c, func(o *Options) error { return Where(ctx, o, "9") }, tty); code != 1 || out != "" {
+		t.Errorf("fleet where 9 on a terminal: exit %d, want 1 and no output\n%s", code, out)
+	}
+	if out, code := run(t, c, func(o *Options) error { return Drift(ctx, o) }, func(o *Options) { tty(o); o.Host = "db-1" }); code != 0 || out != "" {
+		t.Errorf("fleet drift --host db-1 (none) on a terminal: exit %d, want 0 and no output\n%s", code, out)
+	}
+	if out, code := run(t, c, func(o *Options) error { return Diff(ctx, o, "web-1@now", "web-1@now") }, tty); code != 0 || out != "" {
+		t.Errorf("fleet diff web-1@now web-1@now on a terminal: exit %d, want 0 and no output\n%s", code, out)
+	}
+	if out, code := run(t, c, func(o *Options) error { return Where(ctx, o, "5432") }, tty); code != 0 || !strings.HasPrefix(out, "HOST") {
+		t.Errorf("fleet where 5432 on a terminal: exit %d, want a table\n%s", code, out)
+	}
+}
