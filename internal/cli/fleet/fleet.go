@@ -45,7 +45,7 @@ $PORTOLAN_ADDR; reads from another host need a read token ($PORTOLAN_TOKEN).`,
 		RunE: func(cmd *cobra.Command, args []string) error { return Hosts(cmd.Context(), o) },
 	}
 	cmdutil.AddJSONFlag(cmd, &o.JSON)
-	cmdutil.AddServerFlags(cmd, f)
+	addServerFlags(cmd, f)
 	where := &cobra.Command{
 		Use:   "where PORT[/PROTO]|NAME",
 		Short: "Which hosts listen on a port (or an assignment's or service's ports), with the programs",
@@ -76,10 +76,17 @@ has that the first has not (+) and the reverse (-). TIME is RFC 3339
 	}
 	for _, c := range []*cobra.Command{where, drift, diff} {
 		cmdutil.AddJSONFlag(c, &o.JSON)
-		cmdutil.AddServerFlags(c, f)
+		addServerFlags(c, f)
 		cmd.AddCommand(c)
 	}
 	return cmd
+}
+
+// addServerFlags is cmdutil.AddServerFlags for verbs that only read a
+// server: there is no fleet to work on locally.
+func addServerFlags(cmd *cobra.Command, f *cmdutil.Factory) {
+	cmdutil.AddServerFlags(cmd, f)
+	cmd.Flags().Lookup("server").Usage = "portolan server URL, e.g. http://127.0.0.1:7780 (default $PORTOLAN_ADDR; required)"
 }
 
 func client(f *cmdutil.Factory) (*porthttp.Client, error) {

@@ -163,3 +163,14 @@ func TestNothingFoundPrintsNoHeader(t *testing.T) {
 		t.Errorf("fleet where 5432 on a terminal: exit %d, want a table\n%s", code, out)
 	}
 }
+
+// fleet needs a server: its help must not offer to work locally.
+func TestServerFlagNeedsAServer(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	cmd := NewCmdFleet(&cmdutil.Factory{IOStreams: ios})
+	for _, c := range append(cmd.Commands(), cmd) {
+		if u := c.Flags().Lookup("server").Usage; strings.Contains(u, "locally") || !strings.Contains(u, "PORTOLAN_ADDR") {
+			t.Errorf("%s --server: %q, want the server it reads, not local work", c.CommandPath(), u)
+		}
+	}
+}
