@@ -191,7 +191,7 @@ func Drift(ctx context.Context, o *Options) error {
 		}
 	} else if len(d) > 0 {
 		tp := tableprinter.New(o.IO, "host", "kind", "port", "program", "detail", "since")
-		tp.Flexible(4)
+		tp.Flexible(3, 4) // a program's path is as long as a detail
 		for _, di := range d {
 			tp.AddRow(names[di.HostID], string(di.Kind), fmt.Sprintf("%d/%s", di.Port, di.Proto), tableprinter.Dash(di.Program), di.Detail, ago(o.Now(), di.Since, o.IO.IsStdoutTTY()))
 		}

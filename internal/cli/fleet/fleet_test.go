@@ -14,6 +14,7 @@ import (
 	porthttp "github.com/portolan-dev/portolan/http"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
 	"github.com/portolan-dev/portolan/sqlite"
 )
 
@@ -171,6 +172,24 @@ func TestServerFlagNeedsAServer(t *testing.T) {
 	for _, c := range append(cmd.Commands(), cmd) {
 		if u := c.Flags().Lookup("server").Usage; strings.Contains(u, "locally") || !strings.Contains(u, "PORTOLAN_ADDR") {
 			t.Errorf("%s --server: %q, want the server it reads, not local work", c.CommandPath(), u)
+		}
+	}
+}
+
+// fleet drift on a narrow terminal cuts the program and the detail, never
+// wraps.
+func TestDriftFitsTheTerminal(t *testing.T) {
+	c, _ := fleetServer(t)
+	out, code := run(t, c, func(o *Options) error { return Drift(context.Background(), o) }, func(o *Options) {
+		o.IO.SetStdoutTTY(true)
+		o.IO.SetTerminalWidth(60)
+	})
+	if code != 1 || !strings.Contains(out, "web-1") {
+		t.Fatalf("fleet drift: exit %d\n%s", code, out)
+	}
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if w := tableprinter.Width(l); w > 60 {
+			t.Errorf("line %q is %d cells wide, want at most 60:\n%s", l, w, out)
 		}
 	}
 }
