@@ -193,3 +193,14 @@ func TestDriftFitsTheTerminal(t *testing.T) {
 		}
 	}
 }
+
+// A malformed HOST@TIME is bad input (exit 2) even when the server cannot
+// be reached: the arguments are read before the server is asked.
+func TestDiffBadArgumentsBeforeTheServer(t *testing.T) {
+	down := porthttp.NewClient("http://127.0.0.1:1", "")
+	for _, bad := range [][2]string{{"db-1", "db-1@now"}, {"db-1@now", "db-1@tomorrow"}, {"db-1@-x", "db-1@now"}} {
+		if _, code := run(t, down, func(o *Options) error { return Diff(context.Background(), o, bad[0], bad[1]) }, nil); code != 2 {
+			t.Errorf("fleet diff %s %s with the server down: exit %d, want 2", bad[0], bad[1], code)
+		}
+	}
+}
