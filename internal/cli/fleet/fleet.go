@@ -129,7 +129,10 @@ func Hosts(ctx context.Context, o *Options) error {
 		return err
 	}
 	if o.JSON {
-		return cmdutil.WriteJSON(o.IO, hs)
+		if err := cmdutil.WriteJSON(o.IO, hs); err != nil || len(hs) > 0 {
+			return err
+		}
+		return cmdutil.Exit(cmdutil.ExitNotFound)
 	}
 	if len(hs) == 0 {
 		return portolan.Errorf(portolan.ENOTFOUND, "no host reports to %s", c.BaseURL())
@@ -152,7 +155,10 @@ func Where(ctx context.Context, o *Options, q string) error {
 		return err
 	}
 	if o.JSON {
-		return cmdutil.WriteJSON(o.IO, w)
+		if err := cmdutil.WriteJSON(o.IO, w); err != nil || len(w.Listeners) > 0 {
+			return err
+		}
+		return cmdutil.Exit(cmdutil.ExitNotFound) // as the table: the format does not change the answer
 	}
 	if len(w.Listeners) == 0 {
 		return portolan.Errorf(portolan.ENOTFOUND, "no host listens on %s", portsText(w.Ports))

@@ -204,3 +204,14 @@ func TestDiffBadArgumentsBeforeTheServer(t *testing.T) {
 		}
 	}
 }
+
+// The exit code does not depend on the format: --json with nothing found
+// prints its document and exits 1, as ls --json does.
+func TestJSONNothingFoundExitsOne(t *testing.T) {
+	c, _ := fleetServer(t)
+	out, code := run(t, c, func(o *Options) error { return Where(context.Background(), o, "9") }, func(o *Options) { o.JSON = true })
+	var w porthttp.FleetWhere
+	if err := json.Unmarshal([]byte(out), &w); err != nil || code != 1 || len(w.Listeners) != 0 {
+		t.Errorf("fleet where 9 --json: exit %d, %v\n%s; want the document and exit 1", code, err, out)
+	}
+}
