@@ -177,6 +177,9 @@ func EnsureTokenFile(path string) (string, error) {
 		if os.IsExist(err) { // another server created it first
 			return EnsureTokenFile(path)
 		}
+		if os.IsNotExist(err) {
+			return "", portolan.Errorf(portolan.EINVALID, "token file %s does not exist and cannot be created: want a path in an existing directory", path)
+		}
 		return "", err
 	}
 	if _, err := f.WriteString(secret + "\n"); err != nil {

@@ -165,11 +165,13 @@ func (s *Server) bindAgent(ctx context.Context, fs portolan.FleetStore, token, i
 // checkReport refuses a report that names another host or carries more
 // than the server keeps.
 func checkReport(id string, rep portolan.FleetReport) error {
+	// Every verb prints the name: a tab would split piped rows, an escape reach a terminal.
+	if err := portolan.CheckText("host_name", rep.HostName, 253); err != nil {
+		return err
+	}
 	switch {
 	case rep.HostID != id:
 		return portolan.Errorf(portolan.EINVALID, "report names host %s at /v1/hosts/%s: want the same id", quote(rep.HostID), id)
-	case len(rep.HostName) > 253:
-		return portolan.Errorf(portolan.EINVALID, "host name is %d bytes: want at most 253", len(rep.HostName))
 	case len(rep.Listeners)+len(rep.Added)+len(rep.Removed) > maxReportListeners:
 		return portolan.Errorf(portolan.EINVALID, "report carries %d listeners: want at most %d", len(rep.Listeners)+len(rep.Added)+len(rep.Removed), maxReportListeners)
 	case rep.Full && (len(rep.Added) > 0 || len(rep.Removed) > 0):

@@ -131,6 +131,7 @@ func TestFleetAPI(t *testing.T) {
 		`{"host_id":"m-1","seq":1,"full":true,"listeners":[],"added":[{"protocol":"tcp","address":"::","port":1}]}`,
 		`{"host_id":"m-1","seq":1,"full":true,"listeners":[{"protocol":"tcp","address":"::","port":1,"reach":"mars"}]}`,
 		`{"host_id":"m-1","colour":"red"}`,
+		`{"host_id":"m-1","host_name":"web\t1\u001b[31m","seq":1,"full":true,"listeners":[]}`, // a tab splits piped rows
 	} {
 		if code, resp, _ := call(t, "POST", rep, adminToken, bad); code != 400 {
 			t.Errorf("report %s: %d %v, want 400", bad, code, resp)

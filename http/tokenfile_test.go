@@ -26,7 +26,8 @@ func TestTokenFileChecks(t *testing.T) {
 	loose := filepath.Join(dir, "loose")
 	os.WriteFile(loose, []byte("admin-token-0123456789\n"), 0o600)
 	os.Chmod(loose, 0o644)
-	files := map[string]string{fifo: "named pipe", "/dev/zero": "a device", loose: "open to group or others"}
+	nodir := filepath.Join(dir, "none", "token") // created if missing, but not its directory
+	files := map[string]string{fifo: "named pipe", "/dev/zero": "a device", loose: "open to group or others", nodir: "does not exist"}
 	if os.Geteuid() == 0 {
 		other := filepath.Join(dir, "other")
 		os.WriteFile(other, []byte("admin-token-0123456789\n"), 0o600)

@@ -27,7 +27,9 @@ func Read(path, what string) ([]byte, error) {
 	// O_NONBLOCK: opening a FIFO with no writer returns at once instead of
 	// waiting for one; the type check below then refuses it.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, missing{portolan.Errorf(portolan.EINVALID, "%s %s does not exist: want a file with mode 0600", what, path)}
+	} else if err != nil {
 		return nil, err
 	}
 	defer f.Close()
@@ -74,6 +76,13 @@ func kind(m fs.FileMode) string {
 	}
 	return fmt.Sprintf("of type %s", m.Type())
 }
+
+// missing is Read's error for a file that is not there: bad input (a path
+// the user gave) that is still fs.ErrNotExist to a caller that creates it.
+type missing struct{ err *portolan.Error }
+
+func (m missing) Error() string   { return m.err.Message }
+func (m missing) Unwrap() []error { return []error{m.err, fs.ErrNotExist} }
 
 // IsNotExist reports whether err says the file does not exist.
 func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -82,3 +82,16 @@ func TestReadRefusesHostileFiles(t *testing.T) {
 		}
 	}
 }
+
+// A file that is not there is the caller's bad input (exit 2) named with
+// its role, and still reads as fs.ErrNotExist to callers that create it.
+func TestReadMissingFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "none")
+	_, err := secretfile.Read(p, "token file")
+	if portolan.ErrorCode(err) != portolan.EINVALID || !strings.Contains(err.Error(), "token file "+p+" does not exist") {
+		t.Errorf("Read of a missing file: %v (%s), want EINVALID naming the token file", err, portolan.ErrorCode(err))
+	}
+	if !secretfile.IsNotExist(err) {
+		t.Errorf("Read of a missing file: %v is not fs.ErrNotExist", err)
+	}
+}

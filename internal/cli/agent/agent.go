@@ -105,6 +105,9 @@ func (o *Options) setup() (*porthttp.Client, portolan.FleetReport, error) {
 	if o.Name == "" {
 		o.Name, _ = os.Hostname()
 	}
+	if err := portolan.CheckText("--name", o.Name, 253); err != nil {
+		return nil, rep, err
+	}
 	c := porthttp.NewClient(o.Server, token)
 	c.HTTP.Timeout = min(max(o.Interval, 2*time.Second), 30*time.Second)
 	return c, portolan.FleetReport{HostID: id, HostName: o.Name, Interval: o.Interval}, nil

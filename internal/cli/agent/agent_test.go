@@ -173,6 +173,8 @@ func TestAgentBadInput(t *testing.T) {
 		{Server: "127.0.0.1:1", Interval: time.Minute, Resync: time.Second, MachineIDFile: mid},
 		{Server: "127.0.0.1:1", Interval: time.Second, Resync: time.Minute, MachineIDFile: bad},
 		{Server: "127.0.0.1:1", Interval: time.Second, Resync: time.Minute, MachineIDFile: filepath.Join(dir, "none")},
+		{Server: "127.0.0.1:1", Interval: time.Second, Resync: time.Minute, MachineIDFile: mid, Name: "web\t1", Once: true},
+		{Server: "127.0.0.1:1", Interval: time.Second, Resync: time.Minute, MachineIDFile: mid, TokenFile: filepath.Join(dir, "no-token"), Once: true},
 	} {
 		ios, _, _, _ := iostreams.Test()
 		o.IO = ios

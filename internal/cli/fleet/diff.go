@@ -39,6 +39,16 @@ type DiffResult struct {
 
 // Diff prints how the listeners of a at its time differ from b's at its.
 func Diff(ctx context.Context, o *Options, a, b string) error {
+	// Both arguments are read before the server is asked: a typo is exit 2
+	// whether or not the server answers.
+	now := o.Now()
+	var sides [2]Side
+	for i, arg := range []string{a, b} {
+		var err error
+		if sides[i], err = parseSide(arg, now); err != nil {
+			return err
+		}
+	}
 	c, err := o.Client()
 	if err != nil {
 		return err
@@ -47,12 +57,12 @@ func Diff(ctx context.Context, o *Options, a, b string) error {
 	if err != nil {
 		return err
 	}
-	now := o.Now()
-	var sides [2]Side
-	for i, arg := range []string{a, b} {
-		if sides[i], err = parseSide(arg, now, names); err != nil {
-			return err
+	for i := range sides {
+		id := resolveHost(names, sides[i].Host)
+		if id == "" {
+			return portolan.Errorf(portolan.ENOTFOUND, "host %q does not report to this server: want a name or id from `portolan fleet`", sides[i].Host)
 		}
+		sides[i].Host, sides[i].ID = names[id], id
 	}
 	// Each host's events once, and only up to the latest time asked of it.
 	until := map[string]time.Time{}
@@ -89,7 +99,7 @@ func Diff(ctx context.Context, o *Options, a, b string) error {
 		if err := cmdutil.WriteJSON(o.IO, res); err != nil {
 			return err
 		}
-	} else {
+	} else if len(res.Changes) > 0 {
 		tp := tableprinter.New(o.IO, "", "proto", "address", "port", "program")
 		for _, ch := range res.Changes {
 			tp.AddRow(ch.Op, ch.Proto.String(), ch.Addr.String(), ch.Port.String(), ch.Program)
@@ -127,14 +137,10 @@ func history(ctx context.Context, c *porthttp.Client, id string, until time.Time
 }
 
 // parseSide reads HOST@TIME.
-func parseSide(arg string, now time.Time, names map[string]string) (Side, error) {
+func parseSide(arg string, now time.Time) (Side, error) {
 	host, when, ok := strings.Cut(arg, "@")
 	if !ok || host == "" || when == "" {
 		return Side{}, portolan.Errorf(portolan.EINVALID, "%q is not HOST@TIME: want e.g. db-1@-1h, db-1@now or db-1@2026-11-28T10:00:00Z", arg)
-	}
-	id := resolveHost(names, host)
-	if id == "" {
-		return Side{}, portolan.Errorf(portolan.ENOTFOUND, "host %q does not report to this server: want a name or id from `portolan fleet`", host)
 	}
 	var t time.Time
 	switch {
@@ -152,7 +158,7 @@ func parseSide(arg string, now time.Time, names map[string]string) (Side, error)
 			return Side{}, portolan.Errorf(portolan.EINVALID, "time %q is not RFC 3339, now or -DURATION: want e.g. 2026-11-28T10:00:00Z", when)
 		}
 	}
-	return Side{Host: names[id], ID: id, Time: t}, nil
+	return Side{Host: host, Time: t}, nil
 }
 
 // replay rebuilds a host's listeners at a time from its up and down events.

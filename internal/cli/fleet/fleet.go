@@ -45,7 +45,7 @@ $PORTOLAN_ADDR; reads from another host need a read token ($PORTOLAN_TOKEN).`,
 		RunE: func(cmd *cobra.Command, args []string) error { return Hosts(cmd.Context(), o) },
 	}
 	cmdutil.AddJSONFlag(cmd, &o.JSON)
-	cmdutil.AddServerFlags(cmd, f)
+	addServerFlags(cmd, f)
 	where := &cobra.Command{
 		Use:   "where PORT[/PROTO]|NAME",
 		Short: "Which hosts listen on a port (or an assignment's or service's ports), with the programs",
@@ -76,10 +76,17 @@ has that the first has not (+) and the reverse (-). TIME is RFC 3339
 	}
 	for _, c := range []*cobra.Command{where, drift, diff} {
 		cmdutil.AddJSONFlag(c, &o.JSON)
-		cmdutil.AddServerFlags(c, f)
+		addServerFlags(c, f)
 		cmd.AddCommand(c)
 	}
 	return cmd
+}
+
+// addServerFlags is cmdutil.AddServerFlags for verbs that only read a
+// server: there is no fleet to work on locally.
+func addServerFlags(cmd *cobra.Command, f *cmdutil.Factory) {
+	cmdutil.AddServerFlags(cmd, f)
+	cmd.Flags().Lookup("server").Usage = "portolan server URL, e.g. http://127.0.0.1:7780 (default $PORTOLAN_ADDR; required)"
 }
 
 func client(f *cmdutil.Factory) (*porthttp.Client, error) {
@@ -122,19 +129,19 @@ func Hosts(ctx context.Context, o *Options) error {
 		return err
 	}
 	if o.JSON {
-		return cmdutil.WriteJSON(o.IO, hs)
+		if err := cmdutil.WriteJSON(o.IO, hs); err != nil || len(hs) > 0 {
+			return err
+		}
+		return cmdutil.Exit(cmdutil.ExitNotFound)
+	}
+	if len(hs) == 0 {
+		return portolan.Errorf(portolan.ENOTFOUND, "no host reports to %s", c.BaseURL())
 	}
 	tp := tableprinter.New(o.IO, "host", "id", "state", "last report", "listeners", "drift")
 	for _, h := range hs {
 		tp.AddRow(h.Name, shortID(h.ID), string(h.State), ago(o.Now(), h.LastSeen, o.IO.IsStdoutTTY()), strconv.Itoa(h.Listeners), strconv.Itoa(h.Drift))
 	}
-	if err := tp.Render(); err != nil {
-		return err
-	}
-	if len(hs) == 0 {
-		return portolan.Errorf(portolan.ENOTFOUND, "no host reports to %s", c.BaseURL())
-	}
-	return nil
+	return tp.Render()
 }
 
 // Where prints every host's listeners on the ports q names.
@@ -148,20 +155,20 @@ func Where(ctx context.Context, o *Options, q string) error {
 		return err
 	}
 	if o.JSON {
-		return cmdutil.WriteJSON(o.IO, w)
+		if err := cmdutil.WriteJSON(o.IO, w); err != nil || len(w.Listeners) > 0 {
+			return err
+		}
+		return cmdutil.Exit(cmdutil.ExitNotFound) // as the table: the format does not change the answer
+	}
+	if len(w.Listeners) == 0 {
+		return portolan.Errorf(portolan.ENOTFOUND, "no host listens on %s", portsText(w.Ports))
 	}
 	tp := tableprinter.New(o.IO, "host", "proto", "address", "port", "program", "reach")
 	tp.Flexible(4)
 	for _, l := range w.Listeners {
 		tp.AddRow(l.HostName, l.Proto.String(), l.Addr.String(), l.Port.String(), l.Program, string(l.Reach))
 	}
-	if err := tp.Render(); err != nil {
-		return err
-	}
-	if len(w.Listeners) == 0 {
-		return portolan.Errorf(portolan.ENOTFOUND, "no host listens on %s", portsText(w.Ports))
-	}
-	return nil
+	return tp.Render()
 }
 
 // Drift prints the active drift, exit 1 when there is any.
@@ -188,9 +195,9 @@ func Drift(ctx context.Context, o *Options) error {
 		if err := cmdutil.WriteJSON(o.IO, d); err != nil {
 			return err
 		}
-	} else {
+	} else if len(d) > 0 {
 		tp := tableprinter.New(o.IO, "host", "kind", "port", "program", "detail", "since")
-		tp.Flexible(4)
+		tp.Flexible(3, 4) // a program's path is as long as a detail
 		for _, di := range d {
 			tp.AddRow(names[di.HostID], string(di.Kind), fmt.Sprintf("%d/%s", di.Port, di.Proto), tableprinter.Dash(di.Program), di.Detail, ago(o.Now(), di.Since, o.IO.IsStdoutTTY()))
 		}
@@ -200,6 +207,9 @@ func Drift(ctx context.Context, o *Options) error {
 	}
 	if len(d) > 0 {
 		return cmdutil.Exit(1)
+	}
+	if !o.JSON && o.IO.IsStderrTTY() {
+		fmt.Fprintln(o.IO.ErrOut, "no drift")
 	}
 	return nil
 }

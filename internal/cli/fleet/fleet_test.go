@@ -13,6 +13,7 @@ import (
 	"github.com/portolan-dev/portolan/http/porthttptest"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
 	"github.com/portolan-dev/portolan/storetest"
 )
 
@@ -128,5 +129,76 @@ func TestFleetVerbs(t *testing.T) {
 		if _, code := run(t, c, func(o *Options) error { return Diff(ctx, o, bad[0], bad[1]) }, nil); code != 2 {
 			t.Errorf("fleet diff %s %s: exit %d, want 2", bad[0], bad[1], code)
 		}
+	}
+}
+
+// On a terminal, nothing found is the one-line error alone, not a table
+// header above it (as ls does).
+func TestNothingFoundPrintsNoHeader(t *testing.T) {
+	c, _ := fleetServer(t)
+	ctx := context.Background()
+	tty := func(o *Options) { o.IO.SetStdoutTTY(true) }
+	if out, code := run(t, c, func(o *Options) error { return Where(ctx, o, "9") }, tty); code != 1 || out != "" {
+		t.Errorf("fleet where 9 on a terminal: exit %d, want 1 and no output\n%s", code, out)
+	}
+	if out, code := run(t, c, func(o *Options) error { return Drift(ctx, o) }, func(o *Options) { tty(o); o.Host = "db-1" }); code != 0 || out != "" {
+		t.Errorf("fleet drift --host db-1 (none) on a terminal: exit %d, want 0 and no output\n%s", code, out)
+	}
+	if out, code := run(t, c, func(o *Options) error { return Diff(ctx, o, "web-1@now", "web-1@now") }, tty); code != 0 || out != "" {
+		t.Errorf("fleet diff web-1@now web-1@now on a terminal: exit %d, want 0 and no output\n%s", code, out)
+	}
+	if out, code := run(t, c, func(o *Options) error { return Where(ctx, o, "5432") }, tty); code != 0 || !strings.HasPrefix(out, "HOST") {
+		t.Errorf("fleet where 5432 on a terminal: exit %d, want a table\n%s", code, out)
+	}
+}
+
+// fleet needs a server: its help must not offer to work locally.
+func TestServerFlagNeedsAServer(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	cmd := NewCmdFleet(&cmdutil.Factory{IOStreams: ios})
+	for _, c := range append(cmd.Commands(), cmd) {
+		if u := c.Flags().Lookup("server").Usage; strings.Contains(u, "locally") || !strings.Contains(u, "PORTOLAN_ADDR") {
+			t.Errorf("%s --server: %q, want the server it reads, not local work", c.CommandPath(), u)
+		}
+	}
+}
+
+// fleet drift on a narrow terminal cuts the program and the detail, never
+// wraps.
+func TestDriftFitsTheTerminal(t *testing.T) {
+	c, _ := fleetServer(t)
+	out, code := run(t, c, func(o *Options) error { return Drift(context.Background(), o) }, func(o *Options) {
+		o.IO.SetStdoutTTY(true)
+		o.IO.SetTerminalWidth(60)
+	})
+	if code != 1 || !strings.Contains(out, "web-1") {
+		t.Fatalf("fleet drift: exit %d\n%s", code, out)
+	}
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if w := tableprinter.Width(l); w > 60 {
+			t.Errorf("line %q is %d cells wide, want at most 60:\n%s", l, w, out)
+		}
+	}
+}
+
+// A malformed HOST@TIME is bad input (exit 2) even when the server cannot
+// be reached: the arguments are read before the server is asked.
+func TestDiffBadArgumentsBeforeTheServer(t *testing.T) {
+	down := porthttp.NewClient("http://127.0.0.1:1", "")
+	for _, bad := range [][2]string{{"db-1", "db-1@now"}, {"db-1@now", "db-1@tomorrow"}, {"db-1@-x", "db-1@now"}} {
+		if _, code := run(t, down, func(o *Options) error { return Diff(context.Background(), o, bad[0], bad[1]) }, nil); code != 2 {
+			t.Errorf("fleet diff %s %s with the server down: exit %d, want 2", bad[0], bad[1], code)
+		}
+	}
+}
+
+// The exit code does not depend on the format: --json with nothing found
+// prints its document and exits 1, as ls --json does.
+func TestJSONNothingFoundExitsOne(t *testing.T) {
+	c, _ := fleetServer(t)
+	out, code := run(t, c, func(o *Options) error { return Where(context.Background(), o, "9") }, func(o *Options) { o.JSON = true })
+	var w porthttp.FleetWhere
+	if err := json.Unmarshal([]byte(out), &w); err != nil || code != 1 || len(w.Listeners) != 0 {
+		t.Errorf("fleet where 9 --json: exit %d, %v\n%s; want the document and exit 1", code, err, out)
 	}
 }

@@ -37,6 +37,11 @@ func (o *Options) renderExposure(ctx context.Context, socks []portolan.Socket, n
 	}
 	h := header(wide)
 	t := tableprinter.New(o.IO, append(h[:3:3], append([]string{"exposure"}, h[3:]...)...)...)
+	if wide { // as ls's table, one column further right
+		t.Flexible(7, 9, 10)
+	} else {
+		t.Flexible(5, 7, 8)
+	}
 	for i := range socks {
 		r := toRow(&socks[i], names)
 		r.Process, r.User = cmdutil.Sanitize(r.Process), cmdutil.Sanitize(r.User)

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/portolan-dev/portolan"
+	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/portolan-dev/portolan/internal/cli/tableprinter"
 	"github.com/portolan-dev/portolan/sockets"
 )
 
@@ -42,5 +44,27 @@ func TestLsExposureColumn(t *testing.T) {
 	var entries []ExposureEntry
 	if err := json.Unmarshal([]byte(js), &entries); err != nil || len(entries) != 2 || entries[0].Reach != portolan.ReachLoopback || entries[1].Firewall == "" {
 		t.Errorf("json = %s (%v)", js, err)
+	}
+}
+
+// On an 80-column terminal the exposure table is cut, not wrapped: the
+// service, process and user give way as in ls.
+func TestLsExposureFitsEightyColumns(t *testing.T) {
+	socks := []portolan.Socket{{Proto: portolan.TCP, Local: netip.MustParseAddrPort("0.0.0.0:2024"), State: portolan.StateListen,
+		Owner: &portolan.Process{PID: 123456, Name: "python3.11-server", User: "postgres-admin"}}}
+	o := opts()
+	o.Exposure = true
+	o.List = func(context.Context, sockets.Filter) ([]portolan.Socket, error) { return socks, nil }
+	ios, _, out, _ := iostreams.Test()
+	ios.SetStdoutTTY(true)
+	ios.SetTerminalWidth(80)
+	o.IO = ios
+	if err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
+		if w := tableprinter.Width(l); w > 80 {
+			t.Errorf("line %q is %d cells wide, want at most 80:\n%s", l, w, out)
+		}
 	}
 }

@@ -23,6 +23,7 @@ func run(t *testing.T, tty, jsonOut bool, queries ...string) (stdout, stderr str
 	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
 	ios.SetStdoutTTY(tty)
+	ios.SetTerminalWidth(200) // room for every column: fit_test.go checks 80
 	o := &Options{
 		IO:       ios,
 		Registry: func() (*registry.Registry, error) { return registry.Embedded(), nil },

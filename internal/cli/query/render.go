@@ -63,6 +63,7 @@ func renderTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answer) error
 		fmt.Fprintln(w, "  no record")
 	} else {
 		t := tableprinter.New(io, "name", "proto", "ports", "status", "description", "assignee", "refs", "registered", "updated")
+		t.Flexible(4, 5, 6) // description, assignee and references give way; names, ports and dates never
 		for _, s := range r.Records {
 			t.AddRow(s.Name, cmdutil.ProtoText(s.Proto), cmdutil.PortsText(s), statusColour(io, s), cmdutil.Sanitize(firstLine(s.Description)),
 				personText(s.Assignee), refsText(s.Refs), s.Registered, s.Updated)
@@ -93,6 +94,7 @@ func renderTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answer) error
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "%s %s\n", io.Bold("Common use"), io.Dim("(de-facto, not IANA)"))
 		t := tableprinter.New(io, "name", "proto", "ports", "description", "source")
+		t.Flexible(3, 4)
 		for _, c := range r.CommonUses {
 			t.AddRow(c.Name, c.Proto.Label(), c.Ports.String(), c.Desc, c.Source)
 		}

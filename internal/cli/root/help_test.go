@@ -6,6 +6,8 @@ import (
 
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Every verb is listed under its pillar in the root help, and the help
@@ -42,4 +44,26 @@ func TestBuildVersion(t *testing.T) {
 	if got := buildVersion("dev"); got != "dev" && !strings.HasPrefix(got, "dev+") && !strings.HasPrefix(got, "v") {
 		t.Errorf("buildVersion(dev) = %q", got)
 	}
+}
+
+// A flag that takes no value shows no placeholder in help: pflag takes a
+// `quoted` word of the usage as the value's name, so "as `portolan agent`
+// would" printed "--report-self portolan agent" as if it took one.
+func TestBoolFlagsShowNoValue(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if f.NoOptDefVal == "" {
+				return
+			}
+			if name, _ := pflag.UnquoteUsage(f); name != "" {
+				t.Errorf("%s --%s takes no value, but its help shows %q as one: drop the backquotes in %q", c.CommandPath(), f.Name, name, f.Usage)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(NewCmdRoot(&cmdutil.Factory{IOStreams: ios}))
 }

@@ -120,7 +120,7 @@ func NewCmdServe(f *cmdutil.Factory) *cobra.Command {
 	fl.StringVar(&opts.StoreFile, "store-file", "", "file holding the --store value, for a DSN with a password (mode 0600)")
 	fl.StringVar(&opts.Webhook, "webhook", "", "POST the fleet's events (listeners up and down, drift) to this URL, signed (docs/webhooks.md)")
 	fl.StringVar(&opts.WebhookSecretFile, "webhook-secret-file", "", "file holding the webhook's signing secret (default $PORTOLAN_WEBHOOK_SECRET)")
-	fl.BoolVar(&opts.ReportSelf, "report-self", false, "report this host's own listeners to the fleet, as `portolan agent` would")
+	fl.BoolVar(&opts.ReportSelf, "report-self", false, "report this host's own listeners to the fleet, as portolan agent would")
 	fl.DurationVar(&opts.ReportEvery, "report-interval", 10*time.Second, "with --report-self: how often to report")
 	fl.StringVar(&opts.MachineIDFile, "machine-id-file", "/etc/machine-id", "with --report-self: the file whose first line identifies this host")
 	fl.BoolVar(&opts.PublicReads, "public-reads", false, "let anyone who reaches --listen read without a token (writes still need an admin token)")

@@ -102,11 +102,16 @@ func (p *Printer) Render() error {
 	return err
 }
 
-// minFlexible is the narrowest a flexible column is cut to.
-const minFlexible = 8
+// minFlexible is the narrowest a flexible column is cut to while that is
+// enough; minCut (three cells and "…") when it is not.
+const (
+	minFlexible = 8
+	minCut      = 4
+)
 
 // fit narrows the flexible columns, rightmost first, until the table fits
-// the terminal or they are all minFlexible wide.
+// the terminal: to minFlexible, then, if the table is still too wide, to
+// minCut. Columns that are not flexible (addresses, ports) are never cut.
 func (p *Printer) fit(w []int) {
 	if len(w) == 0 || p.width == nil {
 		return
@@ -120,14 +125,16 @@ func (p *Printer) fit(w []int) {
 	if len(flex) == 0 {
 		flex = []int{len(w) - 1}
 	}
-	for i := len(flex) - 1; i >= 0 && over > 0; i-- {
-		c := flex[i]
-		if c < 0 || c >= len(w) || w[c] <= minFlexible {
-			continue
+	for _, floor := range []int{minFlexible, minCut} {
+		for i := len(flex) - 1; i >= 0 && over > 0; i-- {
+			c := flex[i]
+			if c < 0 || c >= len(w) || w[c] <= floor {
+				continue
+			}
+			cut := min(over, w[c]-floor)
+			w[c] -= cut
+			over -= cut
 		}
-		cut := min(over, w[c]-minFlexible)
-		w[c] -= cut
-		over -= cut
 	}
 }
 

@@ -112,3 +112,25 @@ func TestTableFitsTheTerminal(t *testing.T) {
 		t.Errorf("piped row was cut: %q", out.String())
 	}
 }
+
+// When cutting every flexible column to eight cells is not enough, they
+// are cut further (to three cells and "…") before any line wraps.
+func TestTableCutsFurtherBeforeWrapping(t *testing.T) {
+	ios, _, out, _ := iostreams.Test()
+	ios.SetStdoutTTY(true)
+	ios.SetTerminalWidth(40)
+	tp := tableprinter.New(ios, "proto", "local address", "port", "process", "user")
+	tp.Flexible(3, 4)
+	tp.AddRow("tcp", "0.0.0.0", "2024", "python3.11-server", "postgres-admin")
+	if err := tp.Render(); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
+		if w := tableprinter.Width(l); w > 40 {
+			t.Errorf("line %q is %d cells wide, want at most 40:\n%s", l, w, out)
+		}
+	}
+	if !strings.Contains(out.String(), "0.0.0.0        2024") {
+		t.Errorf("a column that is not flexible was cut:\n%s", out)
+	}
+}
