@@ -62,3 +62,20 @@ func TestFleetView(t *testing.T) {
 	}
 	tb.screenshot(t, "fleet")
 }
+
+// A host's last report is in the past: one made a moment ago, or stamped a
+// little ahead of the browser's clock, reads "just now", never "in 0 s".
+func TestFleetLastReportIsNeverInTheFuture(t *testing.T) {
+	base, _ := realServer(t)
+	tb := newTab(t, 30*time.Second)
+	tb.do(t, "loading the page", chromedp.Navigate(base+"/"))
+	tb.do(t, "importing dom.js", chromedp.Evaluate[chromedp.Void](`import(document.querySelector('script[type=module]').src.replace(/app\.js$/, 'dom.js')).then((m) => {
+		const at = (ms) => new Date(Date.now() + ms).toISOString();
+		window.agoSeen = [m.ago(at(-300)), m.ago(at(3000)), m.ago(at(-5000)), m.ago(at(-7200 * 1000))];
+	})`))
+	tb.waitFor(t, "ago's answers", `!!window.agoSeen`, 10*time.Second)
+	got := eval[[]string](t, tb, `window.agoSeen`)
+	if want := []string{"just now", "just now", "5 s ago", "2 h ago"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("ago = %q, want %q", got, want)
+	}
+}

@@ -121,6 +121,14 @@ export function relative(iso, now = Date.now()) {
   return s >= 0 ? 'in ' + v : v + ' ago';
 }
 
+// ago says how long ago an RFC 3339 time in the past was ("5 s ago"): under
+// a second, or ahead of this browser's clock (the server's differs a
+// little), it is "just now", never "in 0 s".
+export function ago(iso, now = Date.now()) {
+  if (!iso) return '';
+  return new Date(iso).getTime() > now - 1000 ? 'just now' : relative(iso, now);
+}
+
 // portButton is a port number that opens its details when activated.
 export function portButton(port, label, onOpen) {
   return h('button', { type: 'button', class: 'port-link', 'aria-label': 'Port ' + port + ' details', onclick: () => onOpen(port) }, label ?? String(port));

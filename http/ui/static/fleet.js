@@ -1,7 +1,7 @@
 // The fleet view: the hosts that report to this server, and a grid of
 // ports by hosts in which each cell says what listens there, with the
 // drift against the assignments marked in colour and in words.
-import { getJSON, h, portButton, relative, table } from './dom.js';
+import { ago, getJSON, h, portButton, table } from './dom.js';
 
 // Bounds that keep the grid readable and the page fast.
 const MAX_HOSTS = 24;
@@ -33,7 +33,7 @@ export async function loadFleet(openPort) {
   const summary = table('Hosts of the fleet', ['Host', 'State', 'Last report', 'Listeners', 'Drift'], hosts.map((x) => [
     h('strong', {}, x.name || x.id),
     h('span', { class: 'badge host-' + x.state }, x.state),
-    relative(x.last_seen),
+    ago(x.last_seen),
     String(x.listeners),
     x.drift ? h('span', { class: 'badge drift' }, String(x.drift)) : '0',
   ]));
