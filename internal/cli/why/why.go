@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -132,9 +133,14 @@ func render(o *Options, doc any, causes []portolan.Cause, ok bool) error {
 	io := o.IO
 	switch r := doc.(type) {
 	case portolan.BindReport:
-		verdict := io.Green(fmt.Sprintf("%d/%s will bind here.", r.Port, r.Proto.Label()))
+		// The port as it would be typed: 5173/tcp, or 5173 for both.
+		target := strconv.Itoa(int(r.Port))
+		if r.Proto != portolan.ProtoAny {
+			target += "/" + r.Proto.String()
+		}
+		verdict := io.Green(target + " will bind here.")
 		if !ok {
-			verdict = io.Red(fmt.Sprintf("%d/%s will not bind here.", r.Port, r.Proto.Label()))
+			verdict = io.Red(target + " will not bind here.")
 		}
 		fmt.Fprintln(io.Out, verdict)
 		var tries []string

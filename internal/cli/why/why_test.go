@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portolan-dev/portolan"
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
 	"github.com/portolan-dev/portolan/internal/cli/iostreams"
 )
@@ -36,4 +37,22 @@ func FuzzParsePort(f *testing.F) {
 			t.Errorf("parsePort(%q) accepted port 0", s)
 		}
 	})
+}
+
+// The verdict names the port as it would be typed: 5173/tcp, or 5173 for
+// both protocols (never a protocol word that why refuses as input).
+func TestWhyVerdictNamesThePortAsTyped(t *testing.T) {
+	for proto, want := range map[portolan.Proto]string{portolan.TCP: "5173/tcp will bind here.", portolan.ProtoAny: "5173 will bind here."} {
+		ios, _, out, _ := iostreams.Test()
+		r := portolan.BindReport{Port: 5173, Proto: proto, WillBind: true, Causes: []portolan.Cause{}}
+		if err := render(&Options{IO: ios}, r, nil, true); err != nil {
+			t.Fatal(err)
+		}
+		if first, _, _ := strings.Cut(out.String(), "\n"); first != want {
+			t.Errorf("verdict for %v = %q, want %q", proto, first, want)
+		}
+		if _, _, err := parsePort(strings.TrimSuffix(want, " will bind here.")); err != nil {
+			t.Errorf("the verdict's port %q is not valid input: %v", want, err)
+		}
+	}
 }
