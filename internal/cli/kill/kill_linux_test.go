@@ -52,7 +52,7 @@ func listeningOn(t *testing.T, p portolan.Port, proto portolan.Proto) bool {
 }
 
 func TestKillStopsTheServerNotItsClients(t *testing.T) {
-	server := sockhold.Start(t, "tcp:127.0.0.1:0")
+	server := sockhold.Start(t, "tcp:127.0.0.1:free")
 	p := server.Ports[0]
 	client := sockhold.Start(t, "connect:127.0.0.1:"+port(p))
 	out, errOut, code := run(t, opts(port(p)))
@@ -74,8 +74,10 @@ func TestKillStopsTheServerNotItsClients(t *testing.T) {
 }
 
 func TestKillSeveralPortsAndUDP(t *testing.T) {
-	a := sockhold.Start(t, "tcp:[::1]:0")
-	b := sockhold.Start(t, "udp:127.0.0.1:0")
+	// Ports below the ephemeral range: another test's client socket could
+	// take a port the kernel chose, and the port would not be free.
+	a := sockhold.Start(t, "tcp:[::1]:free")
+	b := sockhold.Start(t, "udp:127.0.0.1:free")
 	out, errOut, code := run(t, opts(port(a.Ports[0])+"/tcp", port(b.Ports[0])+"/udp"))
 	if code != 0 || !a.Exited(5*time.Second) || !b.Exited(5*time.Second) {
 		t.Fatalf("kill %d/tcp %d/udp: %q %q exit %d; want both stopped", a.Ports[0], b.Ports[0], out, errOut, code)
@@ -86,7 +88,7 @@ func TestKillSeveralPortsAndUDP(t *testing.T) {
 }
 
 func TestKillIgnoringTerm(t *testing.T) {
-	stubborn := sockhold.Start(t, "ignore-term", "tcp:127.0.0.1:0")
+	stubborn := sockhold.Start(t, "ignore-term", "tcp:127.0.0.1:free")
 	p := stubborn.Ports[0]
 	o := opts(port(p))
 	o.Timeout = 300 * time.Millisecond
@@ -114,7 +116,7 @@ func TestKillIgnoringTerm(t *testing.T) {
 }
 
 func TestKillDryRun(t *testing.T) {
-	server := sockhold.Start(t, "tcp:127.0.0.1:0", "udp:127.0.0.1:0")
+	server := sockhold.Start(t, "tcp:127.0.0.1:free", "udp:127.0.0.1:free")
 	o := opts(port(server.Ports[0]))
 	o.DryRun, o.SignalName = true, "sigint"
 	out, errOut, code := run(t, o)
@@ -200,7 +202,7 @@ func TestKillBadInput(t *testing.T) {
 // TestSignalChecksStartTime: a pid whose start time differs from the one
 // seen at lookup names another process now, and is never signalled.
 func TestSignalChecksStartTime(t *testing.T) {
-	child := sockhold.Start(t, "tcp:127.0.0.1:0")
+	child := sockhold.Start(t, "tcp:127.0.0.1:free")
 	ticks, err := sockets.StartTicks(child.PID)
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +244,7 @@ func TestKillAnotherUsersProcess(t *testing.T) {
 		t.Skip("needs root to run kill as uid 65534 (CI runs as root)")
 	}
 	exe := nobody.Exe(t, "kill.test")
-	root := sockhold.Start(t, "tcp:127.0.0.1:0")
+	root := sockhold.Start(t, "tcp:127.0.0.1:free")
 	p := port(root.Ports[0])
 	for _, c := range []struct {
 		caps []uintptr
@@ -284,7 +286,7 @@ func TestCommandLineStaysOnOneLine(t *testing.T) {
 // terminal only as inert text: in --dry-run's lines, in what kill reports
 // sending, and in its errors.
 func TestKillSanitisesProcessNames(t *testing.T) {
-	server := sockhold.StartHostile(t, "tcp:127.0.0.1:0")
+	server := sockhold.StartHostile(t, "tcp:127.0.0.1:free")
 	p := port(server.Ports[0])
 	o := opts(p)
 	o.DryRun = true

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -48,8 +49,9 @@ type Child struct {
 // (bind), "connect:ADDR:PORT" (a TCP client connection), "many:N" (N
 // listeners on 127.0.0.1, one port each), "refill:K" (close the first K
 // sockets and listen again, so low descriptors hold the newest sockets) or
-// "ignore-term" (the child ignores SIGTERM). Port 0 lets the kernel choose; Ports reports
-// the result. The child ends when the test ends (its stdin closes) or when
+// "ignore-term" (the child ignores SIGTERM). Port 0 lets the kernel choose,
+// port "free" picks one below the ephemeral range (no client socket can
+// take its number); Ports reports the result. The child ends when the test ends (its stdin closes) or when
 // it is signalled.
 func Start(t testing.TB, specs ...string) *Child {
 	t.Helper()
@@ -162,21 +164,21 @@ func hold(specs []string) int {
 			signal.Ignore(syscall.SIGTERM)
 			continue
 		case "tcp":
-			ln, err := net.Listen("tcp", addr)
+			ln, err := listenFree(addr, func(a string) (io.Closer, error) { return net.Listen("tcp", a) })
 			if err != nil {
 				fmt.Println("error", err)
 				return 1
 			}
 			keep = append(keep, ln)
-			ports = append(ports, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+			ports = append(ports, strconv.Itoa(ln.(net.Listener).Addr().(*net.TCPAddr).Port))
 		case "udp":
-			pc, err := net.ListenPacket("udp", addr)
+			pc, err := listenFree(addr, func(a string) (io.Closer, error) { return net.ListenPacket("udp", a) })
 			if err != nil {
 				fmt.Println("error", err)
 				return 1
 			}
 			keep = append(keep, pc)
-			ports = append(ports, strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port))
+			ports = append(ports, strconv.Itoa(pc.(net.PacketConn).LocalAddr().(*net.UDPAddr).Port))
 		case "many": // N listeners on 127.0.0.1, opened one after another on one CPU
 			n, _ := strconv.Atoi(addr)
 			err := onOneCPU(func() error {
@@ -262,4 +264,30 @@ func HandOff(t testing.TB, ln net.Listener, cmd *exec.Cmd) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// listenFree binds addr, whose port "free" means one below this network
+// namespace's ephemeral range: a port the kernel chose (port 0) can be any
+// other process's next client port too, and a test that then checks the
+// port is free after its holder ends would see that client's socket.
+func listenFree(addr string, listen func(string) (io.Closer, error)) (io.Closer, error) {
+	host, ok := strings.CutSuffix(addr, ":free")
+	if !ok {
+		return listen(addr)
+	}
+	lo := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			lo, _ = strconv.Atoi(f[0])
+		}
+	}
+	var err error
+	for range 200 {
+		p := 10000 + rand.IntN(max(lo-10000, 1))
+		var c io.Closer
+		if c, err = listen(net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(p))); err == nil {
+			return c, nil
+		}
+	}
+	return nil, err
 }
