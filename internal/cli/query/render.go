@@ -64,6 +64,7 @@ func renderTTY(io *iostreams.IOStreams, w goio.Writer, r *portolan.Answer) error
 	} else {
 		t := tableprinter.New(io, "name", "proto", "ports", "status", "description", "assignee", "refs", "registered", "updated")
 		t.Flexible(4, 5, 6) // description, assignee and references give way; names, ports and dates never
+		t.OmitEmptyColumns()
 		for _, s := range r.Records {
 			t.AddRow(s.Name, cmdutil.ProtoText(s.Proto), cmdutil.PortsText(s), statusColour(io, s), cmdutil.Sanitize(firstLine(s.Description)),
 				personText(s.Assignee), refsText(s.Refs), s.Registered, s.Updated)

@@ -5,6 +5,7 @@ package tableprinter
 
 import (
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/portolan-dev/portolan/internal/cli/cmdutil"
@@ -19,6 +20,7 @@ type Printer struct {
 	header   []string
 	rows     [][]string
 	flexible []int
+	omit     bool
 }
 
 // New returns a printer for s with the given column headers.
@@ -36,6 +38,65 @@ func (p *Printer) Len() int { return len(p.rows) }
 // "…", when the table is wider than the terminal; the rightmost is cut
 // first. Without it the last column is the flexible one.
 func (p *Printer) Flexible(cols ...int) { p.flexible = cols }
+
+// OmitEmptyColumns leaves out, on a terminal, the columns no row has
+// anything in (a registry record's missing dates), so that the columns
+// that do say something are not cut for them. Pipes keep every field.
+func (p *Printer) OmitEmptyColumns() { p.omit = true }
+
+// dropEmpty projects the header, rows and flexible columns onto the
+// columns some row fills.
+func (p *Printer) dropEmpty() {
+	if len(p.rows) == 0 {
+		return
+	}
+	var keep []int
+	for i := range max(len(p.header), slices.Max(lens(p.rows))) {
+		for _, r := range p.rows {
+			if i < len(r) && strings.TrimSpace(r[i]) != "" {
+				keep = append(keep, i)
+				break
+			}
+		}
+	}
+	project := func(r []string) []string {
+		out := make([]string, 0, len(keep))
+		for _, i := range keep {
+			if i < len(r) {
+				out = append(out, r[i])
+			} else {
+				out = append(out, "")
+			}
+		}
+		return out
+	}
+	if len(p.header) > 0 {
+		p.header = project(p.header)
+	}
+	rows := make([][]string, len(p.rows))
+	for i, r := range p.rows {
+		rows[i] = project(r)
+	}
+	p.rows = rows
+	var flex []int
+	for _, f := range p.flexible {
+		if j := slices.Index(keep, f); j >= 0 {
+			flex = append(flex, j)
+		}
+	}
+	if len(p.flexible) > 0 && len(flex) == 0 {
+		flex = []int{len(keep) - 1}
+	}
+	p.flexible = flex
+}
+
+func lens(rows [][]string) []int {
+	n := make([]int, len(rows))
+	for i, r := range rows {
+		n[i] = len(r)
+	}
+	return n
+}
 
 // Render writes the table. Every cell is sanitised (cmdutil.Sanitize; the
 // colours IOStreams adds are kept): cells carry text other users control.
@@ -56,6 +117,9 @@ func (p *Printer) Render() error {
 		}
 		_, err := io.WriteString(p.out, b.String())
 		return err
+	}
+	if p.omit {
+		p.dropEmpty()
 	}
 	n := len(p.header)
 	for _, r := range p.rows {

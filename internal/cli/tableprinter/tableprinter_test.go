@@ -134,3 +134,31 @@ func TestTableCutsFurtherBeforeWrapping(t *testing.T) {
 		t.Errorf("a column that is not flexible was cut:\n%s", out)
 	}
 }
+
+// OmitEmptyColumns leaves out, on a terminal, the columns no row fills, so
+// that a filled flexible column keeps its text; a pipe keeps every field.
+func TestOmitEmptyColumns(t *testing.T) {
+	render := func(tty bool) string {
+		ios, _, out, _ := iostreams.Test()
+		ios.SetStdoutTTY(tty)
+		ios.SetTerminalWidth(30)
+		tp := tableprinter.New(ios, "name", "refs", "description", "updated")
+		tp.Flexible(1, 2)
+		tp.OmitEmptyColumns()
+		tp.AddRow("hbci", "", "Home Banking Computer Interface", "")
+		tp.AddRow("remoteware-cl", " ", "RemoteWare Client", "")
+		if err := tp.Render(); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	want := "NAME           DESCRIPTION\n" +
+		"hbci           Home Banking C…\n" +
+		"remoteware-cl  RemoteWare Cli…\n"
+	if got := render(true); got != want {
+		t.Errorf("terminal table =\n%q\nwant\n%q", got, want)
+	}
+	if got := render(false); got != "hbci\t\tHome Banking Computer Interface\t\nremoteware-cl\t \tRemoteWare Client\t\n" {
+		t.Errorf("piped rows = %q; want every field", got)
+	}
+}
