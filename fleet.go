@@ -23,6 +23,10 @@ type FleetHost struct {
 	State     HostState     `json:"state"`
 	Listeners int           `json:"listeners"` // confirmed listeners
 	Drift     int           `json:"drift"`     // active drift items
+	// HistorySince is where the host's event history starts being whole:
+	// events before it were folded (CompactFleetEvents) into the
+	// listener-up events of the listeners still up then. Zero: whole.
+	HistorySince time.Time `json:"history_since,omitzero"`
 }
 
 // ValidHostID reports whether id can name a fleet host: 1-128 letters,
@@ -242,4 +246,10 @@ type FleetStore interface {
 	// every server on the store. A host that another token reports for
 	// ties nothing: the answer is then "".
 	BindAgent(ctx context.Context, token, hostID string) (string, error)
+	// CompactFleetEvents folds the events before before: of each listener
+	// only its last event before then stays, and only when it is a
+	// listener-up; the rest goes, and every host's HistorySince becomes
+	// before. A history replayed to any time from before on is the same
+	// as it was. It returns how many events went.
+	CompactFleetEvents(ctx context.Context, before time.Time) (int64, error)
 }

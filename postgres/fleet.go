@@ -136,7 +136,7 @@ func changeBatch(ch portolan.HostChange) *pgx.Batch {
 func (db *DB) FleetHosts(ctx context.Context) ([]portolan.FleetHost, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	rows, err := db.pool.Query(ctx, `SELECT h.id, h.name, h.reporter, h.first_seen, h.last_seen, h.interval_ns, h.seq,
+	rows, err := db.pool.Query(ctx, `SELECT h.id, h.name, h.reporter, h.first_seen, h.last_seen, h.interval_ns, h.seq, h.history_since,
 		(SELECT count(*) FROM fleet_listeners l WHERE l.host_id = h.id AND l.phase <> 'new'),
 		(SELECT count(*) FROM fleet_drift f WHERE f.host_id = h.id AND f.phase <> 'new')
 		FROM fleet_hosts h ORDER BY h.name, h.id`)
@@ -148,8 +148,12 @@ func (db *DB) FleetHosts(ctx context.Context) ([]portolan.FleetHost, error) {
 	for rows.Next() {
 		var h portolan.FleetHost
 		var iv, seq, nl, nd int64
-		if err := rows.Scan(&h.ID, &h.Name, &h.Reporter, &h.FirstSeen, &h.LastSeen, &iv, &seq, &nl, &nd); err != nil {
+		var since *time.Time
+		if err := rows.Scan(&h.ID, &h.Name, &h.Reporter, &h.FirstSeen, &h.LastSeen, &iv, &seq, &since, &nl, &nd); err != nil {
 			return nil, err
+		}
+		if since != nil {
+			h.HistorySince = since.UTC()
 		}
 		h.FirstSeen, h.LastSeen, h.Interval, h.Seq = h.FirstSeen.UTC(), h.LastSeen.UTC(), time.Duration(iv), uint64(seq)
 		h.Listeners, h.Drift = int(nl), int(nd)
@@ -296,4 +300,25 @@ func (db *DB) BindAgent(ctx context.Context, token, hostID string) (string, erro
 		return "", nil // the host is another token's
 	}
 	return bound, err
+}
+
+// CompactFleetEvents folds the events before before (see the interface):
+// the events before it but the last listener event of each listener go,
+// then that one too when it is a listener-down, in one transaction.
+func (db *DB) CompactFleetEvents(ctx context.Context, before time.Time) (int64, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var n int64
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM fleet_events WHERE time < $1 AND (kind <> 'listener-up' OR id NOT IN (
+			SELECT max(id) FROM fleet_events WHERE time < $1 AND kind IN ('listener-up', 'listener-down')
+			GROUP BY host_id, proto, addr, port))`, before)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		_, err = tx.Exec(ctx, "UPDATE fleet_hosts SET history_since = $1 WHERE history_since IS NULL OR history_since < $1", before)
+		return err
+	})
+	return n, err
 }

@@ -1,4 +1,4 @@
 package postgres_test
 
 // newestMigration is the number of the last file in migrations/.
-const newestMigration = 5
+const newestMigration = 6

@@ -113,7 +113,7 @@ func (d *DB) writeChange(tx *sql.Tx, ch portolan.HostChange) error {
 // FleetHosts returns every host with its confirmed listener and active
 // drift counts, by name. State is left for the caller, who knows the time.
 func (d *DB) FleetHosts(ctx context.Context) ([]portolan.FleetHost, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT h.id, h.name, h.reporter, h.first_seen, h.last_seen, h.interval_ns, h.seq,
+	rows, err := d.db.QueryContext(ctx, `SELECT h.id, h.name, h.reporter, h.first_seen, h.last_seen, h.interval_ns, h.seq, h.history_since,
 		(SELECT count(*) FROM fleet_listeners l WHERE l.host_id = h.id AND l.phase <> 'new'),
 		(SELECT count(*) FROM fleet_drift f WHERE f.host_id = h.id AND f.phase <> 'new')
 		FROM fleet_hosts h ORDER BY h.name, h.id`)
@@ -124,11 +124,14 @@ func (d *DB) FleetHosts(ctx context.Context) ([]portolan.FleetHost, error) {
 	var out []portolan.FleetHost
 	for rows.Next() {
 		var h portolan.FleetHost
-		var first, last, iv, seq int64
-		if err := rows.Scan(&h.ID, &h.Name, &h.Reporter, &first, &last, &iv, &seq, &h.Listeners, &h.Drift); err != nil {
+		var first, last, iv, seq, since int64
+		if err := rows.Scan(&h.ID, &h.Name, &h.Reporter, &first, &last, &iv, &seq, &since, &h.Listeners, &h.Drift); err != nil {
 			return nil, err
 		}
 		h.FirstSeen, h.LastSeen, h.Interval, h.Seq = fromNanos(first), fromNanos(last), time.Duration(iv), uint64(seq)
+		if since != 0 {
+			h.HistorySince = fromNanos(since)
+		}
 		out = append(out, h)
 	}
 	return out, rows.Err()
@@ -268,4 +271,32 @@ func (d *DB) BindAgent(ctx context.Context, token, hostID string) (string, error
 		return err
 	})
 	return bound, err
+}
+
+// CompactFleetEvents folds the events before before (see the interface).
+func (d *DB) CompactFleetEvents(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := d.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = execCount(d.exec(tx, compactEvents, nanos(before)))
+		if err != nil {
+			return err
+		}
+		_, err = d.exec(tx, "UPDATE fleet_hosts SET history_since = ?1 WHERE history_since < ?1", nanos(before))
+		return err
+	})
+	return n, err
+}
+
+// compactEvents deletes the events before ?1 but the last listener event
+// of each listener, and that one too when it is a listener-down.
+const compactEvents = `DELETE FROM fleet_events WHERE time < ?1 AND (kind <> 'listener-up' OR id NOT IN (
+	SELECT max(id) FROM fleet_events WHERE time < ?1 AND kind IN ('listener-up', 'listener-down')
+	GROUP BY host_id, proto, addr, port))`
+
+func execCount(r sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
 }

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -224,5 +226,98 @@ func testFleetAgentBinding(t *testing.T, s portolan.Store) {
 		if b == "" || b != got[0] {
 			t.Fatalf("racers tied token race to %q: every one must get the same host (racer %d)", got, i)
 		}
+	}
+}
+
+// Folding a host's old events keeps its history right from the fold on:
+// replayed to any later time, the listeners up are those before the fold;
+// the events after it are untouched; HistorySince says where it starts;
+// a second fold at the same time removes nothing.
+func testFleetCompaction(t *testing.T, s portolan.Store) {
+	fs := fleetStore(t, s)
+	t0 := time.Unix(1.8e9, 0).UTC()
+	// One report a minute; a listener is up (or down) at the second of
+	// two reports that agree.
+	sets := [][]portolan.Port{
+		{80, 443, 22}, {80, 443, 22}, // 80, 443 and 22 up
+		{80, 22}, {80, 22}, // 443 down
+		{80, 22, 443}, {80, 22, 443}, // 443 up again
+		{80, 443}, {80, 443}, // 22 down
+		{80, 443, 8080}, {80, 443, 8080}, // 8080 up
+		{443, 8080}, {443, 8080}, // 80 down
+	}
+	for i, ports := range sets {
+		ls := make([]portolan.FleetListener, len(ports))
+		for j, p := range ports {
+			ls[j] = listener(p, "app")
+		}
+		report(t, fs, portolan.FleetReport{HostID: "h", HostName: "h", Seq: uint64(i + 1), Full: true, Listeners: ls}, nil, t0.Add(time.Duration(i)*time.Minute))
+	}
+	up := func(evs []portolan.FleetEvent, at time.Time) []portolan.Port {
+		on := map[portolan.Port]bool{}
+		for _, e := range evs {
+			if e.Time.After(at) {
+				continue
+			}
+			switch e.Kind {
+			case portolan.EventListenerUp:
+				on[e.Port] = true
+			case portolan.EventListenerDown:
+				delete(on, e.Port)
+			}
+		}
+		return slices.Sorted(maps.Keys(on))
+	}
+	before, err := fs.FleetEvents(ctx(t), "h", 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fold := t0.Add(8*time.Minute + 30*time.Second) // after 22 went down, before 8080 came up
+	n, err := fs.CompactFleetEvents(ctx(t), fold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := fs.FleetEvents(ctx(t), "h", 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || int(n) != len(before)-len(after) {
+		t.Fatalf("the fold removed %d events; %d before, %d after", n, len(before), len(after))
+	}
+	for _, e := range after {
+		if e.Time.Before(fold) && e.Kind != portolan.EventListenerUp {
+			t.Errorf("a %s event from before the fold is left: %+v", e.Kind, e)
+		}
+	}
+	if got := up(after, fold); !slices.Equal(got, []portolan.Port{80, 443}) {
+		t.Errorf("listeners up at the fold, from the folded history: %v; want 80 and 443", got)
+	}
+	for m := 9; m <= 12; m++ {
+		at := t0.Add(time.Duration(m) * time.Minute)
+		if want, got := up(before, at), up(after, at); !slices.Equal(got, want) {
+			t.Errorf("at minute %d: %v up from the folded history, %v from the whole one", m, got, want)
+		}
+	}
+	var kept []int64
+	for _, e := range before {
+		if !e.Time.Before(fold) {
+			kept = append(kept, e.ID)
+		}
+	}
+	var gotKept []int64
+	for _, e := range after {
+		if !e.Time.Before(fold) {
+			gotKept = append(gotKept, e.ID)
+		}
+	}
+	if !slices.Equal(gotKept, kept) {
+		t.Errorf("events after the fold: ids %v, want %v untouched", gotKept, kept)
+	}
+	hs, err := fs.FleetHosts(ctx(t))
+	if err != nil || len(hs) != 1 || !hs[0].HistorySince.Equal(fold) {
+		t.Fatalf("hosts after the fold: %+v, %v; want HistorySince %s", hs, err, fold)
+	}
+	if n, err := fs.CompactFleetEvents(ctx(t), fold); err != nil || n != 0 {
+		t.Errorf("a second fold at the same time removed %d, %v; want 0", n, err)
 	}
 }

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) portolan.Store) {
 		{"FleetRoundTrip", testFleetRoundTrip},
 		{"FleetConcurrentReports", testFleetConcurrentReports},
 		{"FleetAgentBinding", testFleetAgentBinding},
+		{"FleetCompaction", testFleetCompaction},
 		{"AssignmentScope", testAssignmentScope},
 	}
 	for _, tc := range tests {

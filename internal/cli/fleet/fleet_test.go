@@ -24,6 +24,13 @@ const adminToken = "fleet-admin-token-0123456789"
 // and web-1 (nginx).
 func fleetServer(t *testing.T) (*porthttp.Client, time.Time) {
 	t.Helper()
+	c, mid, _ := fleetServerStore(t)
+	return c, mid
+}
+
+// fleetServerStore is fleetServer with its store.
+func fleetServerStore(t *testing.T) (*porthttp.Client, time.Time, portolan.FleetStore) {
+	t.Helper()
 	store := storetest.SQLite(t)
 	toks := porthttp.NewTokens()
 	toks.Add(adminToken, "ops", porthttp.RoleAdmin)
@@ -47,7 +54,7 @@ func fleetServer(t *testing.T) (*porthttp.Client, time.Time) {
 	// python3 goes away on db-1 (two reports confirm it).
 	report("id-db-1", "db-1", 3, l(5432, "/usr/lib/postgresql/15/bin/postgres"))
 	report("id-db-1", "db-1", 4, l(5432, "/usr/lib/postgresql/15/bin/postgres"))
-	return c, mid
+	return c, mid, store
 }
 
 // assignments is a fixed plan.
@@ -200,5 +207,28 @@ func TestJSONNothingFoundExitsOne(t *testing.T) {
 	var w porthttp.FleetWhere
 	if err := json.Unmarshal([]byte(out), &w); err != nil || code != 1 || len(w.Listeners) != 0 {
 		t.Errorf("fleet where 9 --json: exit %d, %v\n%s; want the document and exit 1", code, err, out)
+	}
+}
+
+// Once a host's old events are folded, a diff at a time before the fold
+// is refused (exit 2, naming where the history starts) instead of
+// answering from a history it no longer has; a later time still diffs.
+func TestDiffRefusesFoldedHistory(t *testing.T) {
+	c, mid, store := fleetServerStore(t)
+	ctx := context.Background()
+	before := mid.Add(-time.Hour).UTC().Format(time.RFC3339)
+	if _, err := store.CompactFleetEvents(ctx, mid); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _, errOut := iostreams.Test()
+	err := Diff(ctx, &Options{IO: ios, Client: func() (*porthttp.Client, error) { return c, nil }, Now: time.Now}, "db-1@"+before, "db-1@now")
+	if cmdutil.ExitCode(err) != 2 || !strings.Contains(cmdutil.Message(err), "db-1's history is whole only from "+mid.UTC().Truncate(time.Second).Format(time.RFC3339)[:16]) {
+		t.Errorf("fleet diff db-1@%s (before the fold): exit %d %q %s; want 2 naming where the history starts", before, cmdutil.ExitCode(err), cmdutil.Message(err), errOut)
+	}
+	at := mid.Add(time.Millisecond).UTC().Format(time.RFC3339Nano)
+	out, code := run(t, c, func(o *Options) error { return Diff(ctx, o, "db-1@"+at, "db-1@now") }, func(o *Options) { o.JSON = true })
+	var res DiffResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 1 || len(res.Changes) != 1 || res.Changes[0].Port != 8080 {
+		t.Errorf("fleet diff from just after the fold: exit %d %v\n%s; want 8080 gone, as before the fold", code, err, out)
 	}
 }

@@ -67,7 +67,9 @@ type Options struct {
 	AdminTokens       []string // from $PORTOLAN_ADMIN_TOKEN, never from argv
 	ReadTokens        []string // from $PORTOLAN_READ_TOKEN
 	ReclaimEvery      time.Duration
-	ReserveKernel     bool
+	// FleetHistory is how long the fleet's events stay whole (0: always).
+	FleetHistory  time.Duration
+	ReserveKernel bool
 	// MaxLeasesPerUser bounds the live leases of one local user other than
 	// root through the portserver (0: lease.DefaultMaxPerUser; negative:
 	// no bound).
@@ -133,6 +135,7 @@ func NewCmdServe(f *cmdutil.Factory) *cobra.Command {
 	fl.BoolVar(&opts.ReserveKernel, "reserve-kernel", false, "while a port is leased, add it to ip_local_reserved_ports so bind(0) and outgoing connections skip it (root)")
 	fl.IntVar(&opts.MaxLeasesPerUser, "max-leases-per-user", lease.DefaultMaxPerUser, "live leases one local user other than root may hold through the portserver (negative: no limit)")
 	fl.DurationVar(&opts.ReclaimEvery, "reclaim-every", 5*time.Second, "how often to reclaim leases of dead owners and expired TTLs")
+	fl.DurationVar(&opts.FleetHistory, "fleet-history", DefaultFleetHistory, "keep the fleet's events whole this long; older ones are folded into the listeners still up (0: keep all)")
 	return cmd
 }
 
@@ -186,6 +189,9 @@ func (o *Options) check() error {
 	}
 	if o.ReclaimEvery < 0 {
 		return cmdutil.FlagErrorf("--reclaim-every %s is negative: want a duration such as 5s, or 0 to reclaim only on start", o.ReclaimEvery)
+	}
+	if o.FleetHistory < 0 || (o.FleetHistory > 0 && o.FleetHistory < time.Hour) {
+		return cmdutil.FlagErrorf("--fleet-history %s: want a duration of 1h or more, such as 2160h (90 days), or 0 to keep every event", o.FleetHistory)
 	}
 	return nil
 }
@@ -319,6 +325,7 @@ func Run(ctx context.Context, o *Options) error {
 	g, ctx := newGroup(ctx)
 	g.Go(func() error { return srv.Serve(ctx, ln) })
 	g.Go(func() error { return reclaimLoop(ctx, o.ReclaimEvery, reclaim, srv, log) })
+	g.Go(func() error { return historyLoop(ctx, fleetOf(store), o.FleetHistory, log, time.Now) })
 	ps := "off"
 	if o.Portserver != "" {
 		pln, err := listenPortserver(o.Portserver)

@@ -203,6 +203,8 @@ func TestServeBadFlags(t *testing.T) {
 	}{
 		{[]string{"--listen", ""}, "--listen is empty: want HOST:PORT, e.g. 127.0.0.1:7780 (0.0.0.0:7780 for every interface)"},
 		{[]string{"--reclaim-every", "-1s"}, "--reclaim-every -1s is negative: want a duration such as 5s, or 0 to reclaim only on start"},
+		{[]string{"--fleet-history", "-1h"}, "--fleet-history -1h0m0s: want a duration of 1h or more, such as 2160h (90 days), or 0 to keep every event"},
+		{[]string{"--fleet-history", "30m"}, "--fleet-history 30m0s: want a duration of 1h or more, such as 2160h (90 days), or 0 to keep every event"},
 		{[]string{"--store", "mysql://db/ports"}, `store "mysql://db/ports" is not sqlite:PATH, a file path or postgres://...`},
 		{[]string{"--admin-token", "admin-token-0123456789"}, `--admin-token is refused: a token on the command line is visible to every local user (ps); put it in --token-file FILE (lines "admin SECRET" or "read SECRET NAME", mode 0600) or in $PORTOLAN_ADMIN_TOKEN`},
 		{[]string{"--read-token=read-token-0123456789"}, `--read-token is refused: a token on the command line is visible to every local user (ps); put it in --token-file FILE (lines "admin SECRET" or "read SECRET NAME", mode 0600) or in $PORTOLAN_READ_TOKEN`},
