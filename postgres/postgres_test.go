@@ -17,7 +17,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-func open(t *testing.T, dsn string) *postgres.DB {
+func open(t testing.TB, dsn string) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(dsn)
 	if err != nil {
