@@ -129,20 +129,16 @@ func (c *Client) Stop(ctx context.Context, id string, grace time.Duration) error
 	if !portolan.IsContainerID(id) {
 		return fmt.Errorf("%q is not a container id", id)
 	}
-	path, wait := "http://engine/containers/"+id+"/stop", 5*time.Minute
+	path, wait := "/containers/"+id+"/stop", 5*time.Minute
 	if grace > 0 {
 		path += "?t=" + strconv.Itoa(int((grace+time.Second-1)/time.Second))
 		wait = grace + 15*time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, path, nil)
+	resp, err := c.do(ctx, http.MethodPost, path)
 	if err != nil {
 		return err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return c.explain(err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -152,17 +148,26 @@ func (c *Client) Stop(ctx context.Context, id string, grace time.Duration) error
 	return c.status(resp)
 }
 
+// do sends one request to the engine; a failure to reach it is explained.
+func (c *Client) do(ctx context.Context, method, path string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://engine"+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.explain(err)
+	}
+	return resp, nil
+}
+
 // get reads path's JSON answer into v within Timeout.
 func (c *Client) get(ctx context.Context, path string, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://engine"+path, nil)
+	resp, err := c.do(ctx, http.MethodGet, path)
 	if err != nil {
 		return err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return c.explain(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

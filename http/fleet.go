@@ -126,12 +126,13 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) error {
 			ch.Host.Reporter = c.token.name
 		}
 		if c.token.role == RoleAgent {
-			if wait, ok := s.budget.take(c.token.name, rows(ch)); !ok {
+			cost := rows(ch)
+			if wait, ok := s.budget.take(c.token.name, cost); !ok {
 				secs := int(math.Ceil(wait.Seconds()))
 				w.Header().Set("Retry-After", strconv.Itoa(secs))
 				return portolan.HostChange{}, portolan.Errorf(ETOOMANY, "host %s changes faster than its token %s may write (%g rows a second, %d at once): try again in %ds", quote(id), c.token.name, s.budget.Rate, s.budget.Burst, secs)
 			}
-			spent = rows(ch)
+			spent = cost
 		}
 		ack, events = a, ch.Events
 		return ch, nil

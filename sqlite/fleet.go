@@ -277,11 +277,11 @@ func (d *DB) BindAgent(ctx context.Context, token, hostID string) (string, error
 func (d *DB) CompactFleetEvents(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := d.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		n, err = execCount(d.exec(tx, compactEvents, nanos(before)))
+		res, err := d.exec(tx, compactEvents, nanos(before))
 		if err != nil {
 			return err
 		}
+		n, _ = res.RowsAffected()
 		_, err = d.exec(tx, "UPDATE fleet_hosts SET history_since = ?1 WHERE history_since < ?1", nanos(before))
 		return err
 	})
@@ -293,10 +293,3 @@ func (d *DB) CompactFleetEvents(ctx context.Context, before time.Time) (int64, e
 const compactEvents = `DELETE FROM fleet_events WHERE time < ?1 AND (kind <> 'listener-up' OR id NOT IN (
 	SELECT max(id) FROM fleet_events WHERE time < ?1 AND kind IN ('listener-up', 'listener-down')
 	GROUP BY host_id, proto, addr, port))`
-
-func execCount(r sql.Result, err error) (int64, error) {
-	if err != nil {
-		return 0, err
-	}
-	return r.RowsAffected()
-}

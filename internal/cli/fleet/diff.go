@@ -53,21 +53,17 @@ func Diff(ctx context.Context, o *Options, a, b string) error {
 	if err != nil {
 		return err
 	}
-	hs, err := c.Hosts(ctx)
+	hosts, err := hostsByID(ctx, c)
 	if err != nil {
 		return err
 	}
-	names, whole := make(map[string]string, len(hs)), map[string]time.Time{}
-	for _, h := range hs {
-		names[h.ID], whole[h.ID] = h.Name, h.HistorySince
-	}
 	for i := range sides {
-		id := resolveHost(names, sides[i].Host)
+		id := resolveHost(hosts, sides[i].Host)
 		if id == "" {
 			return portolan.Errorf(portolan.ENOTFOUND, "host %q does not report to this server: want a name or id from `portolan fleet`", sides[i].Host)
 		}
-		sides[i].Host, sides[i].ID = names[id], id
-		if since := whole[id]; sides[i].Time.Before(since) {
+		sides[i].Host, sides[i].ID = hosts[id].Name, id
+		if since := hosts[id].HistorySince; sides[i].Time.Before(since) {
 			return portolan.Errorf(portolan.EINVALID, "%s's history is whole only from %s (older events are folded: serve --fleet-history): want a later time than %s",
 				sides[i].Host, since.Format(time.RFC3339), sides[i].Time.Format(time.RFC3339))
 		}

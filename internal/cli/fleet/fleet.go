@@ -177,13 +177,13 @@ func Drift(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	names, err := hostNames(ctx, c)
+	hosts, err := hostsByID(ctx, c)
 	if err != nil {
 		return err
 	}
 	id := ""
 	if o.Host != "" {
-		if id = resolveHost(names, o.Host); id == "" {
+		if id = resolveHost(hosts, o.Host); id == "" {
 			return portolan.Errorf(portolan.ENOTFOUND, "host %q does not report to %s: want a name or id from `portolan fleet`", o.Host, c.BaseURL())
 		}
 	}
@@ -199,7 +199,7 @@ func Drift(ctx context.Context, o *Options) error {
 		tp := tableprinter.New(o.IO, "host", "kind", "port", "program", "detail", "since")
 		tp.Flexible(3, 4) // a program's path is as long as a detail
 		for _, di := range d {
-			tp.AddRow(names[di.HostID], string(di.Kind), fmt.Sprintf("%d/%s", di.Port, di.Proto), tableprinter.Dash(di.Program), di.Detail, ago(o.Now(), di.Since, o.IO.IsStdoutTTY()))
+			tp.AddRow(hosts[di.HostID].Name, string(di.Kind), fmt.Sprintf("%d/%s", di.Port, di.Proto), tableprinter.Dash(di.Program), di.Detail, ago(o.Now(), di.Since, o.IO.IsStdoutTTY()))
 		}
 		if err := tp.Render(); err != nil {
 			return err
@@ -214,26 +214,26 @@ func Drift(ctx context.Context, o *Options) error {
 	return nil
 }
 
-// hostNames maps host ids to names.
-func hostNames(ctx context.Context, c *porthttp.Client) (map[string]string, error) {
+// hostsByID reads the server's hosts, by id.
+func hostsByID(ctx context.Context, c *porthttp.Client) (map[string]portolan.FleetHost, error) {
 	hs, err := c.Hosts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]string, len(hs))
+	m := make(map[string]portolan.FleetHost, len(hs))
 	for _, h := range hs {
-		m[h.ID] = h.Name
+		m[h.ID] = h
 	}
 	return m, nil
 }
 
 // resolveHost finds a host by id, then by name.
-func resolveHost(names map[string]string, h string) string {
-	if _, ok := names[h]; ok {
+func resolveHost(hosts map[string]portolan.FleetHost, h string) string {
+	if _, ok := hosts[h]; ok {
 		return h
 	}
-	for id, n := range names {
-		if n == h {
+	for id, x := range hosts {
+		if x.Name == h {
 			return id
 		}
 	}

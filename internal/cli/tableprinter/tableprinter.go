@@ -50,8 +50,12 @@ func (p *Printer) dropEmpty() {
 	if len(p.rows) == 0 {
 		return
 	}
+	n := len(p.header)
+	for _, r := range p.rows {
+		n = max(n, len(r))
+	}
 	var keep []int
-	for i := range max(len(p.header), slices.Max(lens(p.rows))) {
+	for i := range n {
 		for _, r := range p.rows {
 			if i < len(r) && strings.TrimSpace(r[i]) != "" {
 				keep = append(keep, i)
@@ -88,14 +92,6 @@ func (p *Printer) dropEmpty() {
 		flex = []int{len(keep) - 1}
 	}
 	p.flexible = flex
-}
-
-func lens(rows [][]string) []int {
-	n := make([]int, len(rows))
-	for i, r := range rows {
-		n[i] = len(r)
-	}
-	return n
 }
 
 // Render writes the table. Every cell is sanitised (cmdutil.Sanitize; the
