@@ -19,14 +19,14 @@ const foldEvery = time.Hour
 // and the event log no longer grows with every change ever made. keep 0,
 // or a store that keeps no fleet, folds nothing. Several servers on one
 // store may fold at once: a fold is idempotent.
-func historyLoop(ctx context.Context, fs portolan.FleetStore, keep time.Duration, log *slog.Logger, now func() time.Time) error {
+func historyLoop(ctx context.Context, fs portolan.FleetStore, keep time.Duration, log *slog.Logger) error {
 	if fs == nil || keep <= 0 {
 		<-ctx.Done()
 		return nil
 	}
 	var failing string
 	for {
-		n, err := fs.CompactFleetEvents(ctx, now().Add(-keep).UTC().Truncate(time.Microsecond))
+		n, err := fs.CompactFleetEvents(ctx, time.Now().Add(-keep).UTC().Truncate(time.Microsecond))
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil

@@ -325,7 +325,7 @@ func Run(ctx context.Context, o *Options) error {
 	g, ctx := newGroup(ctx)
 	g.Go(func() error { return srv.Serve(ctx, ln) })
 	g.Go(func() error { return reclaimLoop(ctx, o.ReclaimEvery, reclaim, srv, log) })
-	g.Go(func() error { return historyLoop(ctx, fleetOf(store), o.FleetHistory, log, time.Now) })
+	g.Go(func() error { return historyLoop(ctx, fleetOf(store), o.FleetHistory, log) })
 	ps := "off"
 	if o.Portserver != "" {
 		pln, err := listenPortserver(o.Portserver)
